@@ -1,0 +1,46 @@
+"""Narrow interfaces to the outside world; adapters implement them, bootstrap picks one by URL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+
+class BlobStore(Protocol):
+    """Opaque objects by key. Keys are chosen by Airlock, never by a client."""
+
+    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+        """Store the chunks under key atomically (all or nothing); return the bytes written."""
+        ...
+
+    def open(self, key: str) -> Iterator[bytes]:
+        """Stream the stored object back in chunks; NotFound if it does not exist."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the object; a missing object is not an error."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored under key."""
+        ...
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Every stored key that starts with prefix."""
+        ...
+
+
+class JobQueue(Protocol):
+    """Moves job ids to workers. The job itself lives in a database row."""
+
+    def send(self, job_id: str, name: str) -> None:
+        """Ask a worker to run the job with this id (called only after the row is committed)."""
+        ...
+
+    def start(self) -> None:
+        """Start consuming (for in-process workers); a no-op for external brokers."""
+        ...
+
+    def stop(self) -> None:
+        """Stop consuming and wait for running jobs to finish."""
+        ...

@@ -1,0 +1,65 @@
+"""The unit of work: one session, one transaction, the only place that commits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+class UnitOfWork:
+    """Wraps a session; callbacks registered with after_commit run only once it commits."""
+
+    def __init__(self, session_factory: sessionmaker[Any]) -> None:
+        self._factory = session_factory
+        self._session: Session | None = None
+        self._after: list[Callable[[], None]] = []
+
+    @property
+    def session(self) -> Session:
+        """The open session; only valid inside `with uow:`."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open; use `with uow:`")
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        self._session = self._factory()
+        self._after = []
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._session is not None
+        try:
+            self._session.rollback()
+        finally:
+            self._session.close()
+            self._session = None
+            self._after = []
+
+    def flush(self) -> None:
+        """Send pending changes so that ids and constraints are checked now."""
+        self.session.flush()
+
+    def commit(self) -> None:
+        """Commit, then run what was registered with after_commit (errors there are logged)."""
+        self.session.commit()
+        callbacks, self._after = self._after, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # a lost dispatch is recovered by the job sweeper
+                log.exception("after-commit callback failed")
+
+    def after_commit(self, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """Run fn(*args, **kwargs) once this unit of work commits; never if it rolls back."""
+        self._after.append(lambda: fn(*args, **kwargs))

@@ -1,0 +1,75 @@
+"""Settings from the environment (AIRLOCK_*); outside development a missing secret stops start-up."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-secret-change-me"
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used as it is; the message says which setting and why."""
+
+
+class Settings(BaseSettings):
+    """Every tunable of Airlock, read from AIRLOCK_* variables."""
+
+    model_config = SettingsConfigDict(env_prefix="AIRLOCK_", extra="ignore")
+
+    dev: bool = False
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    storage_url: str = ""
+    queue_url: str = "inprocess://"
+    secret_key: str = ""
+    master_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    cookie_secure: bool = True
+    session_hours: int = 12
+    invitation_days: int = 7
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_dossier_bytes: int = Field(default=1024 * 1024, ge=1024)
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    inprocess_workers: int = 2
+    job_lease_seconds: int = 300
+    job_modules: str = ""
+    max_artifact_bytes: int = 64 * 1024**3
+    max_submission_bytes: int = 256 * 1024**3
+    upload_chunk_bytes: int = 8 * 1024 * 1024
+    upload_session_hours: int = 48
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'airlock.db').resolve()}"
+
+    def resolved_storage_url(self) -> str:
+        """The storage URL, defaulting to a blobs folder in the data folder."""
+        if self.storage_url:
+            return self.storage_url
+        return f"file://{(self.data_dir / 'blobs').resolve()}"
+
+    def effective_secret_key(self) -> str:
+        """The signing secret; refuses a missing or default one outside development."""
+        if self.secret_key and self.secret_key != DEV_SECRET:
+            if len(self.secret_key) < 32:
+                raise SettingsError("AIRLOCK_SECRET_KEY must be at least 32 characters long")
+            return self.secret_key
+        if self.dev:
+            return self.secret_key or DEV_SECRET
+        raise SettingsError(
+            "AIRLOCK_SECRET_KEY is missing or left at its default; set a random value of at "
+            "least 32 characters (or AIRLOCK_DEV=1 for a development server)"
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
