@@ -1,0 +1,116 @@
+"""Blob store on a local folder: write to a temporary file, fsync, then rename into place."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO, Final
+
+from airlock.adapters.storage import validate_key
+from airlock.core.errors import NotFound
+
+READ_BYTES: Final = 1024 * 1024
+TMP_PREFIX: Final = ".tmp-"
+
+
+class LocalBlobStore:
+    """Objects as files under root; a reader never sees a half-written object."""
+
+    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+        self.root = root.resolve()
+        self.fsync = fsync
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def __repr__(self) -> str:
+        return f"LocalBlobStore({str(self.root)!r})"
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*validate_key(key).split("/"))
+
+    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+        """Store the chunks under key atomically (all or nothing); return the bytes written."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{os.getpid()}.{time.monotonic_ns()}")
+        written = 0
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with open(fd, "wb", buffering=0) as f:
+                for chunk in chunks:
+                    view = memoryview(chunk)
+                    while view:
+                        n = f.write(view)
+                        assert n is not None
+                        view = view[n:]
+                        written += n
+                if self.fsync:
+                    os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        if self.fsync:
+            self._fsync_dir(path.parent)
+        return written
+
+    @staticmethod
+    def _fsync_dir(folder: Path) -> None:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def open(self, key: str) -> Iterator[bytes]:
+        """Stream the stored object back in chunks; NotFound if it does not exist."""
+        try:
+            f = self._path(key).open("rb", buffering=0)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise NotFound(f"no stored object {key!r}") from None
+        return self._read(f)
+
+    @staticmethod
+    def _read(f: BinaryIO) -> Iterator[bytes]:
+        with f:
+            while block := f.read(READ_BYTES):
+                yield block
+
+    def delete(self, key: str) -> None:
+        """Remove the object; a missing object is not an error."""
+        self._path(key).unlink(missing_ok=True)
+
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored under key."""
+        return self._path(key).is_file()
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Every stored key that starts with prefix, in sorted order."""
+        folder = prefix.rpartition("/")[0]
+        base = self.root.joinpath(*folder.split("/")) if folder else self.root
+        if folder:
+            validate_key(folder)
+        found: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            rel = Path(dirpath).relative_to(self.root).as_posix()
+            for name in filenames:
+                if name.startswith("."):
+                    continue
+                key = name if rel == "." else f"{rel}/{name}"
+                if key.startswith(prefix):
+                    found.append(key)
+        return iter(sorted(found))
+
+    def sweep_incomplete(self, *, older_than_seconds: float) -> int:
+        """Remove temporary files left by writers that died; return how many were removed."""
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for dirpath, _dirnames, filenames in os.walk(self.root):
+            for name in filenames:
+                path = Path(dirpath, name)
+                if name.startswith(TMP_PREFIX) and path.stat().st_mtime < cutoff:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        return removed

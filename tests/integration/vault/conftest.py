@@ -1,0 +1,33 @@
+"""Fixtures for vault integration tests: a blob store per backend."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from airlock.adapters.storage import blob_store_from_url
+from airlock.core.ports import BlobStore
+
+try:
+    from tests.support.s3 import s3_endpoint, s3_storage_url
+except ImportError:  # pytest did not put the repository root on sys.path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+    from tests.support.s3 import s3_endpoint, s3_storage_url
+
+__all__ = ["s3_endpoint", "s3_storage_url"]
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A storage URL on each backend: a local folder, then a bucket on a loopback S3 server."""
+    if request.param == "local":
+        return f"file://{tmp_path / 'blobs'}"
+    return str(request.getfixturevalue("s3_storage_url"))
+
+
+@pytest.fixture
+def store(storage_url: str) -> BlobStore:
+    """A blob store on each backend."""
+    return blob_store_from_url(storage_url)

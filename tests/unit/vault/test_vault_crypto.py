@@ -1,0 +1,169 @@
+"""Chunked AES-256-GCM streams: round trips and every kind of tampering."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from airlock.vault.crypto import (
+    HEADER,
+    TAG_BYTES,
+    StreamEncryptor,
+    VaultIntegrityError,
+    decrypt_stream,
+    encrypted_size,
+    new_key,
+    unwrap_data_key,
+    wrap_data_key,
+)
+
+CHUNK = 1024
+
+
+def encrypt(data: bytes, key: bytes, artifact_id: str = "art-1", block: int = 700) -> bytes:
+    enc = StreamEncryptor(key, artifact_id=artifact_id, chunk_size=CHUNK)
+    blocks = [data[i : i + block] for i in range(0, len(data), block)]
+    out = b"".join(enc.encrypt(blocks))
+    assert enc.size == len(data)
+    assert enc.sha256 == hashlib.sha256(data).hexdigest()
+    return out
+
+
+def decrypt(stored: bytes, key: bytes, artifact_id: str = "art-1", block: int = 333) -> bytes:
+    blocks = [stored[i : i + block] for i in range(0, len(stored), block)]
+    return b"".join(decrypt_stream(key, blocks, artifact_id=artifact_id))
+
+
+def chunks_of(stored: bytes) -> tuple[bytes, list[bytes]]:
+    body = stored[HEADER.size :]
+    step = CHUNK + TAG_BYTES
+    return stored[: HEADER.size], [body[i : i + step] for i in range(0, len(body), step)]
+
+
+@pytest.mark.parametrize("size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 5 * CHUNK + 17])
+@pytest.mark.parametrize("block", [1, 100, CHUNK, 4 * CHUNK + 3])
+def test_round_trip_for_any_size_and_block_split(size: int, block: int) -> None:
+    key = new_key()
+    data = os.urandom(size)
+    stored = encrypt(data, key, block=block)
+    assert len(stored) == encrypted_size(size, CHUNK)
+    assert decrypt(stored, key, block=block) == data
+
+
+def test_large_blocks_use_threaded_hash_and_still_round_trip() -> None:
+    key = new_key()
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    enc = StreamEncryptor(key, artifact_id="big")
+    stored = b"".join(enc.encrypt([data[:1_000_000], bytearray(data[1_000_000:]), b""]))
+    assert enc.sha256 == hashlib.sha256(data).hexdigest()
+    assert b"".join(decrypt_stream(key, [stored], artifact_id="big")) == data
+
+
+def test_ciphertext_reveals_no_plaintext() -> None:
+    data = b"secret weights " * 500
+    stored = encrypt(data, new_key())
+    assert b"secret weights" not in stored
+
+
+def test_flipped_bit_fails_at_the_altered_chunk() -> None:
+    key = new_key()
+    stored = bytearray(encrypt(os.urandom(5 * CHUNK), key))
+    stored[HEADER.size + 3 * (CHUNK + TAG_BYTES) + 10] ^= 0x01
+    with pytest.raises(
+        VaultIntegrityError, match="chunk 3 of artifact art-1 failed authentication"
+    ):
+        decrypt(bytes(stored), key)
+
+
+def test_truncation_at_a_chunk_boundary_is_detected() -> None:
+    key = new_key()
+    stored = encrypt(os.urandom(5 * CHUNK + 10), key)
+    header, chunks = chunks_of(stored)
+    with pytest.raises(VaultIntegrityError, match="truncated: it ends after chunk 2"):
+        decrypt(header + b"".join(chunks[:3]), key)
+
+
+def test_truncation_inside_a_chunk_is_detected() -> None:
+    key = new_key()
+    stored = encrypt(os.urandom(5 * CHUNK + 10), key)
+    with pytest.raises(VaultIntegrityError, match="chunk 5 of artifact art-1"):
+        decrypt(stored[:-3], key)
+    with pytest.raises(VaultIntegrityError, match="chunk 2 of artifact art-1"):
+        decrypt(stored[: HEADER.size + 2 * (CHUNK + TAG_BYTES) + 50], key)
+
+
+def test_truncated_header_is_detected() -> None:
+    with pytest.raises(VaultIntegrityError, match="header is incomplete"):
+        decrypt(encrypt(b"abc", new_key())[:5], new_key())
+
+
+def test_appended_data_is_detected() -> None:
+    key = new_key()
+    stored = encrypt(os.urandom(2 * CHUNK + 10), key)
+    with pytest.raises(VaultIntegrityError, match="failed authentication"):
+        decrypt(stored + os.urandom(CHUNK + TAG_BYTES), key)
+
+
+def test_reordered_chunks_are_detected() -> None:
+    key = new_key()
+    header, chunks = chunks_of(encrypt(os.urandom(4 * CHUNK + 1), key))
+    chunks[1], chunks[2] = chunks[2], chunks[1]
+    with pytest.raises(VaultIntegrityError, match="chunk 1 of artifact art-1"):
+        decrypt(header + b"".join(chunks), key)
+
+
+def test_chunk_swapped_in_from_another_artifact_is_detected() -> None:
+    key = new_key()  # even under the same key, the artifact id is bound
+    a_header, a_chunks = chunks_of(encrypt(os.urandom(3 * CHUNK), key, artifact_id="a"))
+    _, b_chunks = chunks_of(encrypt(os.urandom(3 * CHUNK), key, artifact_id="b"))
+    a_chunks[1] = b_chunks[1]
+    with pytest.raises(VaultIntegrityError, match="chunk 1 of artifact a"):
+        decrypt(a_header + b"".join(a_chunks), key, artifact_id="a")
+
+
+def test_whole_object_under_another_artifact_id_is_rejected() -> None:
+    key = new_key()
+    stored = encrypt(b"hello", key, artifact_id="a")
+    with pytest.raises(VaultIntegrityError, match="chunk 0 of artifact b"):
+        decrypt(stored, key, artifact_id="b")
+
+
+def test_altered_header_is_detected() -> None:
+    key = new_key()
+    stored = bytearray(encrypt(os.urandom(2 * CHUNK), key))
+    stored[10] ^= 0xFF  # inside the nonce prefix
+    with pytest.raises(VaultIntegrityError, match="chunk 0"):
+        decrypt(bytes(stored), key)
+    stored[0:4] = b"XXXX"
+    with pytest.raises(VaultIntegrityError, match="valid vault header"):
+        decrypt(bytes(stored), key)
+
+
+def test_wrong_data_key_fails() -> None:
+    stored = encrypt(b"payload", new_key())
+    with pytest.raises(VaultIntegrityError, match="chunk 0"):
+        decrypt(stored, new_key())
+
+
+def test_data_key_unwraps_only_with_its_org_key_and_artifact() -> None:
+    org_key, dek = new_key(), new_key()
+    wrapped = wrap_data_key(org_key, dek, artifact_id="a")
+    assert unwrap_data_key(org_key, wrapped, artifact_id="a") == dek
+    with pytest.raises(VaultIntegrityError, match="data key of artifact a failed authentication"):
+        unwrap_data_key(new_key(), wrapped, artifact_id="a")
+    with pytest.raises(VaultIntegrityError, match="data key of artifact b"):
+        unwrap_data_key(org_key, wrapped, artifact_id="b")
+
+
+def test_an_encryptor_is_single_use() -> None:
+    enc = StreamEncryptor(new_key(), artifact_id="x")
+    list(enc.encrypt([b"a"]))
+    with pytest.raises(RuntimeError):
+        list(enc.encrypt([b"b"]))
+
+
+def test_same_plaintext_twice_gives_different_ciphertext() -> None:
+    key = new_key()
+    assert encrypt(b"same", key) != encrypt(b"same", key)
