@@ -9,14 +9,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from airlock.core.ports import JobQueue
+
 log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
     """Wraps a session; callbacks registered with after_commit run only once it commits."""
 
-    def __init__(self, session_factory: sessionmaker[Any]) -> None:
+    def __init__(self, session_factory: sessionmaker[Any], queue: JobQueue | None = None) -> None:
         self._factory = session_factory
+        self.queue = queue
         self._session: Session | None = None
         self._after: list[Callable[[], None]] = []
 
@@ -63,3 +66,11 @@ class UnitOfWork:
     def after_commit(self, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
         """Run fn(*args, **kwargs) once this unit of work commits; never if it rolls back."""
         self._after.append(lambda: fn(*args, **kwargs))
+
+    def enqueue(self, name: str, payload: dict[str, Any] | None = None) -> str:
+        """Write a job row now and send it to a worker once this unit of work commits."""
+        from airlock.core import jobs  # jobs imports this module
+
+        if self.queue is None:
+            raise RuntimeError("this unit of work has no job queue")
+        return jobs.enqueue(self, self.queue, name, payload).id

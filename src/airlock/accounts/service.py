@@ -1,0 +1,322 @@
+"""Accounts: organisations, users, sign-in, sessions, API tokens and invitations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+
+from airlock.accounts import rules
+from airlock.accounts.models import (
+    ApiToken,
+    Invitation,
+    LoginAttempt,
+    Membership,
+    Organisation,
+    User,
+    WebSession,
+)
+from airlock.accounts.rules import OrgKind, Role
+from airlock.core import audit
+from airlock.core.access import Actor, authorize
+from airlock.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
+from airlock.core.secrets import hash_password, new_token, token_hash, verify_password
+from airlock.core.uow import UnitOfWork
+from airlock.core.db import utcnow
+
+
+def _norm_email(email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 320 or " " in email:
+        raise InvalidInput(f"email: not a valid address (got {email[:80]!r})")
+    return email
+
+
+def create_organisation(uow: UnitOfWork, *, name: str, kind: OrgKind) -> Organisation:
+    """Register an organisation (a firm or the agency)."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("name: must be 1 to 200 characters")
+    if uow.session.scalars(select(Organisation).where(Organisation.name == name)).first():
+        raise Conflict(f"an organisation named {name!r} already exists")
+    org = Organisation(name=name, kind=kind, created_at=utcnow())
+    uow.session.add(org)
+    uow.flush()
+    audit.append(
+        uow.session, action="org.created", object_type="organisation", object_id=org.id,
+        org_id=org.id, detail={"kind": str(kind)},
+    )
+    return org
+
+
+def create_user(
+    uow: UnitOfWork, *, org_id: str, email: str, password: str, role: Role, name: str = ""
+) -> User:
+    """Create a user with a password and a role in an organisation."""
+    org = uow.session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound(f"organisation {org_id} not found")
+    if not rules.role_fits_org(role, OrgKind(org.kind)):
+        raise InvalidInput(f"role: {role} is not a role in a {org.kind} organisation")
+    problem = rules.password_problem(password)
+    if problem:
+        raise InvalidInput(f"password: {problem}")
+    email = _norm_email(email)
+    if uow.session.scalars(select(User).where(User.email == email)).first():
+        raise Conflict(f"a user with email {email} already exists")
+    user = User(email=email, name=name.strip()[:200], password_hash=hash_password(password))
+    uow.session.add(user)
+    uow.flush()
+    uow.session.add(Membership(user_id=user.id, org_id=org.id, role=role))
+    uow.flush()
+    audit.append(
+        uow.session, action="user.created", object_type="user", object_id=user.id,
+        org_id=org.id, detail={"role": str(role)},
+    )
+    return user
+
+
+def actor_for(uow: UnitOfWork, *, user_id: str) -> Actor:
+    """The Actor of an active user with a membership."""
+    user = uow.session.get(User, user_id)
+    if user is None or not user.active or user.membership is None:
+        raise Unauthenticated("your account is not active")
+    m = user.membership
+    return Actor(
+        user_id=user.id,
+        email=user.email,
+        org_id=m.org_id,
+        org_kind=OrgKind(m.org.kind),
+        role=Role(m.role),
+    )
+
+
+def authenticate(
+    uow: UnitOfWork, *, email: str, password: str, max_failures: int, window_seconds: int
+) -> User:
+    """Check a password; too many recent failures for the email lock it out for a while."""
+    email = email.strip().lower()[:320]
+    since = utcnow() - timedelta(seconds=window_seconds)
+    failures = uow.session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.email == email, LoginAttempt.at >= since
+        )
+    )
+    if (failures or 0) >= max_failures:
+        raise TooManyRequests("too many failed sign-ins for this account; try again later")
+    user = uow.session.scalars(select(User).where(User.email == email)).first()
+    ok = verify_password(user.password_hash if user else "", password)
+    if user is None or not ok or not user.active:
+        uow.session.add(LoginAttempt(email=email, at=utcnow()))
+        audit.append(uow.session, action="auth.failed", actor_label=email)
+        raise Unauthenticated("wrong email or password")
+    uow.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    return user
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A session just opened: the cookie value is shown only here."""
+
+    cookie: str
+    csrf_token: str
+    session: WebSession
+
+
+def sign_in(
+    uow: UnitOfWork, *, email: str, password: str, hours: int, max_failures: int,
+    window_seconds: int,
+) -> NewSession:
+    """Check the password and open a browser session."""
+    user = authenticate(
+        uow, email=email, password=password, max_failures=max_failures,
+        window_seconds=window_seconds,
+    )
+    actor = actor_for(uow, user_id=user.id)
+    cookie = new_token()
+    ws = WebSession(
+        token_hash=token_hash(cookie),
+        user_id=user.id,
+        csrf_token=new_token(),
+        created_at=utcnow(),
+        expires_at=utcnow() + timedelta(hours=hours),
+    )
+    uow.session.add(ws)
+    audit.append(
+        uow.session, action="auth.signed_in", actor_user_id=user.id, actor_label=actor.label,
+        org_id=actor.org_id,
+    )
+    return NewSession(cookie=cookie, csrf_token=ws.csrf_token, session=ws)
+
+
+def session_for_cookie(uow: UnitOfWork, *, cookie: str) -> WebSession:
+    """The live session behind a cookie value."""
+    ws = uow.session.scalars(
+        select(WebSession).where(WebSession.token_hash == token_hash(cookie))
+    ).first()
+    if ws is None or ws.revoked_at is not None or ws.expires_at <= utcnow():
+        raise Unauthenticated("your session has expired; sign in again")
+    return ws
+
+
+def sign_out(uow: UnitOfWork, *, cookie: str) -> None:
+    """Revoke the session behind a cookie."""
+    ws = uow.session.scalars(
+        select(WebSession).where(WebSession.token_hash == token_hash(cookie))
+    ).first()
+    if ws is not None and ws.revoked_at is None:
+        ws.revoked_at = utcnow()
+        audit.append(uow.session, action="auth.signed_out", actor_user_id=ws.user_id)
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token just created; its secret value is shown only here."""
+
+    secret: str
+    token: ApiToken
+
+
+TOKEN_PREFIX = "alk_"
+
+
+def create_api_token(
+    uow: UnitOfWork, *, actor: Actor, name: str, days: int | None = None
+) -> NewToken:
+    """Create an API token carrying the actor's rights."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise InvalidInput("name: must be 1 to 120 characters")
+    secret = new_token(TOKEN_PREFIX)
+    tok = ApiToken(
+        user_id=actor.user_id,
+        name=name,
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        token_hash=token_hash(secret),
+        created_at=utcnow(),
+        expires_at=utcnow() + timedelta(days=days) if days else None,
+    )
+    uow.session.add(tok)
+    uow.flush()
+    audit.append(
+        uow.session, action="token.created", actor_user_id=actor.user_id,
+        actor_label=actor.label, object_type="api_token", object_id=tok.id, org_id=actor.org_id,
+    )
+    return NewToken(secret=secret, token=tok)
+
+
+def list_api_tokens(uow: UnitOfWork, *, actor: Actor) -> list[ApiToken]:
+    """The actor's own tokens (their secrets are never shown again)."""
+    return list(
+        uow.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.created_at)
+        )
+    )
+
+
+def revoke_api_token(uow: UnitOfWork, *, actor: Actor, token_id: str) -> ApiToken:
+    """Revoke one of the actor's own tokens."""
+    tok = uow.session.get(ApiToken, token_id)
+    if tok is None or tok.user_id != actor.user_id:
+        raise NotFound("token not found")
+    if tok.revoked_at is None:
+        tok.revoked_at = utcnow()
+        audit.append(
+            uow.session, action="token.revoked", actor_user_id=actor.user_id,
+            actor_label=actor.label, object_type="api_token", object_id=tok.id,
+            org_id=actor.org_id,
+        )
+    return tok
+
+
+def user_for_token(uow: UnitOfWork, *, secret: str) -> str:
+    """The user id behind a live API token."""
+    tok = uow.session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == token_hash(secret))
+    ).first()
+    now = utcnow()
+    if tok is None or tok.revoked_at is not None or (tok.expires_at and tok.expires_at <= now):
+        raise Unauthenticated("the API token is not valid (unknown, revoked or expired)")
+    tok.last_used_at = now
+    return tok.user_id
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    """An invitation just made; the link's token is shown only here."""
+
+    token: str
+    invitation: Invitation
+
+
+def invite(
+    uow: UnitOfWork, *, actor: Actor, email: str, role: Role, days: int
+) -> NewInvitation:
+    """Invite an email address to a role in the actor's organisation."""
+    authorize(actor, "members.manage")
+    if not rules.may_invite(actor.role, role):
+        raise InvalidInput(f"role: a {actor.role} cannot invite a {role}")
+    email = _norm_email(email)
+    if uow.session.scalars(select(User).where(User.email == email)).first():
+        raise Conflict(f"{email} already has an account")
+    secret = new_token()
+    inv = Invitation(
+        org_id=actor.org_id, email=email, role=role, token_hash=token_hash(secret),
+        invited_by=actor.user_id, created_at=utcnow(),
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    uow.session.add(inv)
+    uow.flush()
+    audit.append(
+        uow.session, action="invitation.created", actor_user_id=actor.user_id,
+        actor_label=actor.label, object_type="invitation", object_id=inv.id,
+        org_id=actor.org_id, detail={"role": str(role)},
+    )
+    return NewInvitation(token=secret, invitation=inv)
+
+
+def invitation_for_token(uow: UnitOfWork, *, token: str) -> Invitation:
+    """The open invitation behind a link token."""
+    inv = uow.session.scalars(
+        select(Invitation).where(Invitation.token_hash == token_hash(token))
+    ).first()
+    if inv is None or inv.accepted_at is not None:
+        raise NotFound("this invitation link is not valid or was already used")
+    if inv.expires_at <= utcnow():
+        raise NotFound("this invitation link has expired; ask for a new one")
+    return inv
+
+
+def accept_invitation(uow: UnitOfWork, *, token: str, password: str, name: str = "") -> User:
+    """Create the invited user with the chosen password."""
+    inv = invitation_for_token(uow, token=token)
+    user = create_user(
+        uow, org_id=inv.org_id, email=inv.email, password=password, role=Role(inv.role),
+        name=name,
+    )
+    inv.accepted_at = utcnow()
+    return user
+
+
+def list_members(uow: UnitOfWork, *, actor: Actor) -> list[Membership]:
+    """The members of the actor's organisation."""
+    authorize(actor, "org.read")
+    return list(
+        uow.session.scalars(
+            select(Membership).where(Membership.org_id == actor.org_id).order_by(
+                Membership.created_at
+            )
+        )
+    )
+
+
+def users_with_role(uow: UnitOfWork, *, org_id: str, roles: set[Role]) -> list[User]:
+    """Users of an organisation holding one of the roles."""
+    stmt = (
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.org_id == org_id, Membership.role.in_([str(r) for r in roles]))
+        .order_by(User.email)
+    )
+    return list(uow.session.scalars(stmt).unique())

@@ -1,0 +1,62 @@
+"""Jobs on Celery workers over Redis or RabbitMQ; imported only when such a URL is configured."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from celery import Celery
+
+TASK_NAME = "airlock.run_job"
+
+
+def broker_url(url: str) -> str:
+    """Map an AIRLOCK_QUEUE_URL to a Celery broker URL (celery+redis://..., redis://, amqp://)."""
+    url = url.removeprefix("celery+")
+    if url.startswith(("redis://", "rediss://", "amqp://", "amqps://", "pyamqp://")):
+        return url
+    raise ValueError(f"AIRLOCK_QUEUE_URL: unsupported broker in {url.split('://')[0]!r}")
+
+
+class CeleryQueue:
+    """Sends job ids as Celery tasks; `airlock worker` runs them with the same handlers."""
+
+    def __init__(self, url: str, runner: Callable[[str], str], *, busy_retry: float = 5.0) -> None:
+        self.app = Celery("airlock", broker=broker_url(url))
+        self.app.conf.update(
+            task_acks_late=True,
+            task_reject_on_worker_lost=True,
+            worker_prefetch_multiplier=1,
+            task_ignore_result=True,
+            broker_connection_retry_on_startup=True,
+            worker_hijack_root_logger=False,
+            task_default_queue="airlock",
+        )
+        self._runner = runner
+
+        @self.app.task(name=TASK_NAME, bind=True, max_retries=None)  # type: ignore[misc]
+        def run(task: Any, job_id: str) -> str:
+            result = runner(job_id)
+            if result == "busy":
+                # A live lease elsewhere: look again later; the lease runs out if that worker died.
+                raise task.retry(countdown=busy_retry)
+            return result
+
+        self._task = run
+
+    def send(self, job_id: str, name: str) -> None:
+        """Publish the job id to the broker."""
+        self._task.apply_async(args=[job_id])
+
+    def start(self) -> None:
+        """Nothing to start in the web process: workers are separate processes."""
+
+    def stop(self) -> None:
+        """Nothing to stop in the web process."""
+
+    def worker_main(self, *, concurrency: int = 1, hostname: str | None = None) -> None:
+        """Run a Celery worker in this process until it is told to stop."""
+        argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork"]
+        if hostname:
+            argv.append(f"--hostname={hostname}")
+        self.app.worker_main(argv)

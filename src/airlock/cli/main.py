@@ -1,0 +1,213 @@
+"""The `airlock` command line."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from airlock.accounts.rules import OrgKind, Role
+
+app = typer.Typer(help="Airlock: voluntary AI model sharing and pre-release security review.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+dossier_app = typer.Typer(help="Dossiers: validate files, print the schema.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data for trying Airlock out.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(dossier_app, name="dossier")
+app.add_typer(audit_app, name="audit")
+app.add_typer(demo_app, name="demo")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _container():  # type: ignore[no-untyped-def]
+    from airlock.bootstrap import build
+
+    return build()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web app and API (with in-process workers when AIRLOCK_QUEUE_URL is inprocess://)."""
+    import uvicorn
+
+    from airlock.settings import SettingsError
+    from airlock.web.app import create_app
+
+    try:
+        application = create_app(_container())
+    except SettingsError as exc:
+        err.print(f"[red]cannot start:[/red] {exc}")
+        raise typer.Exit(2) from None
+    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    hostname: Annotated[str, typer.Option(help="Celery node name.")] = "",
+) -> None:
+    """Run a Celery worker that executes Airlock's background jobs."""
+    from airlock.core import jobs
+
+    container = _container()
+    queue = container.queue
+    if not hasattr(queue, "worker_main"):
+        err.print("[red]AIRLOCK_QUEUE_URL is not a Celery broker (redis:// or amqp://)[/red]")
+        raise typer.Exit(2)
+    found = jobs.requeue_lost(container.uow, queue)
+    if found:
+        console.print(f"re-queued {found} job(s) lost by earlier processes")
+    queue.worker_main(concurrency=concurrency, hostname=hostname or None)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Create or migrate the database schema to the latest version."""
+    from airlock.core.migrate import upgrade
+    from airlock.settings import get_settings
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url(), revision)
+    console.print("database is up to date")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="The user's email address.")],
+    org: Annotated[str, typer.Option(help="Organisation name (created if missing).")],
+    role: Annotated[Role, typer.Option(help="The user's role.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True, help="Password.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+) -> None:
+    """Create a user (and their organisation if it does not exist yet)."""
+    from sqlalchemy import select
+
+    from airlock.accounts import service
+    from airlock.accounts.models import Organisation
+    from airlock.core.errors import AirlockError
+    from airlock.enrollment import service as enrollment
+
+    container = _container()
+    kind = OrgKind.AGENCY if role in (Role.REVIEWER, Role.COORDINATOR, Role.AGENCY_ADMIN,
+                                      Role.AUDITOR) else OrgKind.DEVELOPER
+    try:
+        with container.uow() as uow:
+            found = uow.session.scalars(select(Organisation).where(Organisation.name == org))
+            organisation = found.first()
+            if organisation is None:
+                organisation = service.create_organisation(uow, name=org, kind=kind)
+                if kind == OrgKind.DEVELOPER:
+                    enrollment.open_participation(uow, org_id=organisation.id)
+            user = service.create_user(uow, org_id=organisation.id, email=email,
+                                       password=password, role=role, name=name)
+            uow.commit()
+    except AirlockError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"created {user.email} as {role} in {org}")
+
+
+@dossier_app.command("validate")
+def dossier_validate(
+    file: Annotated[Path, typer.Argument(help="A dossier JSON file.", exists=True,
+                                         dir_okay=False)],
+    submit: Annotated[bool, typer.Option(help="Also check it is complete enough to submit.")]
+    = False,
+) -> None:
+    """Check a dossier file against the schema; print every error with its field path."""
+    from airlock.core.errors import InvalidInput
+    from airlock.dossiers import rules, validation
+
+    try:
+        doc = validation.parse_dossier(file.read_bytes())
+    except InvalidInput as exc:
+        for e in exc.errors or [{"message": str(exc)}]:
+            err.print(f"[red]✗[/red] {e['message']}")
+        raise typer.Exit(1) from None
+    errors = validation.validate_dossier(doc)
+    if not errors and submit:
+        errors = rules.check_complete(doc)
+    for e in errors:
+        err.print(f"[red]✗[/red] {e.message}  [dim]({e.rule})[/dim]")
+    if errors:
+        err.print(f"{len(errors)} error(s)")
+        raise typer.Exit(1)
+    console.print(f"[green]✓[/green] {file} is a valid dossier (schema {validation.SCHEMA_VERSION})")
+
+
+@dossier_app.command("schema")
+def dossier_schema() -> None:
+    """Print the dossier JSON Schema (draft 2020-12)."""
+    from airlock.dossiers import validation
+
+    sys.stdout.write(json.dumps(validation.load_schema(), indent=2) + "\n")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the audit hash chain and name the first row that was altered or removed."""
+    from airlock.core import audit
+
+    container = _container()
+    with container.uow() as uow:
+        report = audit.verify_chain(uow.session)
+    if report.ok:
+        console.print(f"[green]✓[/green] audit chain intact: {report.rows} rows verified")
+        return
+    err.print(f"[red]✗ audit chain broken:[/red] {report.problem}")
+    raise typer.Exit(1)
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Create the demo program (agency, two firms, models, submissions) unless it exists."""
+    from airlock.demo import seed
+
+    container = _container()
+    accounts = seed(container)
+    if not accounts:
+        console.print("demo data already present")
+    from airlock.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+    console.print("[bold]Demo accounts[/bold] (password for all: " + DEMO_PASSWORD + ")")
+    for email, role in DEMO_ACCOUNTS:
+        console.print(f"  {email:38} {role}")
+
+
+def _optional(module: str, attr: str, name: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        return
+    mod = importlib.import_module(module)
+    target = getattr(mod, attr, None)
+    if isinstance(target, typer.Typer):
+        app.add_typer(target, name=name)
+    elif callable(target):
+        app.command(name)(target)
+
+
+_optional("airlock.scanning.engine.cli", "scan_command", "scan")
+if importlib.util.find_spec("airlock.cli.vault") is not None:
+    # The vault's commands (submit, keys rotate, vault gc) register themselves on the app.
+    importlib.import_module("airlock.cli.vault").register(app)
+
+
+def main() -> None:
+    """Entry point."""
+    app()

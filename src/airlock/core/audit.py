@@ -1,0 +1,192 @@
+"""Append-only, hash-chained audit trail; `verify_chain` names the first row that was altered."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from airlock.core.db import ID, Base, utcnow
+
+GENESIS = "0" * 64
+
+
+class AuditEvent(Base):
+    """One audited event; its hash covers its content and the previous row's hash."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column()
+    actor_user_id: Mapped[str | None] = mapped_column(ID)
+    actor_label: Mapped[str] = mapped_column(String(320), default="")
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    object_type: Mapped[str] = mapped_column(String(40), default="")
+    object_id: Mapped[str] = mapped_column(String(64), default="")
+    org_id: Mapped[str | None] = mapped_column(ID)
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """A single row locked while appending, so concurrent writers keep one chain."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
+
+
+def _digest(
+    *,
+    seq: int,
+    at: datetime,
+    actor_user_id: str | None,
+    actor_label: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    org_id: str | None,
+    detail: str,
+    prev_hash: str,
+) -> str:
+    body = json.dumps(
+        [
+            seq,
+            at.isoformat(),
+            actor_user_id,
+            actor_label,
+            action,
+            object_type,
+            object_id,
+            org_id,
+            detail,
+            prev_hash,
+        ],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def append(
+    session: Session,
+    *,
+    action: str,
+    actor_user_id: str | None = None,
+    actor_label: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    org_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain inside the caller's transaction."""
+    head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    if head is None:
+        head = AuditHead(id=1, seq=0, hash=GENESIS)
+        session.add(head)
+        session.flush()
+    at = utcnow()
+    seq = head.seq + 1
+    detail_text = json.dumps(detail or {}, sort_keys=True, separators=(",", ":"), default=str)
+    digest = _digest(
+        seq=seq,
+        at=at,
+        actor_user_id=actor_user_id,
+        actor_label=actor_label,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        org_id=org_id,
+        detail=detail_text,
+        prev_hash=head.hash,
+    )
+    event = AuditEvent(
+        seq=seq,
+        at=at,
+        actor_user_id=actor_user_id,
+        actor_label=actor_label,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        org_id=org_id,
+        detail=detail_text,
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    session.add(event)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=digest))
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The result of walking the chain."""
+
+    ok: bool
+    rows: int
+    problem: str = ""
+    bad_seq: int | None = None
+
+
+def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
+    """Walk the chain in order and name the first row that was altered, removed or added."""
+    expected_prev = GENESIS
+    expected_seq = 1
+    rows = 0
+    last_seq = 0
+    while True:
+        stmt = (
+            select(AuditEvent)
+            .where(AuditEvent.seq > last_seq)
+            .order_by(AuditEvent.seq)
+            .limit(batch)
+        )
+        chunk = list(session.scalars(stmt))
+        if not chunk:
+            break
+        for ev in chunk:
+            if ev.seq != expected_seq:
+                return ChainReport(
+                    False, rows, f"row {expected_seq} is missing (next row is {ev.seq})", expected_seq
+                )
+            if ev.prev_hash != expected_prev:
+                return ChainReport(
+                    False, rows, f"row {ev.seq} does not link to the row before it", ev.seq
+                )
+            digest = _digest(
+                seq=ev.seq,
+                at=ev.at,
+                actor_user_id=ev.actor_user_id,
+                actor_label=ev.actor_label,
+                action=ev.action,
+                object_type=ev.object_type,
+                object_id=ev.object_id,
+                org_id=ev.org_id,
+                detail=ev.detail,
+                prev_hash=ev.prev_hash,
+            )
+            if digest != ev.hash:
+                return ChainReport(
+                    False, rows, f"row {ev.seq} ({ev.action}) was altered after it was written",
+                    ev.seq,
+                )
+            expected_prev = ev.hash
+            expected_seq += 1
+            rows += 1
+            last_seq = ev.seq
+        session.expunge_all()
+    head = session.get(AuditHead, 1)
+    if head is not None and head.seq != rows:
+        return ChainReport(
+            False, rows, f"the chain ends at row {rows} but {head.seq} rows were written",
+            rows + 1,
+        )
+    return ChainReport(True, rows)

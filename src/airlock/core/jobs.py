@@ -1,0 +1,238 @@
+"""Background jobs: rows in the database, handlers by name, dispatch only after commit.
+
+A job's effects and its `done` mark are committed in one transaction, so a handler that runs
+twice (a redelivered message, a sweeper re-queue) has the effect of one: the second run finds
+the job done, or loses the race on the `done` update and rolls back.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from airlock.core.db import ID, Base, new_id, utcnow
+from airlock.core.ports import JobQueue
+
+if TYPE_CHECKING:
+    from airlock.core.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class JobState(StrEnum):
+    """Where a job is in its life."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Job(Base):
+    """A unit of background work; payload holds ids only, never confidential content."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(120), index=True)
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    lease_until: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+Handler = Callable[["UnitOfWork", Mapping[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class _Registered:
+    handler: Handler
+    max_attempts: int
+
+
+_REGISTRY: dict[str, _Registered] = {}
+
+
+def handler(name: str, *, max_attempts: int = 5) -> Callable[[Handler], Handler]:
+    """Register fn as the handler of jobs called name; it gets an open unit of work."""
+
+    def register(fn: Handler) -> Handler:
+        _REGISTRY[name] = _Registered(fn, max_attempts)
+        return fn
+
+    return register
+
+
+def registered_names() -> list[str]:
+    """The names of every registered job handler."""
+    return sorted(_REGISTRY)
+
+
+def load_handler_modules(extra: str = "") -> None:
+    """Import the modules that register handlers (built-in ones plus AIRLOCK_JOB_MODULES)."""
+    for module in ["airlock.jobs_catalogue", *[m for m in extra.split(",") if m.strip()]]:
+        importlib.import_module(module.strip())
+
+
+def enqueue(
+    uow: "UnitOfWork", queue: JobQueue, name: str, payload: Mapping[str, Any] | None = None
+) -> Job:
+    """Write a job row in the caller's transaction and send it to a worker once that commits."""
+    if name not in _REGISTRY:
+        raise KeyError(f"no job handler is registered under {name!r}")
+    job = Job(
+        id=new_id(),
+        name=name,
+        payload=json.dumps(dict(payload or {}), sort_keys=True),
+        state=JobState.QUEUED,
+        max_attempts=_REGISTRY[name].max_attempts,
+        created_at=utcnow(),
+    )
+    uow.session.add(job)
+    uow.after_commit(queue.send, job.id, name)
+    return job
+
+
+def _worker_label() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+BUSY = "busy"
+SKIPPED = "skipped"
+
+
+def _claim(session: Session, job_id: str, lease_seconds: int) -> Job | str:
+    """Mark the job running for this worker unless it is done or another live worker holds it."""
+    now = utcnow()
+    job = session.get(Job, job_id)
+    if job is None or job.state in (JobState.DONE, JobState.FAILED):
+        return SKIPPED
+    if job.state == JobState.RUNNING and job.lease_until and job.lease_until > now:
+        # Another worker holds a live lease; a redelivery while it runs is not a second run.
+        return BUSY
+    res = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.attempts == job.attempts, Job.state == job.state)
+        .values(
+            state=JobState.RUNNING,
+            attempts=job.attempts + 1,
+            worker=_worker_label(),
+            started_at=now,
+            lease_until=now + timedelta(seconds=lease_seconds),
+        )
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        return BUSY
+    return job
+
+
+def _keep_lease(
+    make_uow: Callable[[], "UnitOfWork"], job_id: str, lease_seconds: int, stop: threading.Event
+) -> None:
+    """Extend the lease while the handler runs, so only a dead worker's job looks lost."""
+    while not stop.wait(max(lease_seconds / 3, 0.5)):
+        try:
+            with make_uow() as uow:
+                uow.session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.state == JobState.RUNNING)
+                    .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
+                )
+                uow.commit()
+        except Exception:  # the next beat tries again; a missed beat only risks a re-run
+            log.warning("could not extend the lease of job %s", job_id)
+
+
+def run_job(make_uow: Callable[[], "UnitOfWork"], job_id: str, *, lease_seconds: int = 300) -> str:
+    """Run one job; return its final state, 'skipped' (done already) or 'busy' (held elsewhere)."""
+    uow = make_uow()
+    with uow:
+        job = _claim(uow.session, job_id, lease_seconds)
+        if isinstance(job, str):
+            return job
+        uow.commit()
+        name, payload, attempts, max_attempts = (
+            job.name,
+            json.loads(job.payload),
+            job.attempts + 1,
+            job.max_attempts,
+        )
+    registered = _REGISTRY.get(name)
+    work = make_uow()
+    stop = threading.Event()
+    beat = threading.Thread(
+        target=_keep_lease, args=(make_uow, job_id, lease_seconds, stop), daemon=True
+    )
+    beat.start()
+    try:
+        if registered is None:
+            raise LookupError(f"no job handler is registered under {name!r}")
+        with work:
+            registered.handler(work, payload)
+            res = work.session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.state != JobState.DONE)
+                .values(state=JobState.DONE, finished_at=utcnow(), lease_until=None, error="")
+            )
+            if res.rowcount != 1:  # type: ignore[attr-defined]
+                return SKIPPED  # someone else finished it first; roll our effects back
+            work.commit()
+        return JobState.DONE
+    except Exception as exc:
+        stop.set()
+        log.warning("job %s (%s) failed on attempt %d: %s", job_id, name, attempts, type(exc).__name__)
+        final = JobState.FAILED if attempts >= max_attempts else JobState.QUEUED
+        with make_uow() as fail:
+            fail.session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.state != JobState.DONE)
+                .values(state=final, error=f"{type(exc).__name__}: {exc}"[:2000], lease_until=None)
+            )
+            fail.commit()
+        return final
+    finally:
+        stop.set()
+
+
+def find_lost(session: Session, *, now: datetime | None = None) -> list[Job]:
+    """Jobs that no live worker holds: queued ones and running ones whose lease ran out."""
+    now = now or utcnow()
+    stmt = select(Job).where(Job.state.in_([JobState.QUEUED, JobState.RUNNING]))
+    return [
+        job
+        for job in session.scalars(stmt)
+        if job.state == JobState.QUEUED or (job.lease_until is None or job.lease_until <= now)
+    ]
+
+
+def requeue_lost(make_uow: Callable[[], "UnitOfWork"], queue: JobQueue) -> int:
+    """Send every lost job to the queue again (at start-up and periodically); return how many."""
+    with make_uow() as uow:
+        lost = [(job.id, job.name) for job in find_lost(uow.session)]
+        uow.session.execute(
+            update(Job)
+            .where(Job.id.in_([jid for jid, _ in lost]), Job.state == JobState.RUNNING)
+            .values(state=JobState.QUEUED, lease_until=None)
+        )
+        uow.commit()
+    for job_id, name in lost:
+        queue.send(job_id, name)
+    return len(lost)

@@ -1,0 +1,80 @@
+"""Voluntary participation: the state machine and the scopes a firm may choose; pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Final
+
+from airlock.core.errors import InvalidInput, InvalidTransition
+
+
+class ParticipationState(StrEnum):
+    """Where a firm stands in the program."""
+
+    INVITED = "invited"
+    ENROLLED = "enrolled"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    WITHDRAWN = "withdrawn"
+
+
+S = ParticipationState
+ALLOWED: Final[Mapping[ParticipationState, frozenset[ParticipationState]]] = {
+    S.INVITED: frozenset({S.ENROLLED, S.WITHDRAWN}),
+    S.ENROLLED: frozenset({S.ACTIVE, S.WITHDRAWN}),
+    S.ACTIVE: frozenset({S.SUSPENDED, S.WITHDRAWN}),
+    S.SUSPENDED: frozenset({S.ACTIVE, S.WITHDRAWN}),
+    S.WITHDRAWN: frozenset(),
+}
+
+
+def check_transition(current: ParticipationState, target: ParticipationState) -> None:
+    """Raise InvalidTransition unless participation may move from current to target."""
+    if target not in ALLOWED.get(current, frozenset()):
+        raise InvalidTransition(f"participation cannot go from {current} to {target}")
+
+
+class Scope(StrEnum):
+    """What a firm agrees to share."""
+
+    ARCHITECTURE = "architecture"
+    TRAINING_DATA_DOCS = "training_data_docs"
+    SAFEGUARDS = "safeguards"
+    WEIGHTS = "weights"
+    EVAL_ENDPOINT = "eval_endpoint"
+
+
+CURRENT_AGREEMENT: Final = "2026-1"
+AGREEMENT_VERSIONS: Final = frozenset({"2026-1"})
+
+
+def parse_scopes(raw: Iterable[str]) -> frozenset[Scope]:
+    """The scopes named, or InvalidInput naming the unknown one."""
+    scopes: set[Scope] = set()
+    for item in raw:
+        try:
+            scopes.add(Scope(item))
+        except ValueError:
+            known = ", ".join(s.value for s in Scope)
+            raise InvalidInput(f"scopes: unknown scope {item!r} (known: {known})") from None
+    return frozenset(scopes)
+
+
+def check_agreement(version: str) -> None:
+    """Raise unless version is an agreement a firm may sign today."""
+    if version != CURRENT_AGREEMENT:
+        raise InvalidInput(
+            f"agreement_version: {version!r} is not the current agreement ({CURRENT_AGREEMENT})"
+        )
+
+
+def may_submit(state: ParticipationState) -> bool:
+    """Whether a firm in this state may submit release candidates."""
+    return state in (S.ENROLLED, S.ACTIVE)
+
+
+def missing_scopes(carried: Iterable[Scope], agreed: Iterable[Scope]) -> list[Scope]:
+    """The scopes a submission carries that the firm did not agree to share."""
+    agreed_set = set(agreed)
+    return sorted((s for s in carried if s not in agreed_set), key=lambda s: s.value)

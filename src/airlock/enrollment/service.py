@@ -1,0 +1,144 @@
+"""Enrollment: inviting firms, signing the agreement, scopes, suspension and withdrawal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from airlock.accounts.models import Organisation
+from airlock.accounts.rules import OrgKind
+from airlock.core import audit, events
+from airlock.core.access import Actor, authorize
+from airlock.core.db import utcnow
+from airlock.core.errors import InvalidInput, NotFound
+from airlock.core.transitions import record_transition
+from airlock.core.uow import UnitOfWork
+from airlock.enrollment import rules
+from airlock.enrollment.models import Participation
+from airlock.enrollment.rules import ParticipationState as PS
+from airlock.enrollment.rules import Scope
+
+WITHDRAWN_EVENT = "participation.withdrawn"
+
+
+def _move(
+    uow: UnitOfWork, p: Participation, target: PS, *, actor: Actor | None, reason: str
+) -> None:
+    current = PS(p.state)
+    rules.check_transition(current, target)
+    p.state = target
+    p.updated_at = utcnow()
+    record_transition(
+        uow.session, object_type="participation", object_id=p.id, from_state=current,
+        to_state=target, actor_user_id=actor.user_id if actor else None, reason=reason,
+    )
+    audit.append(
+        uow.session, action=f"participation.{target}", actor_user_id=actor.user_id if actor else None,
+        actor_label=actor.label if actor else "system", object_type="participation",
+        object_id=p.id, org_id=p.org_id, detail={"from": str(current), "reason": reason},
+    )
+
+
+def open_participation(uow: UnitOfWork, *, org_id: str) -> Participation:
+    """Start a firm's participation in the invited state."""
+    org = uow.session.get(Organisation, org_id)
+    if org is None or org.kind != OrgKind.DEVELOPER:
+        raise NotFound("firm not found")
+    p = Participation(org_id=org_id, state=PS.INVITED, scopes=[], invited_at=utcnow())
+    uow.session.add(p)
+    uow.flush()
+    record_transition(
+        uow.session, object_type="participation", object_id=p.id, from_state=None,
+        to_state=PS.INVITED, actor_user_id=None, reason="invited to the program",
+    )
+    return p
+
+
+def get_participation(uow: UnitOfWork, *, actor: Actor, org_id: str) -> Participation:
+    """A firm's participation, for that firm or agency staff."""
+    authorize(actor, "participation.read", org_id=org_id)
+    p = uow.session.scalars(select(Participation).where(Participation.org_id == org_id)).first()
+    if p is None:
+        raise NotFound("participation not found")
+    return p
+
+
+def participation_of(uow: UnitOfWork, *, org_id: str) -> Participation | None:
+    """The participation row of a firm, without access checks (for other services)."""
+    return uow.session.scalars(
+        select(Participation).where(Participation.org_id == org_id)
+    ).first()
+
+
+def enroll(
+    uow: UnitOfWork, *, actor: Actor, agreement_version: str, scopes: Iterable[str]
+) -> Participation:
+    """The firm's admin signs the agreement and chooses what to share."""
+    authorize(actor, "participation.manage", org_id=actor.org_id)
+    rules.check_agreement(agreement_version)
+    chosen = rules.parse_scopes(scopes)
+    p = get_participation(uow, actor=actor, org_id=actor.org_id)
+    _move(uow, p, PS.ENROLLED, actor=actor, reason=f"signed agreement {agreement_version}")
+    p.agreement_version = agreement_version
+    p.scopes = sorted(s.value for s in chosen)
+    p.enrolled_at = utcnow()
+    return p
+
+
+def change_scopes(uow: UnitOfWork, *, actor: Actor, scopes: Iterable[str]) -> Participation:
+    """The firm's admin widens or narrows what it shares from now on."""
+    authorize(actor, "participation.manage", org_id=actor.org_id)
+    chosen = rules.parse_scopes(scopes)
+    p = get_participation(uow, actor=actor, org_id=actor.org_id)
+    if not rules.may_submit(PS(p.state)):
+        raise InvalidInput(f"scopes: cannot be changed while participation is {p.state}")
+    before = list(p.scopes)
+    p.scopes = sorted(s.value for s in chosen)
+    p.updated_at = utcnow()
+    audit.append(
+        uow.session, action="participation.scopes_changed", actor_user_id=actor.user_id,
+        actor_label=actor.label, object_type="participation", object_id=p.id,
+        org_id=p.org_id, detail={"from": before, "to": p.scopes},
+    )
+    return p
+
+
+def set_state(
+    uow: UnitOfWork, *, actor: Actor, org_id: str, target: PS, reason: str
+) -> Participation:
+    """Agency staff activate, suspend or reactivate a firm's participation."""
+    authorize(actor, "submission.triage")
+    if target not in (PS.ACTIVE, PS.SUSPENDED):
+        raise InvalidInput(f"state: agency staff may only set active or suspended, not {target}")
+    if not reason.strip() and target == PS.SUSPENDED:
+        raise InvalidInput("reason: a suspension needs a reason")
+    p = get_participation(uow, actor=actor, org_id=org_id)
+    _move(uow, p, target, actor=actor, reason=reason.strip())
+    return p
+
+
+def withdraw(uow: UnitOfWork, *, actor: Actor, reason: str) -> Participation:
+    """The firm's admin leaves the program; later stages destroy its data through a job."""
+    authorize(actor, "participation.manage", org_id=actor.org_id)
+    p = get_participation(uow, actor=actor, org_id=actor.org_id)
+    _move(uow, p, PS.WITHDRAWN, actor=actor, reason=reason.strip() or "withdrawn by the firm")
+    p.withdrawn_at = utcnow()
+    events.publish(uow, WITHDRAWN_EVENT, {"org_id": p.org_id, "actor_user_id": actor.user_id})
+    return p
+
+
+def agreed_scopes(p: Participation) -> frozenset[Scope]:
+    """The scopes a participation agreed to."""
+    return rules.parse_scopes(p.scopes)
+
+
+def list_firms(uow: UnitOfWork, *, actor: Actor) -> list[tuple[Organisation, Participation]]:
+    """Every firm with its participation, for agency staff."""
+    authorize(actor, "orgs.list")
+    stmt = (
+        select(Organisation, Participation)
+        .join(Participation, Participation.org_id == Organisation.id)
+        .order_by(Organisation.name)
+    )
+    return [(o, p) for o, p in uow.session.execute(stmt).tuples()]

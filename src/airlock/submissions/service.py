@@ -1,0 +1,388 @@
+"""Submissions: registering models, drafting release candidates, moving them through review."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from airlock.accounts.models import Membership, Organisation, User
+from airlock.accounts.rules import Role
+from airlock.core import audit
+from airlock.core.access import Actor, authorize, may_read_confidential
+from airlock.core.db import utcnow
+from airlock.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from airlock.core.transitions import record_transition
+from airlock.core.uow import UnitOfWork
+from airlock.dossiers import rules as dossier_rules
+from airlock.dossiers import validation
+from airlock.enrollment import rules as enrollment_rules
+from airlock.enrollment import service as enrollment
+from airlock.submissions import rules
+from airlock.submissions.models import AIModel, Assignment, Submission
+from airlock.submissions.rules import SubmissionState as SS
+
+MAX_PER_PAGE = 100
+
+
+def _clean(text: str, field: str, *, max_len: int, required: bool = True) -> str:
+    text = text.strip()
+    if required and not text:
+        raise InvalidInput(f"{field}: must not be empty")
+    if len(text) > max_len:
+        raise InvalidInput(f"{field}: must be at most {max_len} characters (got {len(text)})")
+    return text
+
+
+def register_model(uow: UnitOfWork, *, actor: Actor, name: str, description: str = "") -> AIModel:
+    """A firm registers a model it may later submit release candidates of."""
+    authorize(actor, "model.create", org_id=actor.org_id)
+    name = _clean(name, "name", max_len=200)
+    exists = uow.session.scalars(
+        select(AIModel).where(AIModel.org_id == actor.org_id, AIModel.name == name)
+    ).first()
+    if exists:
+        raise Conflict(f"name: your organisation already has a model called {name!r}")
+    model = AIModel(
+        org_id=actor.org_id, name=name,
+        description=_clean(description, "description", max_len=5000, required=False),
+        created_at=utcnow(),
+    )
+    uow.session.add(model)
+    uow.flush()
+    audit.append(
+        uow.session, action="model.registered", actor_user_id=actor.user_id,
+        actor_label=actor.label, object_type="ai_model", object_id=model.id, org_id=actor.org_id,
+    )
+    return model
+
+
+def list_models(uow: UnitOfWork, *, actor: Actor, org_id: str | None = None) -> list[AIModel]:
+    """The models of the actor's firm (or of org_id, for agency staff)."""
+    org_id = org_id or actor.org_id
+    authorize(actor, "model.read", org_id=org_id)
+    return list(
+        uow.session.scalars(select(AIModel).where(AIModel.org_id == org_id).order_by(AIModel.name))
+    )
+
+
+def _check_content(
+    uow: UnitOfWork, *, org_id: str, carries: list[str], dossier: dict[str, Any], limit: int
+) -> list[str]:
+    """Validate the dossier and the scopes it carries against the firm's agreement."""
+    carried = enrollment_rules.parse_scopes(carries)
+    participation = enrollment.participation_of(uow, org_id=org_id)
+    if participation is None or not enrollment_rules.may_submit(
+        enrollment_rules.ParticipationState(participation.state)
+    ):
+        state = participation.state if participation else "not enrolled"
+        raise Forbidden(f"your organisation cannot submit while its participation is {state}")
+    agreed = enrollment.agreed_scopes(participation)
+    missing = enrollment_rules.missing_scopes(carried, agreed)
+    if missing:
+        names = ", ".join(s.value for s in missing)
+        raise InvalidInput(f"carries: your agreement does not include {names}")
+    errors = validation.validate_dossier(dossier, max_bytes=limit)
+    if errors:
+        raise validation.invalid_input(errors)
+    scope_errors = dossier_rules.check_scopes(dossier, frozenset(s.value for s in carried))
+    if scope_errors:
+        raise validation.invalid_input(scope_errors)
+    return sorted(s.value for s in carried)
+
+
+def create_submission(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    model_id: str,
+    title: str,
+    version: str = "",
+    carries: Iterable[str] = (),
+    dossier: dict[str, Any] | None = None,
+    max_dossier_bytes: int,
+) -> Submission:
+    """A firm drafts a release candidate of one of its models."""
+    authorize(actor, "submission.create", org_id=actor.org_id)
+    model = uow.session.get(AIModel, model_id)
+    if model is None or model.org_id != actor.org_id:
+        raise NotFound("model_id: no such model in your organisation")
+    doc = dossier if dossier is not None else {"schema_version": validation.SCHEMA_VERSION,
+                                               "sections": {}}
+    carried = _check_content(
+        uow, org_id=actor.org_id, carries=list(carries), dossier=doc, limit=max_dossier_bytes
+    )
+    sub = Submission(
+        org_id=actor.org_id, model_id=model.id, title=_clean(title, "title", max_len=200),
+        version=_clean(version, "version", max_len=80, required=False), state=SS.DRAFT,
+        carries=carried, dossier=doc, dossier_schema_version=validation.SCHEMA_VERSION,
+        created_by=actor.user_id, created_at=utcnow(), updated_at=utcnow(),
+    )
+    uow.session.add(sub)
+    uow.flush()
+    record_transition(
+        uow.session, object_type="submission", object_id=sub.id, from_state=None,
+        to_state=SS.DRAFT, actor_user_id=actor.user_id, reason="created",
+    )
+    audit.append(
+        uow.session, action="submission.created", actor_user_id=actor.user_id,
+        actor_label=actor.label, object_type="submission", object_id=sub.id, org_id=actor.org_id,
+    )
+    return sub
+
+
+def _get(uow: UnitOfWork, submission_id: str) -> Submission:
+    sub = uow.session.get(Submission, submission_id) if len(submission_id) <= 64 else None
+    if sub is None:
+        raise NotFound("submission not found")
+    return sub
+
+
+def assigned_user_ids(uow: UnitOfWork, *, submission_id: str) -> set[str]:
+    """The agency users assigned to a submission."""
+    return set(
+        uow.session.scalars(
+            select(Assignment.user_id).where(Assignment.submission_id == submission_id)
+        )
+    )
+
+
+def get_submission(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Submission:
+    """One submission, for its firm or agency staff (404 for anyone else)."""
+    sub = _get(uow, submission_id)
+    authorize(actor, "submission.read", org_id=sub.org_id)
+    if actor.is_agency and sub.state == SS.DRAFT:
+        raise NotFound("submission not found")  # a draft is the firm's own business
+    return sub
+
+
+@dataclass(frozen=True)
+class DossierView:
+    """A dossier as one viewer may see it."""
+
+    dossier: dict[str, Any]
+    confidential: bool
+
+
+def view_dossier(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> DossierView:
+    """The dossier with confidential fields shown only on a need-to-know basis (and audited)."""
+    sub = get_submission(uow, actor=actor, submission_id=submission_id)
+    assigned = assigned_user_ids(uow, submission_id=sub.id)
+    if may_read_confidential(actor, org_id=sub.org_id, assigned_user_ids=assigned):
+        audit.append(
+            uow.session, action="dossier.read_confidential", actor_user_id=actor.user_id,
+            actor_label=actor.label, object_type="submission", object_id=sub.id,
+            org_id=sub.org_id,
+        )
+        return DossierView(dict(sub.dossier), True)
+    return DossierView(dossier_rules.public_view(sub.dossier), False)
+
+
+def update_submission(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    submission_id: str,
+    title: str | None = None,
+    version: str | None = None,
+    carries: Iterable[str] | None = None,
+    dossier: dict[str, Any] | None = None,
+    max_dossier_bytes: int,
+) -> Submission:
+    """The firm edits a draft or returned submission."""
+    sub = _get(uow, submission_id)
+    authorize(actor, "submission.edit", org_id=sub.org_id)
+    if not actor.org_id == sub.org_id:
+        raise NotFound("submission not found")
+    if not rules.is_editable(SS(sub.state)):
+        raise Conflict(f"a submission that is {sub.state} can no longer be edited")
+    new_carries = list(carries) if carries is not None else list(sub.carries)
+    new_doc = dossier if dossier is not None else sub.dossier
+    sub.carries = _check_content(
+        uow, org_id=sub.org_id, carries=new_carries, dossier=new_doc, limit=max_dossier_bytes
+    )
+    sub.dossier = new_doc
+    if title is not None:
+        sub.title = _clean(title, "title", max_len=200)
+    if version is not None:
+        sub.version = _clean(version, "version", max_len=80, required=False)
+    sub.updated_at = utcnow()
+    audit.append(
+        uow.session, action="submission.edited", actor_user_id=actor.user_id,
+        actor_label=actor.label, object_type="submission", object_id=sub.id, org_id=sub.org_id,
+    )
+    return sub
+
+
+def transition(
+    uow: UnitOfWork, *, actor: Actor, submission_id: str, target: SS, reason: str = ""
+) -> Submission:
+    """Move a submission through its state machine, if the actor's role may make that move."""
+    sub = _get(uow, submission_id)
+    action = rules.ACTION_FOR.get(target)
+    if action is None:
+        raise InvalidInput(f"state: {target} cannot be asked for")
+    authorize(actor, "submission.read", org_id=sub.org_id)
+    if actor.is_agency and sub.state == SS.DRAFT:
+        raise NotFound("submission not found")
+    authorize(actor, action, org_id=sub.org_id)
+    current = SS(sub.state)
+    rules.check_transition(current, target)
+    reason = reason.strip()
+    if len(reason) > 5000:
+        raise InvalidInput("reason: must be at most 5000 characters")
+    if target in rules.REASON_REQUIRED and not reason:
+        raise InvalidInput(f"reason: required when a submission is {target}")
+    if target in rules.NEEDS_ASSIGNMENT and actor.user_id not in assigned_user_ids(
+        uow, submission_id=sub.id
+    ):
+        raise Forbidden("only a reviewer assigned to this submission may do this")
+    if target == SS.SUBMITTED:
+        gaps = dossier_rules.check_complete(sub.dossier, scopes=frozenset(sub.carries))
+        if gaps:
+            raise validation.invalid_input(gaps)
+        _check_content(
+            uow, org_id=sub.org_id, carries=list(sub.carries), dossier=sub.dossier,
+            limit=10 * 1024 * 1024,
+        )
+        sub.submitted_at = utcnow()
+        sub.return_reason = ""
+    if target == SS.RETURNED:
+        sub.return_reason = reason
+    sub.state = target
+    sub.updated_at = utcnow()
+    record_transition(
+        uow.session, object_type="submission", object_id=sub.id, from_state=current,
+        to_state=target, actor_user_id=actor.user_id, reason=reason,
+    )
+    audit.append(
+        uow.session, action=f"submission.{target}", actor_user_id=actor.user_id,
+        actor_label=actor.label, object_type="submission", object_id=sub.id, org_id=sub.org_id,
+        detail={"from": str(current)},
+    )
+    return sub
+
+
+def assign_reviewer(
+    uow: UnitOfWork, *, actor: Actor, submission_id: str, reviewer_id: str
+) -> Assignment:
+    """A coordinator gives a reviewer need-to-know access to a submission."""
+    sub = get_submission(uow, actor=actor, submission_id=submission_id)
+    authorize(actor, "submission.assign")
+    if sub.state in (SS.DRAFT, SS.CLOSED):
+        raise Conflict(f"a submission that is {sub.state} cannot be assigned")
+    membership = uow.session.scalars(
+        select(Membership).where(Membership.user_id == reviewer_id)
+    ).first()
+    if membership is None or membership.org_id != actor.org_id or membership.role not in (
+        Role.REVIEWER, Role.COORDINATOR
+    ):
+        raise InvalidInput("reviewer_id: not a reviewer or coordinator of the agency")
+    if reviewer_id in assigned_user_ids(uow, submission_id=sub.id):
+        raise Conflict("this reviewer is already assigned")
+    a = Assignment(
+        submission_id=sub.id, user_id=reviewer_id, assigned_by=actor.user_id,
+        assigned_at=utcnow(),
+    )
+    uow.session.add(a)
+    uow.flush()
+    audit.append(
+        uow.session, action="submission.assigned", actor_user_id=actor.user_id,
+        actor_label=actor.label, object_type="submission", object_id=sub.id, org_id=sub.org_id,
+        detail={"reviewer_id": reviewer_id},
+    )
+    return a
+
+
+def list_assignees(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> list[User]:
+    """The users assigned to a submission."""
+    sub = get_submission(uow, actor=actor, submission_id=submission_id)
+    ids = assigned_user_ids(uow, submission_id=sub.id)
+    if not ids:
+        return []
+    return list(uow.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.email)))
+
+
+def list_for_firm(uow: UnitOfWork, *, actor: Actor) -> list[Submission]:
+    """The actor's firm's submissions, newest first."""
+    authorize(actor, "submission.read", org_id=actor.org_id)
+    if actor.is_agency:
+        raise Forbidden("agency staff use the review queue")
+    return list(
+        uow.session.scalars(
+            select(Submission)
+            .where(Submission.org_id == actor.org_id)
+            .order_by(Submission.updated_at.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the agency queue."""
+
+    items: list[tuple[Submission, str, str]]  # submission, firm name, model name
+    total: int
+    page: int
+    per_page: int
+
+
+def queue(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    states: Iterable[str] = (),
+    org_id: str | None = None,
+    assigned_to_me: bool = False,
+    q: str = "",
+    page: int = 1,
+    per_page: int = 25,
+) -> QueuePage:
+    """The agency's queue of submissions (never drafts), filtered and paginated."""
+    authorize(actor, "queue.read")
+    if page < 1:
+        raise InvalidInput("page: must be 1 or more")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidInput(f"per_page: must be between 1 and {MAX_PER_PAGE}")
+    wanted = [SS(s).value for s in states] if states else []
+    stmt = (
+        select(Submission, Organisation.name, AIModel.name)
+        .join(Organisation, Organisation.id == Submission.org_id)
+        .join(AIModel, AIModel.id == Submission.model_id)
+        .where(Submission.state != SS.DRAFT)
+    )
+    if wanted:
+        stmt = stmt.where(Submission.state.in_(wanted))
+    if org_id:
+        stmt = stmt.where(Submission.org_id == org_id)
+    if assigned_to_me:
+        stmt = stmt.where(
+            Submission.id.in_(
+                select(Assignment.submission_id).where(Assignment.user_id == actor.user_id)
+            )
+        )
+    if q.strip():
+        like = f"%{q.strip()[:100]}%"
+        stmt = stmt.where(
+            or_(Submission.title.ilike(like), AIModel.name.ilike(like),
+                Organisation.name.ilike(like))
+        )
+    total = uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = uow.session.execute(
+        stmt.order_by(Submission.updated_at.desc(), Submission.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).tuples()
+    return QueuePage([(s, o, m) for s, o, m in rows], total, page, per_page)
+
+
+def redact_organisation(uow: UnitOfWork, *, org_id: str) -> int:
+    """Replace every confidential dossier field of a firm's submissions by a redaction marker."""
+    count = 0
+    for sub in uow.session.scalars(select(Submission).where(Submission.org_id == org_id)):
+        sub.dossier = dossier_rules.redact_all_confidential(sub.dossier)
+        sub.redacted = True
+        count += 1
+    return count

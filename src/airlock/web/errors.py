@@ -1,0 +1,144 @@
+"""Every error answered as a 4xx that names the problem; HTML for pages, JSON for the API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from airlock.core.errors import AirlockError, Unauthenticated
+
+log = logging.getLogger(__name__)
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _loc(loc: Any) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")] or [str(x) for x in loc]
+    return ".".join(parts)
+
+
+def validation_messages(exc: RequestValidationError) -> list[dict[str, str]]:
+    """Pydantic's errors as {path, rule, message} with what was given."""
+    out = []
+    for err in exc.errors():
+        path = _loc(err.get("loc", ()))
+        rule = str(err.get("type", "invalid"))
+        msg = str(err.get("msg", "invalid"))
+        if rule == "json_invalid":
+            msg = f"the body is not valid JSON ({err.get('ctx', {}).get('error', 'parse error')})"
+        elif rule in ("model_attributes_type", "dict_type") and path in ("", "body"):
+            msg = "the body must be a JSON object (send Content-Type: application/json)"
+        elif rule == "extra_forbidden":
+            msg = "unknown field"
+        given = err.get("input")
+        if rule not in ("missing", "json_invalid", "extra_forbidden") and isinstance(
+            given, str | int | float | bool
+        ):
+            msg += f" (got {str(given)[:60]!r})"
+        out.append({"path": path, "rule": rule, "message": msg})
+    return out
+
+
+def install(app: FastAPI, render_error: Any) -> None:
+    """Register the handlers on app; render_error(request, status, message) draws a page."""
+
+    @app.exception_handler(AirlockError)
+    async def airlock_error(request: Request, exc: AirlockError) -> Response:
+        if _wants_html(request):
+            if isinstance(exc, Unauthenticated) and request.method == "GET":
+                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            return render_error(request, exc.status_code, str(exc))
+        body: dict[str, Any] = {"detail": str(exc)}
+        errors = getattr(exc, "errors", None)
+        if errors:
+            body["errors"] = errors
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        errors = validation_messages(exc)
+        summary = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:5])
+        if _wants_html(request):
+            return render_error(request, 422, summary)
+        return JSONResponse({"detail": summary, "errors": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_html(request):
+            return render_error(request, exc.status_code, str(exc.detail))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+
+class BodyLimit:
+    """ASGI middleware refusing bodies over a limit (413), before the app reads them."""
+
+    def __init__(self, app: Any, *, limit: int, large: dict[str, int] | None = None) -> None:
+        self.app = app
+        self.limit = limit
+        self.large = large or {}
+
+    def _limit_for(self, path: str) -> int:
+        for marker, limit in self.large.items():
+            if marker in path:
+                return limit
+        return self.limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit_for(scope.get("path", ""))
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared < 0 or declared > limit:
+                    await _too_large(send, limit)
+                    return
+        seen = 0
+        sent_error = False
+
+        async def limited_receive() -> Any:
+            nonlocal seen, sent_error
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    sent_error = True
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            if sent_error:
+                await _too_large(send, limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Any, limit: int) -> None:
+    body = ('{"detail":"the request body is larger than the limit of %d bytes"}' % limit).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

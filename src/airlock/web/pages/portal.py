@@ -1,0 +1,197 @@
+"""Developer portal pages: dashboard, enrollment, models, the submission editor."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from airlock.core.access import Actor
+from airlock.core.errors import Conflict, Forbidden, InvalidInput
+from airlock.core.transitions import history
+from airlock.core.uow import UnitOfWork
+from airlock.enrollment import rules as enrollment_rules
+from airlock.enrollment import service as enrollment
+from airlock.submissions import rules as submission_rules
+from airlock.submissions import service as submissions
+from airlock.submissions.rules import SubmissionState
+from airlock.web.deps import ActorDep, ContainerDep, UoWDep
+from airlock.web.pages import dossier_form
+from airlock.web.pages.render import form_data, form_lists, page, redirect
+
+router = APIRouter(prefix="/portal", include_in_schema=False)
+
+
+def _firm(actor: Actor) -> Actor:
+    if actor.is_agency:
+        raise Forbidden("the developer portal is for participating firms")
+    return actor
+
+
+def _dashboard(request: Request, uow: UnitOfWork, actor: Actor, **extra: Any) -> Response:
+    p = enrollment.get_participation(uow, actor=actor, org_id=actor.org_id)
+    return page(
+        request, "portal/dashboard.html",
+        participation=p,
+        models=submissions.list_models(uow, actor=actor),
+        submissions=submissions.list_for_firm(uow, actor=actor),
+        scopes=[s.value for s in enrollment_rules.Scope],
+        agreement=enrollment_rules.CURRENT_AGREEMENT,
+        status_code=extra.pop("status_code", 200),
+        **{"error": "", **extra},
+    )
+
+
+@router.get("")
+def dashboard(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
+    """The firm's dashboard: participation, models and submissions."""
+    with uow:
+        return _dashboard(request, uow, _firm(actor))
+
+
+@router.post("/enroll")
+async def enroll(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
+    """Sign the agreement with the chosen scopes."""
+    data = await form_lists(request)
+    with uow:
+        try:
+            enrollment.enroll(
+                uow, actor=_firm(actor),
+                agreement_version=(data.get("agreement_version") or [""])[0],
+                scopes=data.get("scopes", []),
+            )
+        except InvalidInput as exc:
+            return _dashboard(request, uow, actor, error=str(exc), status_code=422)
+        uow.commit()
+    return redirect("/portal")
+
+
+@router.post("/withdraw")
+async def withdraw(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
+    """Withdraw from the program (asks for an explicit confirmation)."""
+    data = await form_data(request)
+    with uow:
+        if data.get("confirm") != "WITHDRAW":
+            return _dashboard(request, uow, _firm(actor), status_code=422,
+                              error="type WITHDRAW to confirm the withdrawal")
+        enrollment.withdraw(uow, actor=actor, reason=data.get("reason", ""))
+        uow.commit()
+    return redirect("/portal")
+
+
+@router.post("/models")
+async def register_model(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
+    """Register a model."""
+    data = await form_data(request)
+    with uow:
+        try:
+            submissions.register_model(uow, actor=_firm(actor), name=data.get("name", ""),
+                                       description=data.get("description", ""))
+        except (InvalidInput, Conflict) as exc:
+            return _dashboard(request, uow, actor, error=str(exc), status_code=exc.status_code)
+        uow.commit()
+    return redirect("/portal")
+
+
+@router.get("/submissions/new")
+def new_submission_form(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
+    """The form that drafts a submission."""
+    with uow:
+        actor = _firm(actor)
+        p = enrollment.get_participation(uow, actor=actor, org_id=actor.org_id)
+        return page(request, "portal/new_submission.html",
+                    models=submissions.list_models(uow, actor=actor), scopes=list(p.scopes),
+                    error="")
+
+
+@router.post("/submissions")
+async def create_submission(
+    request: Request, actor: ActorDep, uow: UoWDep, container: ContainerDep
+) -> Response:
+    """Draft a submission, then open its editor."""
+    data = await form_lists(request)
+    first = {k: v[0] for k, v in data.items()}
+    with uow:
+        actor = _firm(actor)
+        try:
+            sub = submissions.create_submission(
+                uow, actor=actor, model_id=first.get("model_id", ""),
+                title=first.get("title", ""), version=first.get("version", ""),
+                carries=data.get("carries", []),
+                max_dossier_bytes=container.settings.max_dossier_bytes,
+            )
+        except (InvalidInput, Forbidden) as exc:
+            p = enrollment.get_participation(uow, actor=actor, org_id=actor.org_id)
+            return page(request, "portal/new_submission.html", status_code=exc.status_code,
+                        models=submissions.list_models(uow, actor=actor),
+                        scopes=list(p.scopes), error=str(exc))
+        uow.commit()
+        return redirect(f"/portal/submissions/{sub.id}")
+
+
+def _editor(
+    request: Request, uow: UnitOfWork, actor: Actor, submission_id: str, *,
+    doc: dict[str, Any] | None = None, errors: list[dict[str, str]] | None = None,
+    message: str = "", status_code: int = 200,
+) -> Response:
+    sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
+    p = enrollment.get_participation(uow, actor=actor, org_id=actor.org_id)
+    doc = doc if doc is not None else dict(sub.dossier)
+    return page(
+        request, "portal/submission.html", status_code=status_code,
+        sub=sub, form=dossier_form.build_form(doc, errors), errors=errors or [],
+        message=message, editable=submission_rules.is_editable(SubmissionState(sub.state)),
+        scopes=list(p.scopes), raw_json=json.dumps(doc, indent=2),
+        disclosures=dossier_form.DISCLOSURES, provenances=dossier_form.PROVENANCES,
+        history=history(uow.session, object_type="submission", object_id=sub.id),
+    )
+
+
+@router.get("/submissions/{submission_id}")
+def submission_editor(
+    submission_id: str, request: Request, actor: ActorDep, uow: UoWDep
+) -> Response:
+    """The submission editor: status, dossier form with errors at the fields, history."""
+    with uow:
+        response = _editor(request, uow, _firm(actor), submission_id)
+        uow.commit()
+        return response
+
+
+@router.post("/submissions/{submission_id}")
+async def save_submission(
+    submission_id: str, request: Request, actor: ActorDep, uow: UoWDep, container: ContainerDep
+) -> Response:
+    """Save the dossier form (or the raw JSON), then submit if asked to."""
+    data = await form_lists(request)
+    first = {k: v[0] for k, v in data.items()}
+    with uow:
+        actor = _firm(actor)
+        sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
+        try:
+            if first.get("mode") == "json":
+                doc = json.loads(first.get("raw_json", "") or "{}")
+                if not isinstance(doc, dict):
+                    raise InvalidInput("dossier: must be a JSON object")
+            else:
+                doc = dossier_form.parse_form(first, dict(sub.dossier))
+        except json.JSONDecodeError as exc:
+            return _editor(request, uow, actor, submission_id, status_code=422,
+                           message=f"the JSON is not valid: {exc.msg} at line {exc.lineno}")
+        try:
+            submissions.update_submission(
+                uow, actor=actor, submission_id=submission_id, title=first.get("title"),
+                version=first.get("version"), carries=data.get("carries", []), dossier=doc,
+                max_dossier_bytes=container.settings.max_dossier_bytes,
+            )
+            if first.get("action") == "submit":
+                submissions.transition(uow, actor=actor, submission_id=submission_id,
+                                       target=SubmissionState.SUBMITTED)
+        except InvalidInput as exc:
+            uow.session.rollback()
+            return _editor(request, uow, actor, submission_id, doc=doc, errors=exc.errors,
+                           message=str(exc), status_code=422)
+        uow.commit()
+    return redirect(f"/portal/submissions/{submission_id}")

@@ -1,0 +1,60 @@
+"""Jinja2 rendering with the context every page needs (actor, CSRF token, time zone)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+
+
+def _when(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+TEMPLATES.env.filters["when"] = _when
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page; the actor and the CSRF token come from the request state."""
+    ctx = {
+        "request": request,
+        "actor": getattr(request.state, "actor", None),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        **context,
+    }
+    return TEMPLATES.TemplateResponse(request, template, ctx, status_code=status_code)
+
+
+def error_page(request: Request, status_code: int, message: str) -> HTMLResponse:
+    """An error page that names the problem."""
+    return page(request, "error.html", status_code=status_code, status=status_code,
+                message=message)
+
+
+def redirect(url: str) -> RedirectResponse:
+    """A 303 redirect after a successful form post."""
+    return RedirectResponse(url, status_code=303)
+
+
+async def form_data(request: Request, *, max_fields: int = 500) -> dict[str, str]:
+    """The posted form as plain strings (files are refused here)."""
+    form = await request.form(max_fields=max_fields, max_files=0)
+    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
+
+
+async def form_lists(request: Request) -> dict[str, list[str]]:
+    """The posted form with repeated fields (checkboxes) as lists."""
+    form = await request.form(max_fields=500, max_files=0)
+    out: dict[str, list[str]] = {}
+    for k, v in form.multi_items():
+        if isinstance(v, str):
+            out.setdefault(k, []).append(v)
+    return out

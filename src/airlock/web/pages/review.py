@@ -1,0 +1,153 @@
+"""Review workspace pages: the queue, the submission view, firms and the audit trail."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from airlock.accounts import service as accounts
+from airlock.accounts.rules import Role
+from airlock.core import audit
+from airlock.core.access import Actor, allowed, authorize
+from airlock.core.errors import AirlockError, Forbidden
+from airlock.core.transitions import history
+from airlock.core.uow import UnitOfWork
+from airlock.enrollment import service as enrollment
+from airlock.submissions import service as submissions
+from airlock.submissions.rules import ALLOWED, SubmissionState
+from airlock.web.deps import ActorDep, UoWDep
+from airlock.web.pages.render import form_data, page, redirect
+
+router = APIRouter(include_in_schema=False)
+
+
+def _staff(actor: Actor) -> Actor:
+    if not actor.is_agency:
+        raise Forbidden("the review workspace is for agency staff")
+    return actor
+
+
+@router.get("/review")
+def review_queue(
+    request: Request, actor: ActorDep, uow: UoWDep, state: str = "", q: str = "",
+    mine: bool = False, page_no: int = 1,
+) -> Response:
+    """The agency queue with filters and pagination."""
+    actor = _staff(actor)
+    if actor.role == Role.AUDITOR:
+        return redirect("/audit")
+    states = [state] if state in {s.value for s in SubmissionState} else []
+    with uow:
+        result = submissions.queue(
+            uow, actor=actor, states=states, q=q[:100], assigned_to_me=mine,
+            page=max(1, min(page_no, 100000)), per_page=20,
+        )
+        pages = max(1, -(-result.total // result.per_page))
+        return page(request, "review/queue.html", result=result, pages=pages, state=state,
+                    q=q[:100], mine=mine, states=[s.value for s in SubmissionState
+                                                  if s != SubmissionState.DRAFT])
+
+
+def _view(request: Request, uow: UnitOfWork, actor: Actor, submission_id: str,
+          error: str = "", status_code: int = 200) -> Response:
+    sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
+    view = submissions.view_dossier(uow, actor=actor, submission_id=submission_id)
+    assignees = submissions.list_assignees(uow, actor=actor, submission_id=submission_id)
+    reviewers: list[Any] = []
+    if allowed(actor, "submission.assign"):
+        reviewers = accounts.users_with_role(
+            uow, org_id=actor.org_id, roles={Role.REVIEWER, Role.COORDINATOR}
+        )
+    moves = [
+        t.value for t in ALLOWED[SubmissionState(sub.state)]
+        if allowed(actor, _action_for(t), org_id=sub.org_id)
+    ]
+    return page(
+        request, "review/submission.html", status_code=status_code, sub=sub, view=view,
+        dossier_json=json.dumps(view.dossier, indent=2), assignees=assignees,
+        reviewers=reviewers, moves=sorted(moves), error=error,
+        history=history(uow.session, object_type="submission", object_id=sub.id),
+    )
+
+
+def _action_for(target: SubmissionState) -> str:
+    from airlock.submissions.rules import ACTION_FOR
+
+    return ACTION_FOR[target]
+
+
+@router.get("/review/submissions/{submission_id}")
+def review_submission(
+    submission_id: str, request: Request, actor: ActorDep, uow: UoWDep
+) -> Response:
+    """A submission as agency staff see it; the confidential dossier only when assigned."""
+    with uow:
+        response = _view(request, uow, _staff(actor), submission_id)
+        uow.commit()  # audit row of a confidential read
+        return response
+
+
+@router.post("/review/submissions/{submission_id}/transition")
+async def review_transition(
+    submission_id: str, request: Request, actor: ActorDep, uow: UoWDep
+) -> Response:
+    """Accept, return, start or complete the review, close."""
+    data = await form_data(request)
+    with uow:
+        try:
+            target = SubmissionState(data.get("to", ""))
+            submissions.transition(uow, actor=_staff(actor), submission_id=submission_id,
+                                   target=target, reason=data.get("reason", ""))
+        except ValueError:
+            return _view(request, uow, actor, submission_id, error="unknown target state",
+                         status_code=422)
+        except AirlockError as exc:
+            uow.session.rollback()
+            return _view(request, uow, actor, submission_id, error=str(exc),
+                         status_code=exc.status_code)
+        uow.commit()
+    return redirect(f"/review/submissions/{submission_id}")
+
+
+@router.post("/review/submissions/{submission_id}/assign")
+async def review_assign(
+    submission_id: str, request: Request, actor: ActorDep, uow: UoWDep
+) -> Response:
+    """A coordinator assigns a reviewer."""
+    data = await form_data(request)
+    with uow:
+        try:
+            submissions.assign_reviewer(uow, actor=_staff(actor), submission_id=submission_id,
+                                        reviewer_id=data.get("reviewer_id", ""))
+        except AirlockError as exc:
+            uow.session.rollback()
+            return _view(request, uow, actor, submission_id, error=str(exc),
+                         status_code=exc.status_code)
+        uow.commit()
+    return redirect(f"/review/submissions/{submission_id}")
+
+
+@router.get("/review/firms")
+def firms(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
+    """Participating firms and their state."""
+    with uow:
+        rows = enrollment.list_firms(uow, actor=_staff(actor))
+        return page(request, "review/firms.html", rows=rows)
+
+
+@router.get("/audit")
+def audit_page(request: Request, actor: ActorDep, uow: UoWDep, verify: bool = False) -> Response:
+    """The audit trail, newest first, with a chain check on demand."""
+    authorize(actor, "audit.read")
+    with uow:
+        events = list(
+            uow.session.scalars(
+                select(audit.AuditEvent).order_by(audit.AuditEvent.seq.desc()).limit(200)
+            )
+        )
+        report = audit.verify_chain(uow.session) if verify else None
+        return page(request, "review/audit.html", events=events, report=report)
