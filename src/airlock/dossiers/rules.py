@@ -83,7 +83,12 @@ def check_scopes(doc: object, scopes: frozenset[str]) -> list[DossierError]:
             detail = "is the agency's review record; a firm cannot submit it"
             errors.append(make_error(("sections", name), "agency_only", detail))
             continue
-        needed = SECTION_SCOPES.get(name)
+        if name not in SECTION_SCOPES:
+            # The schema refuses unknown sections too; this keeps the rule closed by itself.
+            detail = "is not a dossier section, so no scope allows it"
+            errors.append(make_error(("sections", name), "scope", detail))
+            continue
+        needed = SECTION_SCOPES[name]
         if needed is not None and needed not in scopes:
             detail = (
                 f'needs the "{needed}" scope, which the participation agreement does '
@@ -113,11 +118,9 @@ def required_sections(scopes: frozenset[str] | None = None) -> tuple[str, ...]:
 
 
 def check_complete(doc: object, *, scopes: frozenset[str] | None = None) -> list[DossierError]:
-    """List what a schema-valid dossier still lacks before it may be submitted; [] if none.
-
-    A and B are always required. With `scopes`, each section those scopes cover is required
-    too; a section present (required or not) must hold its key fields.
-    """
+    """List what a schema-valid dossier still lacks before it may be submitted; [] if none."""
+    # A and B always; with scopes, each section they cover; and any section present, required
+    # or not, must hold its key fields (REQUIRED_ON_SUBMIT).
     sections = _sections(doc)
     errors: list[DossierError] = []
     must = required_sections(scopes)

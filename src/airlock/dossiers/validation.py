@@ -201,7 +201,8 @@ def parse_dossier(raw: bytes | str, *, max_bytes: int = MAX_BYTES) -> dict[str, 
 def _check_limits(doc: object, max_bytes: int) -> list[DossierError]:
     """Walk the document once, iteratively, refusing what would make validation costly."""
     errors: list[DossierError] = []
-    # An upper bound on the compact JSON size, so the walk itself stays within max_bytes.
+    # A lower bound on the compact JSON size in bytes: once it passes max_bytes the document
+    # is certainly too big, so the walk stops early however large (or shared) the input is.
     size = 0
     stack: list[tuple[object, tuple[PathPart, ...], int]] = [(doc, (), 1)]
     while stack and len(errors) < MAX_ERRORS:
@@ -211,7 +212,7 @@ def _check_limits(doc: object, max_bytes: int) -> list[DossierError]:
             errors.append(make_error(path, "max_depth", detail))
             continue
         if isinstance(node, dict):
-            size += 2 + len(node)
+            size += 1 + max(len(node), 1)
             if len(node) > MAX_ITEMS:
                 detail = f"has {len(node):,} members, over the limit of {MAX_ITEMS:,}"
                 errors.append(make_error(path, "max_items", detail))
@@ -231,7 +232,7 @@ def _check_limits(doc: object, max_bytes: int) -> list[DossierError]:
                 size += len(key) + 3
                 stack.append((value, (*path, key), depth + 1))
         elif isinstance(node, list):
-            size += 2 + len(node)
+            size += 1 + max(len(node), 1)
             if len(node) > MAX_ITEMS:
                 detail = f"has {len(node):,} items, over the limit of {MAX_ITEMS:,}"
                 errors.append(make_error(path, "max_items", detail))
@@ -249,15 +250,15 @@ def _check_limits(doc: object, max_bytes: int) -> list[DossierError]:
         elif isinstance(node, float):
             if not math.isfinite(node):
                 errors.append(make_error(path, "finite_number", f"must be finite (got {node})"))
-            size += 24
+            size += 1
         elif node is None or isinstance(node, bool | int):
-            size += 24 if isinstance(node, int) else 5
+            size += 1 if isinstance(node, int) and not isinstance(node, bool) else 4
         else:
             detail = f"is not a JSON value (got a {type(node).__name__})"
             errors.append(make_error(path, "json_type", detail))
-        if size > 6 * max_bytes:
-            # The running total over-counts escapes; 6x is past any real document.
-            break
+        if size > max_bytes:
+            detail = f"is over the limit of {max_bytes:,} bytes"
+            return [make_error([], "max_bytes", detail)]
     if errors:
         return errors
     compact = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -276,7 +277,7 @@ def _number(x: object) -> str:
     if isinstance(x, int):
         return str(x)
     if isinstance(x, float):
-        return str(int(x)) if x.is_integer() and abs(x) < 1e15 else f"{x:g}"
+        return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
     return repr(x)
 
 

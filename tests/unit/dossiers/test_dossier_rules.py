@@ -132,6 +132,13 @@ def test_every_out_of_scope_section_is_reported_at_once() -> None:
     ]
 
 
+def test_unknown_section_is_refused_by_the_scope_check_too() -> None:
+    doc = example("minimal")
+    doc["sections"]["M"] = {"x": F(1)}
+    errors = rules.check_scopes(doc, ALL_SCOPES)
+    assert [(e.path, e.rule) for e in errors] == [("sections.M", "scope")]
+
+
 def test_unknown_scope_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="wieghts"):
         rules.check_scopes(example("minimal"), frozenset({"wieghts"}))
