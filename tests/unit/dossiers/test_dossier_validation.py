@@ -17,6 +17,8 @@ from airlock.dossiers.validation import (
     MAX_ITEMS,
     MAX_STRING_LENGTH,
     DossierError,
+    field_value,
+    format_path,
     invalid_input,
     parse_dossier,
     validate_dossier,
@@ -561,3 +563,12 @@ def test_validation_does_not_change_the_document() -> None:
     before = copy.deepcopy(doc)
     validate_dossier(doc)
     assert doc == before
+
+
+def test_field_value_reads_a_field_or_returns_none() -> None:
+    doc = example("full")
+    assert field_value(doc, "sections", "D", "training_flop") == 6.3e24
+    assert field_value(doc, "sections", "E", "datasets", 2, "provenance") == "synthetic"
+    assert field_value(doc, "sections", "E", "datasets", 9, "provenance") is None
+    assert field_value(doc, "sections", "Z", "nothing") is None
+    assert format_path(("sections", "E", "datasets", 0)) == "sections.E.datasets.0"
