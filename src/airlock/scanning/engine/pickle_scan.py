@@ -1,0 +1,251 @@
+"""Judge pickle streams: run the emulator over every stream in a buffer and raise findings."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any, Final
+
+from . import rules
+from .allowlist import Pair, is_dangerous, profile_for
+from .context import ScanContext
+from .model import LimitExceeded
+from .opcodes import LAYOUT, traces
+from .pickle_vm import Call, Global, Machine, StreamResult
+
+try:  # The compiled skimmer is optional: without it the emulator runs every stream.
+    from . import _skim  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on the build
+    _skim = None
+
+# A pickle hidden in a string, base64 (b"\x80\x02".."\x80\x05" encode to "gAI".."gAX") or hex.
+_ENCODED_PICKLE: Final = re.compile(
+    rb"gA[I-X][A-Za-z0-9+/]{14,}={0,2}|80(?:0[2-5])(?:[0-9a-fA-F]{2}){7,}"
+)
+_ENCODED_SCAN_MAX: Final = 64 << 20
+TORCH_LEGACY_MAGIC: Final = bytes.fromhex("8a0a6cfc9c46f9206aa850192e")
+_MAX_STREAMS: Final = 64
+
+
+def has_fast_core() -> bool:
+    """True when the optional compiled opcode skimmer is available."""
+    return _skim is not None
+
+
+def looks_like_pickle(head: bytes) -> bool:
+    """Whether the first bytes can start a pickle stream (protocol marker or a known opcode)."""
+    if not head:
+        return False
+    if head[0] == 0x80:
+        return len(head) > 1 and head[1] <= 5
+    return head[0] in LAYOUT and head[0] not in (0x2E, 0x30, 0x31, 0x32)
+
+
+def is_torch_legacy(head: bytes) -> bool:
+    """PyTorch's legacy (non-zip) format starts with a pickled magic number."""
+    return head[:2] == b"\x80\x02" and head[2:15] == TORCH_LEGACY_MAGIC
+
+
+def _short(value: Any, depth: int = 0) -> str:
+    # Evidence must stay readable and bounded whatever the attacker put in the arguments.
+    if depth > 3:
+        return "..."
+    if isinstance(value, str):
+        return repr(value if len(value) <= 200 else value[:200] + "...")
+    if isinstance(value, tuple):
+        inner = ", ".join(_short(v, depth + 1) for v in value[:8])
+        return f"({inner}{', ...' if len(value) > 8 else ''}{',' if len(value) == 1 else ''})"
+    if isinstance(value, dict):
+        items = list(value.items())[:6]
+        return (
+            "{"
+            + ", ".join(f"{_short(k, depth + 1)}: {_short(v, depth + 1)}" for k, v in items)
+            + "}"
+        )
+    if isinstance(value, Call):
+        return f"{_short(value.func, depth + 1)}(...)"
+    return repr(value)[:200]
+
+
+def scan_pickle(
+    ctx: ScanContext,
+    buf: memoryview,
+    location: str,
+    *,
+    profile: str = "any",
+    start: int = 0,
+    max_streams: int = _MAX_STREAMS,
+    probe: bool = False,
+) -> int:
+    """Scan every pickle stream in buf from start; return the offset where scanning stopped.
+
+    With probe=True (content only guessed to be a pickle) a stream that fails before any
+    import or call is not a pickle at all: -1 is returned and nothing is reported.
+    """
+    allowed = profile_for(profile)
+    end = len(buf)
+    vm = Machine(buf, ctx.limits.max_stack, ctx.limits.max_memo, ctx.check_time)
+    pos = start
+    for n in range(max_streams):
+        if pos >= end:
+            break
+        if n > 0 and not looks_like_pickle(bytes(buf[pos : pos + 2])):
+            ctx.add(
+                rules.TRAILING_DATA,
+                f"{end - pos} bytes after the last pickle stream",
+                location,
+                offset=pos,
+            )
+            break
+        try:
+            res = _skim_or_run(vm, buf, pos, end)
+        except LimitExceeded as exc:
+            ctx.limit_hit(exc, location, pos)
+            return end
+        quiet = not (res.globals or res.calls or res.extensions)
+        if n == 0 and probe and res.error is not None and quiet:
+            return -1
+        if n > 0 and res.error is not None and quiet:
+            # Bytes after a complete stream that do not parse are data, not code.
+            ctx.add(
+                rules.TRAILING_DATA,
+                f"{end - pos} bytes after the last pickle stream",
+                location,
+                offset=pos,
+            )
+            break
+        _judge(ctx, buf, location, res, allowed)
+        for off, length in res.nested:
+            scan_pickle(
+                ctx, buf[off : off + length], f"{location}@{off}", profile=profile, max_streams=4
+            )
+        if res.end < 0:
+            pos = end
+            break
+        pos = res.end
+    if len(buf) - start <= _ENCODED_SCAN_MAX and location.count("@") < 2:
+        _encoded_pickles(ctx, buf, start, pos, location)
+    return pos
+
+
+def _encoded_pickles(
+    ctx: ScanContext, buf: memoryview, start: int, end: int, location: str
+) -> None:
+    """Strings that decode to pickles which import or call something deserve a human look."""
+    for m in _ENCODED_PICKLE.finditer(buf, start, end):
+        raw = m.group(0)
+        try:
+            data = (
+                base64.b64decode(raw + b"=" * (-len(raw) % 4))
+                if raw[:1] == b"g"
+                else bytes.fromhex(raw.decode())
+            )
+        except (binascii.Error, ValueError):
+            continue
+        inner = ScanContext(ctx.limits)
+        inner.deadline = ctx.deadline
+        scan_pickle(inner, memoryview(data), f"{location}@{m.start()}", max_streams=1)
+        names = sorted({f.evidence.global_name for f in inner.findings if f.evidence.global_name})
+        if names:
+            enc = "base64" if raw[:1] == b"g" else "hex"
+            ctx.add(
+                rules.NESTED_PICKLE,
+                f"a {enc} string holds a pickle that imports {', '.join(names[:5])}",
+                location,
+                offset=m.start(),
+                global_name=names[0],
+                detail=raw[:120].decode("ascii", "replace"),
+            )
+
+
+def _skim_or_run(vm: Machine, buf: memoryview, start: int, end: int) -> StreamResult:
+    if _skim is not None:
+        stop, hit, _err = _skim.skim(buf, start, end)
+        if hit < 0 and stop > 0:
+            # No opcode that can import or call anything: nothing in it can run on load.
+            res = StreamResult(start, end=stop)
+            return res
+    return vm.run(start, end)
+
+
+def _judge(
+    ctx: ScanContext, buf: memoryview, location: str, res: StreamResult, allowed: frozenset[Pair]
+) -> None:
+    called: dict[Pair, tuple[int, Any, str]] = {}
+    for site in res.calls:
+        f = site.func
+        if isinstance(f, Global):
+            called.setdefault((f.module, f.name), (site.offset, site.args, site.op))
+    pending: list[tuple[str, str, int | None, str | None, str | None]] = []
+    seen: set[Pair] = set()
+    for g in res.globals:
+        pair = (g.module, g.name)
+        if pair in seen or pair in allowed:
+            continue
+        seen.add(pair)
+        dotted = f"{g.module}.{g.name}"
+        hit = called.get(pair)
+        how = f" and calls it ({hit[2]} with {_short(hit[1])})" if hit else ""
+        detail = _short(hit[1]) if hit else None
+        if is_dangerous(g.module, g.name):
+            msg = f"imports the dangerous global {dotted}{how}"
+            pending.append(
+                (rules.DANGEROUS_GLOBAL, msg, hit[0] if hit else g.offset, dotted, detail)
+            )
+        elif hit:
+            msg = f"calls {dotted}, which is not in the allowlist ({hit[2]} with {_short(hit[1])})"
+            pending.append((rules.UNSAFE_CALL, msg, hit[0], dotted, detail))
+        else:
+            msg = f"references {dotted}, which is not in the allowlist (not called)"
+            pending.append((rules.UNKNOWN_GLOBAL, msg, g.offset, dotted, None))
+    for site in res.calls:
+        if not isinstance(site.func, Global) and site.op != "BUILD":
+            msg = f"{site.op} calls {_short(site.func)}, which is not a plain global"
+            pending.append((rules.DYNAMIC_CALL, msg, site.offset, None, _short(site.args)))
+    for g, off in res.builds_on_globals:
+        msg = f"BUILD sets attributes on the global {g!r} itself"
+        pending.append((rules.BUILD_ON_GLOBAL, msg, off, repr(g), None))
+    for text, off in res.dynamic_globals:
+        pending.append(
+            (rules.DYNAMIC_GLOBAL, f"STACK_GLOBAL with non-string names {text}", off, text, None)
+        )
+    for off in res.extensions:
+        pending.append(
+            (
+                rules.EXTENSION_CODE,
+                "EXT opcode imports through the copyreg registry",
+                off,
+                None,
+                None,
+            )
+        )
+    for off in res.straddles:
+        pending.append(
+            (rules.FRAME_STRADDLE, "an opcode crosses a FRAME boundary", off, None, None)
+        )
+    if res.error is not None:
+        seen_calls = len(res.calls)
+        msg = f"stream could not be fully parsed: {res.error}"
+        if seen_calls:
+            msg += f" (after {seen_calls} call sites, judged above)"
+        pending.append((rules.PICKLE_PARSE, msg, res.error_offset, None, None))
+    if not pending:
+        return
+    offsets: set[int] = {p[2] for p in pending if p[2] is not None}
+    walk_from = (
+        res.start
+        if not offsets or max(offsets) - res.start < 8 << 20
+        else max(res.last_frame, res.start)
+    )
+    trace_map = traces(buf, walk_from, len(buf), offsets, ctx.limits.max_trace)
+    for rule_id, msg, at, gname, detail in pending:
+        ctx.add(
+            rule_id,
+            msg,
+            location,
+            offset=at,
+            trace=trace_map.get(at, ()) if at is not None else (),
+            global_name=gname,
+            detail=detail,
+        )

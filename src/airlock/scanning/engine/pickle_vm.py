@@ -1,0 +1,521 @@
+"""Emulate the pickle machine over bytes without unpickling: stack, memo, marks and frames.
+
+Values are stand-ins: strings, small ints and tuples are kept (they name globals and show
+call arguments as evidence); lists, sets and big payloads are opaque; dicts keep their first
+few items. Globals become `Global` values and calls become `Call` values that remember where
+their callable came from, so every call site can be judged against the allowlist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import struct
+from array import array
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .model import LimitExceeded, ParseError
+from .opcodes import NAMES, find_newline
+
+
+class Global:
+    """A (module, name) pulled in by GLOBAL, INST or STACK_GLOBAL."""
+
+    __slots__ = ("module", "name", "offset")
+
+    def __init__(self, module: str, name: str, offset: int) -> None:
+        self.module, self.name, self.offset = module, name, offset
+
+    def __repr__(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+class Call:
+    """The result of a call site: what was called, with what, by which opcode and where."""
+
+    __slots__ = ("args", "func", "offset", "op")
+
+    def __init__(self, func: object, args: object, op: str, offset: int) -> None:
+        self.func, self.args, self.op, self.offset = func, args, op, offset
+
+    def __repr__(self) -> str:
+        return f"{self.func!r}(...)"
+
+
+class Opaque:
+    """A value the emulator does not model (list, set, bytes, persistent id, buffer)."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"<{self.kind}>"
+
+
+LIST, SET, BYTES, FLOAT, PERS, BUFFER, EXT, BIG = (
+    Opaque(k) for k in ("list", "set", "bytes", "float", "persistent id", "buffer", "ext", "int")
+)
+_DICT_KEEP: Final = 64
+
+
+@dataclass
+class CallSite:
+    """One call the stream would make when loaded."""
+
+    func: object
+    args: object
+    op: str
+    offset: int
+
+
+@dataclass
+class StreamResult:
+    """What one pickle stream does, as far as it could be followed."""
+
+    start: int
+    end: int = -1
+    protocol: int = 0
+    globals: list[Global] = field(default_factory=list)
+    calls: list[CallSite] = field(default_factory=list)
+    builds_on_globals: list[tuple[Global, int]] = field(default_factory=list)
+    dynamic_globals: list[tuple[str, int]] = field(default_factory=list)
+    extensions: list[int] = field(default_factory=list)
+    straddles: list[int] = field(default_factory=list)
+    nested: list[tuple[int, int]] = field(default_factory=list)
+    error: str | None = None
+    error_offset: int | None = None
+    last_frame: int = -1
+
+
+_U16 = struct.Struct("<H").unpack_from
+_U32 = struct.Struct("<I").unpack_from
+_I32 = struct.Struct("<i").unpack_from
+_U64 = struct.Struct("<Q").unpack_from
+_F64 = struct.Struct(">d").unpack_from
+_CHECK_EVERY: Final = 1 << 18
+
+
+def _line(buf: memoryview, i: int, end: int) -> tuple[str, int]:
+    j = find_newline(buf, i, end)
+    return str(buf[i:j], "utf-8"), j + 1
+
+
+def _decode_string_repr(raw: str, offset: int) -> str:
+    # Protocol 0 STRING is a quoted Python literal; strip the quotes like CPython does.
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+        return raw[1:-1]
+    raise ParseError("STRING argument is not quoted", offset)
+
+
+class Machine:
+    """One emulated unpickler over a buffer; run() follows one stream up to its STOP."""
+
+    def __init__(self, buf: memoryview, limits_stack: int, limits_memo: int, check: Any) -> None:
+        self.buf = buf
+        self.max_stack = limits_stack
+        self.max_memo = limits_memo
+        self.check = check  # called every so often: raises LimitExceeded on timeout
+
+    def run(self, start: int, end: int) -> StreamResult:
+        """Follow one stream from start; errors end the stream and are recorded, not raised."""
+        res = StreamResult(start)
+        try:
+            self._run(res, start, end)
+        except ParseError as exc:
+            res.error, res.error_offset = str(exc), exc.offset
+        except (IndexError, KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
+            res.error = f"malformed pickle: {type(exc).__name__}: {exc}"
+        return res
+
+    def _run(self, res: StreamResult, start: int, end: int) -> None:
+        buf = self.buf
+        stack: list[Any] = []
+        push = stack.append
+        marks: list[int] = []
+        memo_arr = array("q")
+        memo_objs: list[Any] = []
+        sparse: dict[int, Any] = {}
+        res_globals = res.globals
+        calls = res.calls
+        frame_end = -1
+        next_check = start + _CHECK_EVERY
+        i = start
+        op = -1
+        pos = start
+
+        def memo_put(idx: int, value: Any) -> None:
+            code = len(memo_objs)
+            memo_objs.append(value)
+            if idx < len(memo_arr):
+                memo_arr[idx] = code
+            elif idx == len(memo_arr):
+                memo_arr.append(code)
+            else:
+                if len(sparse) >= self.max_memo or idx > 1 << 40:
+                    raise LimitExceeded("max_memo", f"memo index {idx} out of bounds")
+                sparse[idx] = value
+
+        def memo_get(idx: int) -> Any:
+            if idx < len(memo_arr):
+                code = memo_arr[idx]
+                if code >= 0:
+                    return memo_objs[code]
+            if idx in sparse:
+                return sparse[idx]
+            raise ParseError(f"memo key {idx} was never stored", pos)
+
+        def pop_mark() -> list[Any]:
+            if not marks:
+                raise ParseError("could not find MARK", pos)
+            m = marks.pop()
+            items = stack[m:]
+            del stack[m:]
+            return items
+
+        def pop() -> Any:
+            if len(stack) <= (marks[-1] if marks else 0):
+                raise ParseError("unpickling stack underflow", pos)
+            return stack.pop()
+
+        def call(func: Any, args: Any, opname: str) -> Call:
+            calls.append(CallSite(func, args, opname, pos))
+            return Call(func, args, opname, pos)
+
+        def global_(module: str, name: str) -> Global:
+            g = Global(module, name, pos)
+            res_globals.append(g)
+            return g
+
+        while i < end:
+            if i >= next_check:
+                next_check = i + _CHECK_EVERY
+                self.check()
+                if len(stack) > self.max_stack:
+                    raise LimitExceeded("max_stack", f"pickle stack above {self.max_stack} items")
+                if len(memo_objs) > self.max_memo:
+                    raise LimitExceeded("max_memo", f"pickle memo above {self.max_memo} entries")
+            pos = i
+            op = buf[i]
+            if op == 0x8C:  # SHORT_BINUNICODE
+                n = buf[i + 1]
+                i += 2 + n
+                push(str(buf[i - n : i], "utf-8", "surrogatepass"))
+            elif op == 0x94:  # MEMOIZE
+                memo_put(len(memo_arr) + len(sparse), stack[-1])
+                i += 1
+            elif op == 0x71:  # BINPUT
+                memo_put(buf[i + 1], stack[-1])
+                i += 2
+            elif op == 0x68:  # BINGET
+                push(memo_get(buf[i + 1]))
+                i += 2
+            elif op == 0x4B:  # BININT1
+                push(buf[i + 1])
+                i += 2
+            elif op == 0x4D:  # BININT2
+                push(_U16(buf, i + 1)[0])
+                i += 3
+            elif op == 0x4A:  # BININT
+                push(_I32(buf, i + 1)[0])
+                i += 5
+            elif op == 0x28:  # MARK
+                marks.append(len(stack))
+                i += 1
+            elif op == 0x75:  # SETITEMS
+                items = pop_mark()
+                d = stack[-1]
+                if isinstance(d, dict) and len(d) < _DICT_KEEP:
+                    for k in range(0, len(items) - 1, 2):
+                        with contextlib.suppress(TypeError):
+                            d[items[k]] = items[k + 1]
+                i += 1
+            elif op == 0x58:  # BINUNICODE
+                n = _U32(buf, i + 1)[0]
+                i += 5 + n
+                if i > end:
+                    raise ParseError("BINUNICODE runs past the end of the data", pos)
+                push(str(buf[i - n : i], "utf-8", "surrogatepass"))
+            elif op == 0x85:  # TUPLE1
+                stack[-1] = (stack[-1],)
+                i += 1
+            elif op == 0x86:  # TUPLE2
+                b = pop()
+                stack[-1] = (stack[-1], b)
+                i += 1
+            elif op == 0x87:  # TUPLE3
+                c = pop()
+                b = pop()
+                stack[-1] = (stack[-1], b, c)
+                i += 1
+            elif op == 0x29:  # EMPTY_TUPLE
+                push(())
+                i += 1
+            elif op == 0x52:  # REDUCE
+                args = pop()
+                func = pop()
+                push(call(func, args, "REDUCE"))
+                i += 1
+            elif op == 0x51:  # BINPERSID
+                pop()
+                push(PERS)
+                i += 1
+            elif op == 0x7D:  # EMPTY_DICT
+                push({})
+                i += 1
+            elif op == 0x5D:  # EMPTY_LIST
+                push(LIST)
+                i += 1
+            elif op == 0x65:  # APPENDS
+                pop_mark()
+                i += 1
+            elif op == 0x4E:  # NONE
+                push(None)
+                i += 1
+            elif op in (0x88, 0x89):  # NEWTRUE, NEWFALSE
+                push(op == 0x88)
+                i += 1
+            elif op == 0x95:  # FRAME
+                n = _U64(buf, i + 1)[0]
+                if i < frame_end:
+                    res.straddles.append(i)
+                i += 9
+                frame_end = i + n
+                res.last_frame = pos
+                if frame_end > end:
+                    # CPython stops here, but keep reading: what the frame holds is evidence.
+                    res.straddles.append(pos)
+                    frame_end = end
+            elif op == 0x93:  # STACK_GLOBAL
+                name = pop()
+                module = pop()
+                if isinstance(module, str) and isinstance(name, str):
+                    push(global_(module, name))
+                else:
+                    res.dynamic_globals.append((f"{module!r}.{name!r}", pos))
+                    push(global_(repr(module), repr(name)))
+                i += 1
+            elif op == 0x62:  # BUILD
+                state = pop()
+                target = stack[-1] if len(stack) > (marks[-1] if marks else 0) else None
+                if target is None:
+                    raise ParseError("BUILD without a target", pos)
+                if isinstance(target, Global):
+                    res.builds_on_globals.append((target, pos))
+                elif isinstance(target, Call) and isinstance(target.func, Global):
+                    calls.append(CallSite(target.func, state, "BUILD", pos))
+                    i = self._after_build(res, target, state, i + 1, end)
+                    continue
+                i += 1
+            elif op in (0x43, 0x55, 0x54, 0x42, 0x8A, 0x8B, 0x8D, 0x8E, 0x96):
+                i = self._payload(res, op, i, end, push, frame_end)
+            elif op == 0x47:  # BINFLOAT
+                push(FLOAT)
+                i += 9
+            elif op == 0x81:  # NEWOBJ
+                args = pop()
+                cls = pop()
+                push(call(cls, args, "NEWOBJ"))
+                i += 1
+            elif op == 0x92:  # NEWOBJ_EX
+                kwargs = pop()
+                args = pop()
+                cls = pop()
+                push(call(cls, (args, kwargs), "NEWOBJ_EX"))
+                i += 1
+            elif op == 0x74:  # TUPLE
+                push(tuple(pop_mark()))
+                i += 1
+            elif op == 0x6F:  # OBJ
+                items = pop_mark()
+                if not items:
+                    raise ParseError("OBJ without a class", pos)
+                push(call(items[0], tuple(items[1:]), "OBJ"))
+                i += 1
+            elif op == 0x63 or op == 0x69:  # GLOBAL, INST
+                module, i = _line(buf, i + 1, end)
+                name, i = _line(buf, i, end)
+                g = global_(module, name)
+                if op == 0x63:
+                    push(g)
+                else:
+                    push(call(g, tuple(pop_mark()), "INST"))
+            elif op == 0x73:  # SETITEM
+                v = pop()
+                k = pop()
+                d = stack[-1]
+                if isinstance(d, dict) and len(d) < _DICT_KEEP:
+                    with contextlib.suppress(TypeError):
+                        d[k] = v
+                i += 1
+            elif op == 0x61:  # APPEND
+                pop()
+                i += 1
+            elif op == 0x72:  # LONG_BINPUT
+                memo_put(_U32(buf, i + 1)[0], stack[-1])
+                i += 5
+            elif op == 0x6A:  # LONG_BINGET
+                push(memo_get(_U32(buf, i + 1)[0]))
+                i += 5
+            elif op == 0x70:  # PUT
+                arg, i = _line(buf, i + 1, end)
+                memo_put(int(arg), stack[-1])
+            elif op == 0x67:  # GET
+                arg, i = _line(buf, i + 1, end)
+                push(memo_get(int(arg)))
+            elif op == 0x80:  # PROTO
+                res.protocol = buf[i + 1]
+                if res.protocol > 5:
+                    raise ParseError(f"unsupported pickle protocol {res.protocol}", pos)
+                i += 2
+            elif op == 0x2E:  # STOP
+                res.end = i + 1
+                if i + 1 < frame_end:
+                    res.straddles.append(i)
+                return
+            elif op == 0x30:  # POP
+                if marks and marks[-1] == len(stack):
+                    marks.pop()
+                else:
+                    pop()
+                i += 1
+            elif op == 0x31:  # POP_MARK
+                pop_mark()
+                i += 1
+            elif op == 0x32:  # DUP
+                push(stack[-1])
+                i += 1
+            elif op in (0x6C, 0x64, 0x91, 0x90):  # LIST, DICT, FROZENSET, ADDITEMS
+                items = pop_mark()
+                if op == 0x64:
+                    push(dict(zip(items[:_DICT_KEEP:2], items[1:_DICT_KEEP:2], strict=False)))
+                elif op != 0x90:
+                    push(LIST if op == 0x6C else SET)
+                i += 1
+            elif op == 0x8F:  # EMPTY_SET
+                push(SET)
+                i += 1
+            elif op in (0x49, 0x4C, 0x46):  # INT, LONG, FLOAT (text)
+                arg, i = _line(buf, i + 1, end)
+                push(BIG if op != 0x46 else FLOAT)
+            elif op == 0x53 or op == 0x56:  # STRING, UNICODE (text)
+                j = find_newline(buf, i + 1, end)
+                raw = bytes(buf[i + 1 : j])
+                if op == 0x53:
+                    push(_decode_string_repr(raw.decode("latin-1"), pos))
+                else:
+                    push(raw.decode("raw-unicode-escape"))
+                i = j + 1
+            elif op == 0x50:  # PERSID
+                _, i = _line(buf, i + 1, end)
+                push(PERS)
+            elif op in (0x82, 0x83, 0x84):  # EXT1, EXT2, EXT4
+                res.extensions.append(pos)
+                push(EXT)
+                i += {0x82: 2, 0x83: 3, 0x84: 5}[op]
+            elif op == 0x97:  # NEXT_BUFFER
+                push(BUFFER)
+                i += 1
+            elif op == 0x98:  # READONLY_BUFFER
+                i += 1
+            else:
+                raise ParseError(f"unknown opcode 0x{op:02x}", pos)
+            if i > end:
+                raise ParseError(f"{NAMES.get(op, hex(op))} runs past the end of the data", pos)
+        raise ParseError("pickle ends without STOP", end)
+
+    def _payload(
+        self, res: StreamResult, op: int, i: int, end: int, push: Any, frame_end: int
+    ) -> int:
+        """Length-prefixed payloads: skipped by offset arithmetic, never copied when large."""
+        buf = self.buf
+        if op in (0x43, 0x55, 0x8A):  # SHORT_BINBYTES, SHORT_BINSTRING, LONG1
+            n, head = buf[i + 1], 2
+        elif op in (0x42, 0x54):  # BINBYTES, BINSTRING
+            n, head = _U32(buf, i + 1)[0], 5
+        elif op == 0x8B:  # LONG4
+            n, head = _I32(buf, i + 1)[0], 5
+            if n < 0:
+                raise ParseError("LONG4 with a negative length", i)
+        else:  # BINUNICODE8, BINBYTES8, BYTEARRAY8
+            n, head = _U64(buf, i + 1)[0], 9
+        j = i + head + n
+        if j > end:
+            raise ParseError(f"{NAMES[op]} of {n} bytes runs past the end of the data", i)
+        if frame_end > 0 and i < frame_end < j and n < 1 << 16:
+            res.straddles.append(i)
+        if op in (0x8A, 0x8B):
+            push(BIG)
+        elif op == 0x55:
+            push(str(buf[i + 2 : j], "latin-1"))
+        elif op == 0x54 or op == 0x8D:
+            push(str(buf[i + head : j], "utf-8" if op == 0x8D else "latin-1", "surrogatepass"))
+        else:
+            # A bytes payload that itself starts like a pickle is a nested stream: the loader
+            # may hand it to pickle.loads later, so it gets scanned too.
+            if n > 2 and buf[i + head] == 0x80 and buf[i + head + 1] <= 5:
+                res.nested.append((i + head, n))
+            push(BYTES)
+        return j
+
+    def _after_build(self, res: StreamResult, target: Call, state: Any, i: int, end: int) -> int:
+        """joblib writes raw array bytes right after a NumpyArrayWrapper's BUILD; skip them."""
+        func = target.func
+        if not (
+            isinstance(func, Global)
+            and func.module == "joblib.numpy_pickle"
+            and func.name == "NumpyArrayWrapper"
+        ):
+            return i
+        if not isinstance(state, dict):
+            raise ParseError("joblib array wrapper without a state dict", i)
+        nbytes, is_object = _joblib_nbytes(state, i)
+        if is_object:
+            # Object arrays are a nested pickle stream, judged like the outer one.
+            nested = self.run(i, end)
+            res.globals.extend(nested.globals)
+            res.calls.extend(nested.calls)
+            res.builds_on_globals.extend(nested.builds_on_globals)
+            res.dynamic_globals.extend(nested.dynamic_globals)
+            res.extensions.extend(nested.extensions)
+            if nested.error is not None or nested.end < 0:
+                raise ParseError(f"joblib object array: {nested.error}", nested.error_offset)
+            return nested.end
+        if "numpy_array_alignment_bytes" in state:
+            if i >= end:
+                raise ParseError("joblib array padding runs past the end", i)
+            i += 1 + self.buf[i]
+        i += nbytes
+        if i > end:
+            raise ParseError(f"joblib array of {nbytes} bytes runs past the end of the data", i)
+        return i
+
+
+_DTYPE_SIZES: Final = {"b": 1, "i": 0, "u": 0, "f": 0, "c": 0, "m": 0, "M": 0, "S": 0, "V": 0}
+
+
+def _joblib_nbytes(state: dict[Any, Any], offset: int) -> tuple[int, bool]:
+    shape = state.get("shape")
+    dtype = state.get("dtype")
+    if not isinstance(shape, tuple) or not all(isinstance(x, int) and x >= 0 for x in shape):
+        raise ParseError("joblib array shape is not a tuple of sizes", offset)
+    if not (isinstance(dtype, Call) and isinstance(dtype.args, tuple) and dtype.args):
+        raise ParseError("joblib array dtype is not a numpy.dtype(...) call", offset)
+    spec = dtype.args[0]
+    if not isinstance(spec, str) or not spec:
+        raise ParseError("joblib array dtype has no type string", offset)
+    if spec[0] == "O":
+        return 0, True
+    kind, digits = spec[0], spec[1:]
+    if kind not in _DTYPE_SIZES and kind != "U":
+        raise ParseError(f"joblib array dtype {spec!r} is not supported", offset)
+    size = int(digits) if digits.isdigit() else _DTYPE_SIZES.get(kind, 0)
+    if kind == "U":
+        size *= 4
+    if size <= 0:
+        raise ParseError(f"joblib array dtype {spec!r} has no item size", offset)
+    count = 1
+    for x in shape:
+        count *= x
+    return count * size, False

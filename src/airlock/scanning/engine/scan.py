@@ -1,0 +1,216 @@
+"""Format detection by content and the per-file entry points: scan_path and scan_bytes."""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import mmap
+import os
+import struct
+import time
+import zlib
+from pathlib import Path
+
+from . import containers, graphs, rules, tensors
+from .context import ScanContext
+from .model import FileReport, LimitExceeded, Limits, ParseError, worst
+from .pickle_scan import is_torch_legacy, looks_like_pickle, scan_pickle
+from .zipfmt import find_eocd
+
+_PB_FIRST = frozenset({0x08, 0x0A, 0x12, 0x1A, 0x22, 0x3A, 0x42})
+
+
+def sniff(head: bytes, size: int | None = None) -> str:
+    """Name the format from the first bytes (and the total size when known)."""
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    if head.startswith(b"\x93NUMPY"):
+        return "npy"
+    if head.startswith(b"GGUF"):
+        return "gguf"
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return "hdf5"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"BZh") and len(head) > 3 and head[3:4].isdigit():
+        return "bz2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if head.startswith(b"7z\xbc\xaf\x27\x1c"):
+        return "7z"
+    if is_torch_legacy(head):
+        return "pytorch-legacy"
+    if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
+        return "pickle"
+    if len(head) >= 9 and head[8:9] == b"{":
+        n = struct.unpack_from("<Q", head, 0)[0]
+        if size is None or 8 + n <= size:
+            return "safetensors"
+    if head[:1] == b"\x78" and head[1:2] in (b"\x01", b"\x5e", b"\x9c", b"\xda"):
+        return "zlib"
+    if head.startswith(b"ZF"):
+        return "zlib"
+    if head[:3] == b"\x5d\x00\x00":
+        return "lzma"
+    if head.lstrip()[:1] in (b"{", b"["):
+        return "json"
+    if looks_like_pickle(head):
+        return "pickle"
+    if head[:1] and head[0] in _PB_FIRST:
+        return "protobuf"
+    return "unknown"
+
+
+def _is_tar(buf: memoryview) -> bool:
+    return len(buf) >= 512 and bytes(buf[257:262]) == b"ustar"
+
+
+def scan_buffer(
+    ctx: ScanContext, buf: memoryview, location: str, depth: int, base_dir: Path | None = None
+) -> str:
+    """Detect the format of buf and scan it; return the format name."""
+    if depth > ctx.limits.max_depth:
+        raise LimitExceeded("max_depth", f"containers nested deeper than {ctx.limits.max_depth}")
+    ctx.check_time()
+    head = bytes(buf[:64])
+    fmt = sniff(head, len(buf))
+    if fmt in ("unknown", "protobuf", "pickle") and _is_tar(buf):
+        fmt = "tar"
+    if fmt == "unknown" and find_eocd(buf) >= 0:
+        fmt = "zip"
+    return _dispatch(ctx, buf, location, depth, fmt, base_dir)
+
+
+def _recurse(ctx: ScanContext, buf: memoryview, location: str, depth: int) -> str:
+    return scan_buffer(ctx, buf, location, depth)
+
+
+def _dispatch(
+    ctx: ScanContext, buf: memoryview, location: str, depth: int, fmt: str, base_dir: Path | None
+) -> str:
+    if fmt == "pickle":
+        if scan_pickle(ctx, buf, location, probe=buf[0] != 0x80) < 0:
+            return "unknown"
+        return "pickle"
+    if fmt == "pytorch-legacy":
+        # Five pickles (magic, protocol, sys info, object, storage keys), then raw storages.
+        scan_pickle(ctx, buf, location, profile="torch", max_streams=5)
+        return fmt
+    if fmt == "zip":
+        return containers.scan_zip(ctx, buf, location, depth, _recurse, sniff)
+    if fmt == "npy":
+        tensors.scan_npy(ctx, buf, location)
+        return fmt
+    if fmt == "safetensors":
+        tensors.scan_safetensors(ctx, buf, location)
+        return fmt
+    if fmt == "gguf":
+        tensors.scan_gguf(ctx, buf, location)
+        return fmt
+    if fmt == "hdf5":
+        graphs.scan_hdf5(ctx, buf, location)
+        return fmt
+    if fmt in ("gzip", "zlib", "bz2", "xz", "lzma"):
+        try:
+            inner = containers.decompress(ctx, buf, fmt, location)
+        except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+            if fmt in ("zlib", "lzma"):
+                return "unknown"  # sniffed on two or three bytes only: not a stream after all
+            ctx.add(rules.ARC_MALFORMED, f"{fmt} stream could not be decompressed: {exc}", location)
+            return fmt
+        return f"{scan_buffer(ctx, inner, location, depth + 1)}+{fmt}"
+    if fmt == "tar":
+        containers.scan_tar(ctx, buf, location, depth, _recurse)
+        return fmt
+    if fmt == "7z":
+        ctx.add(
+            rules.ARC_UNSUPPORTED, "7z archives are not unpacked: content was not scanned", location
+        )
+        return fmt
+    if fmt == "json":
+        if len(buf) <= ctx.limits.max_header_bytes and graphs.keras_json(ctx, bytes(buf), location):
+            return "keras-config"
+        return "json"
+    if fmt == "protobuf":
+        if graphs.is_onnx(buf):
+            graphs.scan_onnx(ctx, buf, location, base_dir)
+            return "onnx"
+        if graphs.is_savedmodel(buf):
+            graphs.scan_savedmodel(ctx, buf, location)
+            return "tf-savedmodel"
+        return "unknown"
+    return "unknown"
+
+
+def _guard(ctx: ScanContext, location: str, fn: object) -> str:
+    try:
+        return fn()  # type: ignore[operator, no-any-return]
+    except LimitExceeded as exc:
+        ctx.limit_hit(exc, location)
+    except ParseError as exc:
+        ctx.add(rules.ARC_MALFORMED, f"could not parse: {exc}", location, offset=exc.offset)
+    except (RecursionError, MemoryError) as exc:
+        ctx.add(
+            rules.INTERNAL_ERROR, f"scanner ran out of {type(exc).__name__[:-5].lower()}", location
+        )
+    except Exception as exc:
+        ctx.add(rules.INTERNAL_ERROR, f"scanner error: {type(exc).__name__}: {exc}", location)
+    return "unknown"
+
+
+def _report(ctx: ScanContext, path: str, fmt: str, size: int, t0: float) -> FileReport:
+    findings = tuple(ctx.findings)
+    verdict = worst(tuple(f.verdict for f in findings))
+    return FileReport(path, verdict, fmt, findings, size, time.perf_counter() - t0)
+
+
+def scan_bytes(
+    data: bytes | bytearray | memoryview, *, name: str = "<bytes>", limits: Limits | None = None
+) -> FileReport:
+    """Scan an in-memory artifact; name is used as the location in findings."""
+    t0 = time.perf_counter()
+    ctx = ScanContext(limits or Limits())
+    buf = memoryview(data).cast("B")
+    if len(buf) == 0:
+        ctx.add(rules.EMPTY, "file is empty", name)
+        return _report(ctx, name, "empty", 0, t0)
+    fmt = _guard(ctx, name, lambda: scan_buffer(ctx, buf, name, 0))
+    return _report(ctx, name, fmt, len(buf), t0)
+
+
+def scan_path(path: Path, *, limits: Limits | None = None) -> FileReport:
+    """Scan one file on disk without loading it: the file is memory-mapped and never executed."""
+    t0 = time.perf_counter()
+    lim = limits or Limits()
+    ctx = ScanContext(lim)
+    name = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        ctx.add(rules.INTERNAL_ERROR, f"cannot open file: {exc.strerror}", name)
+        return _report(ctx, name, "unknown", 0, t0)
+    try:
+        size = os.fstat(fd).st_size
+        if size == 0:
+            ctx.add(rules.EMPTY, "file is empty", name)
+            return _report(ctx, name, "empty", 0, t0)
+        if size > lim.max_file_bytes:
+            ctx.limit_hit(
+                LimitExceeded("max_file_bytes", f"file of {size} bytes exceeds the size limit"),
+                name,
+            )
+            return _report(ctx, name, "unknown", size, t0)
+        # mmap: big payloads are skipped by offset, so their pages are never read.
+        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mm:
+            buf = memoryview(mm)
+            try:
+                fmt = _guard(ctx, name, lambda: scan_buffer(ctx, buf, name, 0, path.parent))
+            finally:
+                buf.release()
+        return _report(ctx, name, fmt, size, t0)
+    finally:
+        os.close(fd)
+
+
+__all__ = ["scan_buffer", "scan_bytes", "scan_path", "sniff"]
+_ = bz2  # decompressors are imported where used; keep the module list explicit for readers

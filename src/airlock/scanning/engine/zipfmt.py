@@ -1,0 +1,221 @@
+"""A bounded zip reader that reports what loaders and extractors disagree on.
+
+It reads the central directory and each local header itself (instead of zipfile) so it can
+compare local and central names, report flag bits and CRC mismatches and still hand the
+content on, and slice stored members without copying them.
+"""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import Final
+
+from . import rules
+from .context import ScanContext
+from .model import LimitExceeded, ParseError
+
+_EOCD = struct.Struct("<4sHHHHIIH")
+_EOCD64_LOC = struct.Struct("<4sIQI")
+_EOCD64 = struct.Struct("<4sQHHIIQQQQ")
+_CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")
+_MAX_COMMENT: Final = 65535
+_CHUNK: Final = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class ZipEntry:
+    """One member as the central directory and its local header describe it."""
+
+    name: str
+    local_name: str
+    flags: int
+    method: int
+    crc: int
+    csize: int
+    usize: int
+    data_offset: int
+    is_link: bool
+
+    @property
+    def is_dir(self) -> bool:
+        """Directory entries carry no content."""
+        return self.name.endswith("/")
+
+
+def find_eocd(buf: memoryview) -> int:
+    """Offset of the end-of-central-directory record, or -1 when there is none."""
+    n = len(buf)
+    lo = max(0, n - _EOCD.size - _MAX_COMMENT)
+    tail = bytes(buf[lo:n])
+    return tail.rfind(b"PK\x05\x06") + lo if b"PK\x05\x06" in tail else -1
+
+
+def _zip64_extra(extra: bytes, usize: int, csize: int, offset: int) -> tuple[int, int, int]:
+    i = 0
+    while i + 4 <= len(extra):
+        tag, size = struct.unpack_from("<HH", extra, i)
+        if tag == 1:
+            vals = extra[i + 4 : i + 4 + size]
+            j = 0
+            if usize == 0xFFFFFFFF and j + 8 <= len(vals):
+                usize = struct.unpack_from("<Q", vals, j)[0]
+                j += 8
+            if csize == 0xFFFFFFFF and j + 8 <= len(vals):
+                csize = struct.unpack_from("<Q", vals, j)[0]
+                j += 8
+            if offset == 0xFFFFFFFF and j + 8 <= len(vals):
+                offset = struct.unpack_from("<Q", vals, j)[0]
+            break
+        i += 4 + size
+    return usize, csize, offset
+
+
+def _decode_name(raw: bytes, flags: int) -> str:
+    return raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+
+
+def read_entries(ctx: ScanContext, buf: memoryview, location: str) -> list[ZipEntry]:
+    """Parse the central directory and local headers; structural oddities become findings."""
+    eocd = find_eocd(buf)
+    if eocd < 0:
+        raise ParseError("no end of central directory record")
+    _, _, _, _, count, cd_size, cd_offset, comment_len = _EOCD.unpack_from(buf, eocd)
+    if eocd >= _EOCD64_LOC.size and bytes(buf[eocd - 20 : eocd - 16]) == b"PK\x06\x07":
+        z64 = _EOCD64_LOC.unpack_from(buf, eocd - 20)[2]
+        if z64 + _EOCD64.size <= len(buf) and bytes(buf[z64 : z64 + 4]) == b"PK\x06\x06":
+            rec = _EOCD64.unpack_from(buf, z64)
+            count, cd_size, cd_offset = rec[7], rec[8], rec[9]
+            eocd_start = z64
+        else:
+            eocd_start = eocd
+    else:
+        eocd_start = eocd
+    # Bytes prepended to the archive shift every offset; zipfile tolerates it, so do we.
+    shift = eocd_start - cd_size - cd_offset
+    if shift < 0:
+        raise ParseError("central directory lies outside the file", eocd)
+    if shift > 0:
+        ctx.add(rules.ARC_EXTRA_BYTES, f"{shift} bytes before the zip archive", location, offset=0)
+    trailing = len(buf) - (eocd + _EOCD.size + comment_len)
+    if trailing > 0:
+        ctx.add(
+            rules.ARC_EXTRA_BYTES,
+            f"{trailing} bytes after the zip archive",
+            location,
+            offset=len(buf) - trailing,
+        )
+    if count > ctx.limits.max_members:
+        raise LimitExceeded(
+            "max_members", f"zip declares {count} members (limit {ctx.limits.max_members})"
+        )
+    entries: list[ZipEntry] = []
+    p = cd_offset + shift
+    for _ in range(count):
+        if p + _CENTRAL.size > len(buf) or bytes(buf[p : p + 4]) != b"PK\x01\x02":
+            raise ParseError("central directory entry is truncated or has a bad signature", p)
+        c = _CENTRAL.unpack_from(buf, p)
+        flags, method, crc, csize, usize = c[3], c[4], c[7], c[8], c[9]
+        nlen, xlen, clen, eattr, loff = c[10], c[11], c[12], c[15], c[16]
+        name_raw = bytes(buf[p + 46 : p + 46 + nlen])
+        extra = bytes(buf[p + 46 + nlen : p + 46 + nlen + xlen])
+        usize, csize, loff = _zip64_extra(extra, usize, csize, loff)
+        p += 46 + nlen + xlen + clen
+        lo = loff + shift
+        if lo + _LOCAL.size > len(buf) or bytes(buf[lo : lo + 4]) != b"PK\x03\x04":
+            raise ParseError(f"local header of {_decode_name(name_raw, flags)!r} is missing", lo)
+        loc = _LOCAL.unpack_from(buf, lo)
+        lname_raw = bytes(buf[lo + 30 : lo + 30 + loc[9]])
+        data_offset = lo + 30 + loc[9] + loc[10]
+        if data_offset + csize > len(buf):
+            raise ParseError(f"member {_decode_name(name_raw, flags)!r} runs past the end", lo)
+        is_link = (eattr >> 16) & 0o170000 == 0o120000
+        entries.append(
+            ZipEntry(
+                _decode_name(name_raw, flags),
+                _decode_name(lname_raw, loc[2]),
+                flags,
+                method,
+                crc,
+                csize,
+                usize,
+                data_offset,
+                is_link,
+            )
+        )
+    return entries
+
+
+def _lzma_raw(data: bytes) -> lzma.LZMADecompressor:
+    # Zip's LZMA method: 2 bytes version, 2 bytes props size, then the 5-byte LZMA1 props.
+    if len(data) < 9:
+        raise ParseError("zip LZMA header is truncated")
+    props = data[4]
+    lc, rest = props % 9, props // 9
+    lp, pb = rest % 5, rest // 5
+    dict_size = struct.unpack_from("<I", data, 5)[0]
+    filters = [{"id": lzma.FILTER_LZMA1, "dict_size": dict_size, "lc": lc, "lp": lp, "pb": pb}]
+    return lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters)
+
+
+def member_bytes(
+    ctx: ScanContext, buf: memoryview, e: ZipEntry, where: str, limit: int | None = None
+) -> memoryview:
+    """The member's content, at most `limit` bytes when given; stored members are not copied."""
+    raw = buf[e.data_offset : e.data_offset + e.csize]
+    cap = ctx.limits.max_member_bytes if limit is None else limit
+    if e.method == 0:
+        return raw[:cap]
+    if e.usize > ctx.limits.max_member_bytes and limit is None:
+        raise LimitExceeded("max_member_bytes", f"{where}: member expands to {e.usize} bytes")
+    if e.method == 8:
+        return memoryview(_inflate(ctx, zlib.decompressobj(-15), raw, cap, e, where))
+    if e.method == 12:
+        return memoryview(_inflate(ctx, bz2.BZ2Decompressor(), raw, cap, e, where))
+    if e.method == 14:
+        head = bytes(raw[:9])
+        return memoryview(_inflate(ctx, _lzma_raw(head), raw[9:], cap, e, where))
+    raise ParseError(f"compression method {e.method} is not supported")
+
+
+def _inflate(
+    ctx: ScanContext, d: object, raw: memoryview, cap: int, e: ZipEntry, where: str
+) -> bytes:
+    out = bytearray()
+    pos = 0
+    while pos < len(raw) and len(out) < cap:
+        chunk = raw[pos : pos + _CHUNK]
+        pos += len(chunk)
+        piece = d.decompress(chunk, cap - len(out))  # type: ignore[attr-defined]
+        out += piece
+        while len(out) < cap and not getattr(d, "eof", False) and _pending(d):
+            more = d.decompress(b"", cap - len(out))  # type: ignore[attr-defined]
+            if not more:
+                break
+            out += more
+        ctx.check_time()
+        # A member that expands far beyond its compressed size is a bomb, whatever it holds.
+        if len(out) > 1 << 20 and len(out) > ctx.limits.max_ratio * max(pos, 1):
+            raise LimitExceeded(
+                "max_ratio", f"{where}: expansion ratio above {ctx.limits.max_ratio}"
+            )
+    ctx.charge(len(out), where)
+    return bytes(out)
+
+
+def _pending(d: object) -> bool:
+    if hasattr(d, "needs_input"):
+        return not d.needs_input
+    return bool(getattr(d, "unconsumed_tail", b""))
+
+
+def bad_path(name: str) -> bool:
+    """True when extracting this member name would write outside the target folder."""
+    n = name.replace("\\", "/")
+    if n.startswith("/") or (len(n) > 1 and n[1] == ":"):
+        return True
+    return any(part == ".." for part in n.split("/"))
