@@ -141,4 +141,4 @@ def list_firms(uow: UnitOfWork, *, actor: Actor) -> list[tuple[Organisation, Par
         .join(Participation, Participation.org_id == Organisation.id)
         .order_by(Organisation.name)
     )
-    return [(o, p) for o, p in uow.session.execute(stmt).tuples()]
+    return [(o, p) for o, p in uow.session.execute(stmt).all()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -176,7 +177,7 @@ def view_dossier(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Dossie
             actor_label=actor.label, object_type="submission", object_id=sub.id,
             org_id=sub.org_id,
         )
-        return DossierView(dict(sub.dossier), True)
+        return DossierView(copy.deepcopy(sub.dossier), True)
     return DossierView(dossier_rules.public_view(sub.dossier), False)
 
 
@@ -374,7 +375,7 @@ def queue(
         stmt.order_by(Submission.updated_at.desc(), Submission.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
-    ).tuples()
+    ).all()
     return QueuePage([(s, o, m) for s, o, m in rows], total, page, per_page)
 
 
