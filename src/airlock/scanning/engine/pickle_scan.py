@@ -20,8 +20,10 @@ except ImportError:  # pragma: no cover - depends on the build
     _skim = None
 
 # A pickle hidden in a string, base64 (b"\x80\x02".."\x80\x05" encode to "gAI".."gAX") or hex.
-_ENCODED_PICKLE: Final = re.compile(
-    rb"gA[I-X][A-Za-z0-9+/]{14,}={0,2}|80(?:0[2-5])(?:[0-9a-fA-F]{2}){7,}"
+# Two patterns with literal prefixes: the regex engine then skips ahead with a fast search.
+_ENCODED_PICKLE: Final = (
+    re.compile(rb"gA[I-X][A-Za-z0-9+/]{14,}={0,2}"),
+    re.compile(rb"800[2-5](?:[0-9a-fA-F]{2}){7,}"),
 )
 _ENCODED_SCAN_MAX: Final = 64 << 20
 TORCH_LEGACY_MAGIC: Final = bytes.fromhex("8a0a6cfc9c46f9206aa850192e")
@@ -133,7 +135,7 @@ def _encoded_pickles(
     ctx: ScanContext, buf: memoryview, start: int, end: int, location: str
 ) -> None:
     """Strings that decode to pickles which import or call something deserve a human look."""
-    for m in _ENCODED_PICKLE.finditer(buf, start, end):
+    for m in (m for pat in _ENCODED_PICKLE for m in pat.finditer(buf, start, end)):
         raw = m.group(0)
         try:
             data = (
