@@ -1,0 +1,343 @@
+"""Background jobs on real Celery workers (Redis and RabbitMQ) with PostgreSQL, and the
+in-process queue's start-up sweep.
+
+Each Celery test starts `airlock worker` as a subprocess in its own process group, enqueues
+`test.slow_mark` jobs (tests/support/jobs_fixture.py) through a Container built with the same
+settings, and polls the database with a deadline. Workers are always killed in `finally`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from airlock.bootstrap import Container, build, start_workers
+from airlock.core.audit import AuditEvent
+from airlock.core.db import utcnow
+from airlock.core.jobs import Job, JobState
+from tests.conftest import make_settings
+from tests.support import databases
+from tests.support.jobs_fixture import RAN, SLOW_MARK
+
+ROOT = Path(__file__).resolve().parents[2]
+AIRLOCK_BIN = Path(sys.executable).parent / "airlock"
+LEASE_SECONDS = 3
+JOB_MODULES = "tests.support.jobs_fixture"
+
+# A Redis database number kept for this test (flushed before each test) and the default vhost
+# of RabbitMQ, whose `airlock` queue is purged before each test.
+BROKERS = {
+    "redis": os.environ.get("AIRLOCK_TEST_REDIS_URL", "redis://127.0.0.1:6379/11"),
+    "rabbitmq": os.environ.get("AIRLOCK_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _answers(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(check: Callable[[], Any], *, timeout: float, what: str, every: float = 0.2) -> Any:
+    """Poll check() until it returns something truthy; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(every)
+
+
+def payload(seconds: float = 0.0) -> dict[str, Any]:
+    return {"key": uuid.uuid4().hex, "seconds": seconds}
+
+
+def job_row(c: Container, job_id: str) -> Job | None:
+    with c.uow() as uow:
+        job = uow.session.get(Job, job_id)
+        if job is not None:
+            uow.session.expunge(job)
+        return job
+
+
+def runs_of(c: Container, job_id: str) -> int:
+    with c.uow() as uow:
+        stmt = (
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == RAN, AuditEvent.object_id == job_id)
+        )
+        return int(uow.session.scalar(stmt) or 0)
+
+
+def enqueue(c: Container, seconds: float = 0.0) -> str:
+    with c.uow() as uow:
+        job_id = uow.enqueue(SLOW_MARK, payload(seconds))
+        uow.commit()
+    return job_id
+
+
+def state_is(c: Container, job_id: str, state: str) -> Callable[[], bool]:
+    def check() -> bool:
+        job = job_row(c, job_id)
+        return job is not None and job.state == state
+
+    return check
+
+
+class Workers:
+    """`airlock worker` subprocesses, each in its own process group, logging to files."""
+
+    def __init__(self, env: dict[str, str], folder: Path) -> None:
+        self.env = env
+        self.folder = folder
+        self.procs: list[tuple[subprocess.Popen[bytes], Path]] = []
+
+    def start(self, name: str) -> subprocess.Popen[bytes]:
+        log = self.folder / f"worker-{name}.log"
+        with log.open("ab") as out:
+            proc = subprocess.Popen(
+                [str(AIRLOCK_BIN), "worker", "--hostname", f"{name}-{uuid.uuid4().hex[:6]}@%h"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.procs.append((proc, log))
+        return proc
+
+    @staticmethod
+    def kill(proc: subprocess.Popen[bytes]) -> None:
+        """SIGKILL the worker's whole process group (the Celery parent and its pool children)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+
+    def kill_all(self) -> None:
+        for proc, _ in self.procs:
+            self.kill(proc)
+
+    def logs(self) -> str:
+        out = []
+        for _, log in self.procs:
+            text = log.read_text(errors="replace") if log.exists() else ""
+            out.append(f"--- {log.name} (last lines)\n" + "\n".join(text.splitlines()[-40:]))
+        return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(params=sorted(BROKERS))
+def broker_url(request: pytest.FixtureRequest) -> str:
+    url = BROKERS[request.param]
+    if not _answers(url):
+        pytest.skip(f"{request.param} does not answer at {url}")
+    return url
+
+
+@pytest.fixture
+def celery_pg_url(request: pytest.FixtureRequest) -> str:
+    if not databases.postgres_available():
+        pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432")
+    url: str = request.getfixturevalue("pg_url")
+    databases.empty_pg_database(url)
+    return url
+
+
+@pytest.fixture
+def celery_env(
+    celery_pg_url: str, broker_url: str, tmp_path: Path
+) -> Iterator[tuple[Container, Workers]]:
+    data = tmp_path / "data"
+    settings = make_settings(
+        celery_pg_url,
+        data,
+        queue_url=broker_url,
+        job_modules=JOB_MODULES,
+        job_lease_seconds=LEASE_SECONDS,
+    )
+    c = build(settings)
+    _empty_broker(c, broker_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRLOCK_")}
+    env.update(
+        AIRLOCK_DEV="1",
+        AIRLOCK_DATA_DIR=str(data),
+        AIRLOCK_DATABASE_URL=celery_pg_url,
+        AIRLOCK_QUEUE_URL=broker_url,
+        AIRLOCK_JOB_MODULES=JOB_MODULES,
+        AIRLOCK_JOB_LEASE_SECONDS=str(LEASE_SECONDS),
+        PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        PYTHONUNBUFFERED="1",
+    )
+    workers = Workers(env, tmp_path)
+    try:
+        yield c, workers
+    finally:
+        workers.kill_all()
+        c.close()
+
+
+def _empty_broker(c: Container, url: str) -> None:
+    """Drop messages left by earlier runs: flush our Redis db, purge RabbitMQ's airlock queue."""
+    if url.startswith("redis"):
+        import redis
+
+        client = redis.Redis.from_url(url)
+        client.flushdb()
+        client.close()
+    else:
+        app = c.queue.app  # type: ignore[attr-defined]
+        app.control.purge()
+
+
+# --------------------------------------------------------------------------- Celery tests
+
+
+@pytest.mark.celery
+@pytest.mark.postgres
+@pytest.mark.timeout(90)
+def test_worker_runs_committed_jobs_and_never_rolled_back_ones(
+    celery_env: tuple[Container, Workers],
+) -> None:
+    c, workers = celery_env
+    # (b) a job asked for in a transaction that rolls back is neither stored nor sent
+    with c.uow() as uow:
+        lost_id = uow.enqueue(SLOW_MARK, payload())
+        uow.flush()
+        # leaving the block without commit rolls back
+    # (a) a committed job runs and is marked done
+    job_id = enqueue(c)
+    workers.start("w1")
+    try:
+        wait_for(state_is(c, job_id, JobState.DONE), timeout=30, what=f"job {job_id} done")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{workers.logs()}") from None
+    job = job_row(c, job_id)
+    assert job is not None
+    assert job.attempts == 1
+    assert job.finished_at is not None
+    assert job.error == ""
+    assert runs_of(c, job_id) == 1
+    # A second committed job after the rolled-back one also runs: the worker was not stuck on
+    # a message for a job that does not exist, and the rolled-back job left no trace.
+    later_id = enqueue(c)
+    wait_for(state_is(c, later_id, JobState.DONE), timeout=20, what="the later job done")
+    assert job_row(c, lost_id) is None
+    assert runs_of(c, lost_id) == 0
+
+
+@pytest.mark.celery
+@pytest.mark.postgres
+@pytest.mark.timeout(120)
+def test_killed_worker_mid_job_then_new_worker_completes_it_exactly_once(
+    celery_env: tuple[Container, Workers],
+) -> None:
+    c, workers = celery_env
+    first = workers.start("doomed")
+    job_id = enqueue(c, seconds=5)
+    try:
+        wait_for(state_is(c, job_id, JobState.RUNNING), timeout=30, what="the job to start")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{workers.logs()}") from None
+    time.sleep(1.0)  # well inside the 5 s sleep of the handler's open transaction
+    workers.kill(first)
+    assert first.poll() is not None
+
+    job = job_row(c, job_id)
+    assert job is not None and job.state == JobState.RUNNING and job.attempts == 1
+    assert runs_of(c, job_id) == 0  # the killed run's transaction never committed
+
+    # Nobody extends the lease now; once it ran out the job counts as lost.
+    def lease_expired() -> bool:
+        row = job_row(c, job_id)
+        return row is not None and row.lease_until is not None and row.lease_until < utcnow()
+
+    wait_for(lease_expired, timeout=LEASE_SECONDS + 10, what="the dead worker's lease to expire")
+
+    workers.start("rescuer")
+    try:
+        wait_for(state_is(c, job_id, JobState.DONE), timeout=40, what="the job done again")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{workers.logs()}") from None
+    # Let a redelivered copy of the message (RabbitMQ returns the unacked one) be handled too.
+    time.sleep(2.0)
+    job = job_row(c, job_id)
+    assert job is not None
+    assert job.state == JobState.DONE
+    assert job.attempts >= 2
+    assert runs_of(c, job_id) == 1
+
+
+# --------------------------------------------------------------------------- in-process queue
+
+
+def _row(state: str, **values: Any) -> Job:
+    body = json.dumps(payload(), sort_keys=True)
+    return Job(id=uuid.uuid4().hex, name=SLOW_MARK, payload=body, state=state, **values)
+
+
+def test_inprocess_start_requeues_queued_and_expired_running_jobs(container: Container) -> None:
+    now = utcnow()
+    rows = {
+        "queued": _row(JobState.QUEUED),
+        "expired": _row(
+            JobState.RUNNING,
+            attempts=1,
+            worker="gone:1",
+            started_at=now - timedelta(minutes=10),
+            lease_until=now - timedelta(minutes=5),
+        ),
+        "live": _row(
+            JobState.RUNNING,
+            attempts=1,
+            worker="alive:2",
+            started_at=now,
+            lease_until=now + timedelta(hours=1),
+        ),
+        "done": _row(JobState.DONE, attempts=1, finished_at=now),
+    }
+    ids = {key: job.id for key, job in rows.items()}
+    with container.uow() as uow:
+        uow.session.add_all(rows.values())
+        uow.commit()
+
+    assert start_workers(container) == 2
+    container.queue.join(timeout=30)  # type: ignore[attr-defined]
+    wait_for(state_is(container, ids["queued"], JobState.DONE), timeout=20, what="queued done")
+    wait_for(state_is(container, ids["expired"], JobState.DONE), timeout=20, what="expired done")
+
+    expired = job_row(container, ids["expired"])
+    assert expired is not None and expired.attempts == 2
+    live = job_row(container, ids["live"])
+    assert live is not None and live.state == JobState.RUNNING and live.attempts == 1
+    assert runs_of(container, ids["queued"]) == 1
+    assert runs_of(container, ids["expired"]) == 1
+    assert runs_of(container, ids["live"]) == 0
+    assert runs_of(container, ids["done"]) == 0
