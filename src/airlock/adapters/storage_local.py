@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import queue
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -13,6 +15,55 @@ from airlock.core.errors import NotFound
 
 READ_BYTES: Final = 1024 * 1024
 TMP_PREFIX: Final = ".tmp-"
+
+
+class _WriteBehind:
+    """Writes blocks to a file descriptor on a helper thread, so producing and writing overlap."""
+
+    def __init__(self, fd: int, depth: int = 8) -> None:
+        self._fd = fd
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="blob-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (block := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            try:
+                view = memoryview(block)
+                while view:
+                    view = view[os.write(self._fd, view) :]
+            except BaseException as exc:  # re-raised in the producing thread
+                self._error = exc
+
+    def write(self, block: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        if block:
+            self._queue.put(block)
+
+    def finish(self, *, fsync: bool) -> None:
+        self._stop()
+        if self._error is not None:
+            raise self._error
+        if fsync:
+            os.fsync(self._fd)
+
+    def _stop(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def __enter__(self) -> _WriteBehind:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._stop()
+        finally:
+            os.close(self._fd)
 
 
 class LocalBlobStore:
@@ -37,16 +88,11 @@ class LocalBlobStore:
         written = 0
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with open(fd, "wb", buffering=0) as f:
+            with _WriteBehind(fd) as writer:
                 for chunk in chunks:
-                    view = memoryview(chunk)
-                    while view:
-                        n = f.write(view)
-                        assert n is not None
-                        view = view[n:]
-                        written += n
-                if self.fsync:
-                    os.fsync(f.fileno())
+                    writer.write(chunk)
+                    written += len(chunk)
+                writer.finish(fsync=self.fsync)
             os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)

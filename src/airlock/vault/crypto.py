@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import queue
 import struct
 import threading
 from collections.abc import Iterable, Iterator
@@ -114,43 +113,64 @@ def encrypted_size(plaintext_size: int, chunk_size: int = DEFAULT_CHUNK_BYTES) -
 
 
 class _Hasher:
-    """SHA-256 over a sequence of immutable blocks, on a helper thread once blocks are large."""
+    """SHA-256 of one block at a time on a helper thread, overlapping with encryption.
+
+    `start(block)` begins hashing and `wait()` returns once the block is no longer read, so
+    callers may hand in buffers that are reused after `wait()`.
+    """
 
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
-        self._queue: queue.Queue[bytes | None] | None = None
         self._thread: threading.Thread | None = None
+        self._go = threading.Semaphore(0)
+        self._done = threading.Semaphore(0)
+        self._block: memoryview | None = None
+        self._busy = False
         self._error: BaseException | None = None
 
-    def update(self, block: bytes) -> None:
-        if self._queue is None:
-            if len(block) < _THREADED_HASH_MIN:
-                self._hash.update(block)
-                return
-            self._queue = queue.Queue(maxsize=4)
+    def start(self, block: memoryview) -> None:
+        if len(block) < _THREADED_HASH_MIN:
+            self._hash.update(block)
+            return
+        if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="vault-sha256", daemon=True)
             self._thread.start()
-        self._queue.put(block)
+        self._block = block
+        self._busy = True
+        self._go.release()
 
     def _run(self) -> None:
-        assert self._queue is not None
-        while (block := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self._hash.update(block)
-                except BaseException as exc:  # surfaced by hexdigest()
-                    self._error = exc
+        while True:
+            self._go.acquire()
+            block, self._block = self._block, None
+            if block is None:
+                return
+            try:
+                self._hash.update(block)
+            except BaseException as exc:  # re-raised by wait()
+                self._error = exc
+            finally:
+                del block
+                self._done.release()
 
-    def close(self) -> None:
-        if self._queue is not None and self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-            self._queue = None
-
-    def hexdigest(self) -> str:
-        self.close()
+    def wait(self) -> None:
+        if self._busy:
+            self._done.acquire()
+            self._busy = False
         if self._error is not None:
             raise self._error
+
+    def close(self) -> None:
+        if self._busy:
+            self._done.acquire()
+            self._busy = False
+        if self._thread is not None:
+            self._go.release()  # with no block set: stop
+            self._thread.join()
+            self._thread = None
+
+    def hexdigest(self) -> str:
+        self.wait()
         return self._hash.hexdigest()
 
 
@@ -158,7 +178,8 @@ class StreamEncryptor:
     """Encrypts blocks of any size into the chunked format, hashing the plaintext in one pass.
 
     Iterate `encrypt(blocks)` (for example into BlobStore.put); afterwards `sha256` and `size`
-    describe the plaintext. Memory use is about two chunks whatever the total size.
+    describe the plaintext. Each input block is finished with before the next is requested, so
+    a reader may reuse one buffer. Memory use is about one block and two chunks.
     """
 
     def __init__(
@@ -202,13 +223,11 @@ class StreamEncryptor:
         try:
             yield HEADER.pack(MAGIC, size, self._prefix)
             for block in blocks:
-                # Own an immutable copy so the hashing thread never sees a reused buffer.
-                data = block if type(block) is bytes else bytes(block)
-                if not data:
+                view = memoryview(block).cast("B")
+                if not view:
                     continue
-                hasher.update(data)
-                self.size += len(data)
-                view = memoryview(data)
+                hasher.start(view)
+                self.size += len(view)
                 start = 0
                 if pending:
                     take = min(size - len(pending), len(view))
@@ -222,6 +241,7 @@ class StreamEncryptor:
                     start += size
                 if start < len(view):
                     pending += view[start:]
+                hasher.wait()
             yield self._seal(pending, last=True)
             self.sha256 = hasher.hexdigest()
         finally:

@@ -1,0 +1,42 @@
+"""Encrypt a stream of plaintext blocks into the blob store, hashing it in the same pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from airlock.core.ports import BlobStore
+from airlock.vault.crypto import BytesLike, StreamEncryptor
+
+READ_BYTES: Final = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What was stored: plaintext size and SHA-256, and the bytes the store holds."""
+
+    size: int
+    sha256: str
+    stored_bytes: int
+
+
+def read_blocks(path: Path, *, block_bytes: int = READ_BYTES) -> Iterator[memoryview]:
+    """Yield a file's content in large blocks read into one reused buffer.
+
+    Each block is valid only until the next one is requested (StreamEncryptor honours that).
+    """
+    buf = bytearray(block_bytes)
+    with path.open("rb", buffering=0) as f, memoryview(buf) as view:
+        while n := f.readinto(buf):
+            yield view[:n]
+
+
+def encrypt_into_store(
+    store: BlobStore, key: str, blocks: Iterable[BytesLike], *, data_key: bytes, artifact_id: str
+) -> Stored:
+    """Encrypt blocks under data_key and store them atomically under key."""
+    enc = StreamEncryptor(data_key, artifact_id=artifact_id)
+    written = store.put(key, enc.encrypt(blocks))
+    return Stored(size=enc.size, sha256=enc.sha256, stored_bytes=written)
