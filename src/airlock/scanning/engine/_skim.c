@@ -2,7 +2,8 @@
  *
  * skim(buffer, start, end) walks pickle opcodes from start without building any value and
  * stops at the first opcode that can import or call something (GLOBAL, INST, STACK_GLOBAL,
- * REDUCE, BUILD, NEWOBJ, NEWOBJ_EX, OBJ, EXT1/2/4, PERSID, BINPERSID).  It returns
+ * REDUCE, BUILD, NEWOBJ, NEWOBJ_EX, OBJ, EXT1/2/4, PERSID, BINPERSID) or at a bytes payload
+ * that itself starts like a pickle.  It returns
  * (offset after STOP or -1, offset of that opcode or -1, error message or None).
  * A stream with no such opcode cannot run code on load, so the Python emulator is skipped;
  * otherwise the emulator runs the stream from the start.  Nothing is ever unpickled.
@@ -30,7 +31,7 @@ static PyObject *skim(PyObject *self, PyObject *args) {
     const unsigned char *b = (const unsigned char *)view.buf;
     if (end > view.len) end = view.len;
     Py_ssize_t i = start;
-    Py_ssize_t stop = -1, hit = -1;
+    Py_ssize_t stop = -1, hit = -1, frame_end = -1;
     const char *err = NULL;
     while (i < end) {
         unsigned char op = b[i];
@@ -83,6 +84,22 @@ static PyObject *skim(PyObject *self, PyObject *args) {
             goto done;
         }
         if (j > end) { err = "opcode argument runs past the end of the data"; goto done; }
+        /* An opcode crossing a frame boundary (or a frame opened inside another) is read
+         * differently by different unpicklers: leave it to the emulator to report. */
+        if (i < frame_end && j > frame_end) { hit = i; goto done; }
+        if (op == 0x95) {
+            if (i < frame_end) { hit = i; goto done; }
+            frame_end = j + (Py_ssize_t)rd(b + i + 1, 8);
+        }
+        /* A bytes payload that starts like a pickle is a nested stream: let the emulator
+         * look at it. */
+        if ((op == 'C' || op == 'B' || op == 0x8e || op == 0x96)) {
+            Py_ssize_t head = (op == 'C') ? 2 : (op == 'B') ? 5 : 9;
+            if (i + head + 1 < j && b[i + head] == 0x80 && b[i + head + 1] <= 5) {
+                hit = i;
+                goto done;
+            }
+        }
         i = j;
     }
     if (stop < 0 && hit < 0 && !err) err = "pickle ends without STOP";

@@ -142,11 +142,22 @@ SKLEARN: Final[frozenset[Pair]] = (
     | _pairs("joblib.numpy_pickle_compat", "NDArrayWrapper ZNDArrayWrapper")
 )
 
+TORCHSCRIPT: Final[frozenset[Pair]] = _pairs(
+    "torch.jit._pickle",
+    "build_intlist build_tensorlist build_doublelist build_boollist build_tensor_from_id "
+    "restore_type_tag",
+)
+
+# TorchScript archives name their own compiled classes "__torch__.<...>": the TorchScript
+# loader resolves them from the archive's code/ folder, never by importing Python modules.
+TORCHSCRIPT_CLASS_PREFIX: Final = "__torch__."
+
 PROFILES: Final[dict[str, frozenset[Pair]]] = {
     "base": BASE,
     "numpy": BASE | NUMPY,
     "torch": BASE | NUMPY | TORCH | TRAINING_ARGS,
     "sklearn": BASE | NUMPY | SKLEARN,
+    "torchscript": BASE | NUMPY | TORCH | TORCHSCRIPT,
     "any": BASE | NUMPY | TORCH | TRAINING_ARGS | SKLEARN,
 }
 

@@ -85,6 +85,26 @@ def scan_zip(
         )
         return "zip"
     kind = zip_kind([e.name for e in entries])
+    outer_profile = ctx.pickle_profile
+    if kind == "torchscript":
+        ctx.pickle_profile = "torchscript"
+    try:
+        _scan_entries(ctx, buf, entries, kind, location, depth, recurse, sniff)
+    finally:
+        ctx.pickle_profile = outer_profile
+    return kind
+
+
+def _scan_entries(
+    ctx: ScanContext,
+    buf: memoryview,
+    entries: list[ZipEntry],
+    kind: str,
+    location: str,
+    depth: int,
+    recurse: Recurse,
+    sniff: Callable[[bytes], str],
+) -> None:
     for e in entries:
         ctx.members += 1
         if ctx.members > ctx.limits.max_members:
@@ -130,7 +150,6 @@ def scan_zip(
             ctx.limit_hit(exc, where, e.data_offset)
             if exc.limit in ("time_seconds", "max_expanded_bytes", "max_members"):
                 raise
-    return kind
 
 
 def _scan_member(

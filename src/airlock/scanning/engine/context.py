@@ -18,6 +18,7 @@ class ScanContext:
         self.expanded = 0
         self.members = 0
         self.formats: list[str] = []
+        self.pickle_profile = "any"
         self._seen: set[tuple[str, str, str]] = set()
 
     def add(

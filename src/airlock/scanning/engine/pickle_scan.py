@@ -8,7 +8,7 @@ import re
 from typing import Any, Final
 
 from . import rules
-from .allowlist import Pair, is_dangerous, profile_for
+from .allowlist import TORCHSCRIPT_CLASS_PREFIX, Pair, is_dangerous, profile_for
 from .context import ScanContext
 from .model import LimitExceeded
 from .opcodes import LAYOUT, traces
@@ -117,7 +117,7 @@ def scan_pickle(
                 offset=pos,
             )
             break
-        _judge(ctx, buf, location, res, allowed)
+        _judge(ctx, buf, location, res, allowed, torchscript=profile == "torchscript")
         for off, length in res.nested:
             scan_pickle(
                 ctx, buf[off : off + length], f"{location}@{off}", profile=profile, max_streams=4
@@ -172,7 +172,13 @@ def _skim_or_run(vm: Machine, buf: memoryview, start: int, end: int) -> StreamRe
 
 
 def _judge(
-    ctx: ScanContext, buf: memoryview, location: str, res: StreamResult, allowed: frozenset[Pair]
+    ctx: ScanContext,
+    buf: memoryview,
+    location: str,
+    res: StreamResult,
+    allowed: frozenset[Pair],
+    *,
+    torchscript: bool = False,
 ) -> None:
     called: dict[Pair, tuple[int, Any, str]] = {}
     for site in res.calls:
@@ -184,6 +190,8 @@ def _judge(
     for g in res.globals:
         pair = (g.module, g.name)
         if pair in seen or pair in allowed:
+            continue
+        if torchscript and g.module.startswith(TORCHSCRIPT_CLASS_PREFIX):
             continue
         seen.add(pair)
         dotted = f"{g.module}.{g.name}"

@@ -9,6 +9,7 @@ their callable came from, so every call site can be judged against the allowlist
 from __future__ import annotations
 
 import contextlib
+import re
 import struct
 from array import array
 from dataclasses import dataclass, field
@@ -97,9 +98,21 @@ _F64 = struct.Struct(">d").unpack_from
 _CHECK_EVERY: Final = 1 << 18
 
 
+_DOTTED = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
+
+
 def _line(buf: memoryview, i: int, end: int) -> tuple[str, int]:
     j = find_newline(buf, i, end)
     return str(buf[i:j], "utf-8"), j + 1
+
+
+def _name_line(buf: memoryview, i: int, end: int) -> tuple[str, int]:
+    # GLOBAL and INST names that are not dotted identifiers cannot be imported: loading fails
+    # right there, so the stream is treated as broken (or as not a pickle at all).
+    text, j = _line(buf, i, end)
+    if not _DOTTED.fullmatch(text):
+        raise ParseError(f"GLOBAL name {text[:40]!r} is not a dotted identifier", i)
+    return text, j
 
 
 def _decode_string_repr(raw: str, offset: int) -> str:
@@ -334,8 +347,8 @@ class Machine:
                 push(call(items[0], tuple(items[1:]), "OBJ"))
                 i += 1
             elif op == 0x63 or op == 0x69:  # GLOBAL, INST
-                module, i = _line(buf, i + 1, end)
-                name, i = _line(buf, i, end)
+                module, i = _name_line(buf, i + 1, end)
+                name, i = _name_line(buf, i, end)
                 g = global_(module, name)
                 if op == 0x63:
                     push(g)
@@ -443,7 +456,7 @@ class Machine:
         j = i + head + n
         if j > end:
             raise ParseError(f"{NAMES[op]} of {n} bytes runs past the end of the data", i)
-        if frame_end > 0 and i < frame_end < j and n < 1 << 16:
+        if frame_end > 0 and i < frame_end < j:
             res.straddles.append(i)
         if op in (0x8A, 0x8B):
             push(BIG)

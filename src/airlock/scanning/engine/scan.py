@@ -89,7 +89,7 @@ def _dispatch(
     ctx: ScanContext, buf: memoryview, location: str, depth: int, fmt: str, base_dir: Path | None
 ) -> str:
     if fmt == "pickle":
-        if scan_pickle(ctx, buf, location, probe=buf[0] != 0x80) < 0:
+        if scan_pickle(ctx, buf, location, profile=ctx.pickle_profile, probe=buf[0] != 0x80) < 0:
             return "unknown"
         return "pickle"
     if fmt == "pytorch-legacy":
