@@ -43,9 +43,10 @@ class UnitOfWork:
     ) -> None:
         assert self._session is not None
         try:
-            self._session.rollback()
-        finally:
+            # close() rolls back whatever was not committed, and unlike rollback() it leaves
+            # committed objects readable (detached) for the caller's response.
             self._session.close()
+        finally:
             self._session = None
             self._after = []
 

@@ -1,0 +1,5 @@
+"""`python -m airlock.cli` runs the command line."""
+
+from airlock.cli.main import main
+
+main()
