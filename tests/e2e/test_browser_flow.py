@@ -1,0 +1,264 @@
+"""The whole flow of issue 2 point 11 in a real headless Chromium against a real server.
+
+`airlock serve` runs as a subprocess on a free loopback port with a fresh, migrated SQLite
+database seeded with the demo program. Playwright drives Debian's /usr/bin/chromium (never a
+downloaded browser): the firm admin drafts and submits a submission from the dossier form
+(after seeing a validation error at its field), the coordinator accepts it and assigns a
+reviewer, and the reviewer starts the review and reads the confidential dossier.
+Screenshots of each step are left in the test's tmp folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+ROOT = Path(__file__).resolve().parents[2]
+AIRLOCK_BIN = Path(sys.executable).parent / "airlock"
+CHROMIUM = Path(os.environ.get("AIRLOCK_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "airlock-demo-2026"
+FIRM_ADMIN = "admin@northwind.example"
+COORDINATOR = "coordinator@agency.example"
+REVIEWER = "reviewer@agency.example"
+TITLE = "Atlas-70B browser-test candidate"
+SECRET_EMAIL = "security-contact@northwind.example"  # disclosure "reviewer": confidential
+VERSIONS = '[{"version": {"value": "2.0.0-rc1", "disclosure": "public", "provenance": "self_reported"}}]'
+
+
+def _ensure_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    script = ROOT / "scripts" / "ensure-chromium"
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(["bash", str(script)], timeout=600, check=False)
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent and scripts/ensure-chromium could not install it")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    base: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def tail(self) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-40:])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRLOCK_")}
+    env.update(
+        AIRLOCK_DEV="1",
+        AIRLOCK_DATA_DIR=str(data),
+        AIRLOCK_COOKIE_SECURE="false",
+        AIRLOCK_QUEUE_URL="inprocess://",
+        PYTHONUNBUFFERED="1",
+    )
+    port = _free_port()
+    env["AIRLOCK_BASE_URL"] = f"http://127.0.0.1:{port}"
+    for step in (["db", "upgrade"], ["demo", "seed"]):
+        done = subprocess.run(
+            [str(AIRLOCK_BIN), *step], cwd=tmp_path, env=env, capture_output=True, timeout=120
+        )
+        assert done.returncode == 0, f"airlock {' '.join(step)} failed:\n{done.stderr.decode()}"
+    log = tmp_path / "server.log"
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [str(AIRLOCK_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    srv = Server(f"http://127.0.0.1:{port}", proc, log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"the server exited with {proc.returncode}:\n{srv.tail()}")
+            try:
+                with urllib.request.urlopen(f"{srv.base}/login", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the server did not answer within 30 s:\n{srv.tail()}")
+            time.sleep(0.2)
+        yield srv
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, 9)
+            proc.wait(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    _ensure_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def test_firm_submits_coordinator_assigns_reviewer_reads_dossier(
+    server: Server, browser: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    context = browser.new_context(base_url=server.base, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on(
+        "response",
+        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 500 else None,
+    )
+
+    def shot(name: str) -> None:
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+    def sign_in(email: str) -> None:
+        page.goto("/login")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form[action='/login'] button[type=submit]")
+        expect(page.locator("header.top nav")).to_contain_text(email)
+
+    def sign_out() -> None:
+        page.click("header.top button:has-text('Sign out')")
+        expect(page.locator("header.top nav")).to_contain_text("Sign in")
+
+    try:
+        # --- the firm admin drafts a submission and submits it --------------------------
+        sign_in(FIRM_ADMIN)
+        page.goto("/portal")
+        page.click("#new-submission")
+        page.select_option("select[name=model_id]", label="Atlas-70B")
+        page.fill("input[name=title]", TITLE)
+        page.fill("input[name=version]", "rc-browser")
+        for box in page.locator("input[name=carries]").all():
+            box.uncheck()  # carry only the always-required sections A and B
+        shot("01-new-submission")
+        page.click("#create-submission")
+        expect(page.locator("#submission-state")).to_have_text("draft")
+        assert "/portal/submissions/" in page.url
+
+        form = page.locator("#dossier-form")
+        form.locator("[name='v:A.developer_name']").fill("Northwind AI")
+        form.locator("[name='d:A.developer_name']").select_option("public")
+        form.locator("[name='v:A.contact_email']").fill("not-an-email")
+        form.locator("[name='v:B.model_name']").fill("Atlas-70B")
+        form.locator("[name='d:B.model_name']").select_option("public")
+        form.locator("[name='v:B.versions']").fill(VERSIONS)
+        page.click("#save")
+
+        # the invalid email is refused and the error is shown at its field
+        email_field = page.locator("#field-A-contact_email")
+        expect(email_field).to_have_class("field invalid")
+        expect(email_field.locator(".field-error")).to_be_visible()
+        expect(email_field.locator(".field-error")).not_to_be_empty()
+        expect(page.locator("#submission-state")).to_have_text("draft")
+        # what was typed is kept
+        expect(form.locator("[name='v:A.developer_name']")).to_have_value("Northwind AI")
+        shot("02-validation-error")
+
+        form.locator("[name='v:A.contact_email']").fill(SECRET_EMAIL)
+        form.locator("[name='d:A.contact_email']").select_option("reviewer")
+        page.click("#submit")
+        expect(page.locator("#submission-state")).to_have_text("submitted")
+        expect(page.locator("#field-A-contact_email")).to_have_count(0)  # no longer editable
+        shot("03-submitted")
+        page.goto("/portal")
+        row = page.locator("#submissions tr", has_text=TITLE)
+        expect(row.locator(".badge")).to_have_text("submitted")
+        sign_out()
+
+        # --- the coordinator accepts it and assigns a reviewer ---------------------------
+        sign_in(COORDINATOR)
+        page.goto("/review")
+        page.locator("#queue a", has_text=TITLE).click()
+        expect(page.locator("#submission-state")).to_have_text("submitted")
+        # not assigned: the confidential value is redacted
+        expect(page.locator("#confidential-banner")).to_have_count(0)
+        expect(page.locator("#dossier")).not_to_contain_text(SECRET_EMAIL)
+        expect(page.locator("#dossier")).to_contain_text("Northwind AI")  # public field
+        page.click("#to-accepted")
+        expect(page.locator("#submission-state")).to_have_text("accepted")
+        page.select_option("#reviewer", label=REVIEWER)
+        page.click("#assign")
+        expect(page.locator("#assignees")).to_contain_text(REVIEWER)
+        shot("04-coordinator")
+        review_url = page.url
+        sign_out()
+
+        # --- the assigned reviewer starts the review and reads the confidential dossier --
+        sign_in(REVIEWER)
+        page.goto("/review")
+        page.locator("#queue a", has_text=TITLE).click()
+        assert page.url == review_url
+        page.click("#to-in_review")
+        expect(page.locator("#submission-state")).to_have_text("in_review")
+        expect(page.locator("#confidential-banner")).to_be_visible()
+        expect(page.locator("#dossier")).to_contain_text(SECRET_EMAIL)
+        shot("05-reviewer")
+    except Exception as exc:
+        with contextlib.suppress(Exception):
+            shot("failure")
+        raise AssertionError(
+            f"browser flow failed at {page.url}: {exc}\nscreenshots in {shots}\n"
+            f"server log:\n{server.tail()}"
+        ) from exc
+    finally:
+        context.close()
+    assert problems == [], problems
+    keep = os.environ.get("AIRLOCK_E2E_SCREENSHOTS")
+    if keep:
+        shutil.copytree(shots, keep, dirs_exist_ok=True)
