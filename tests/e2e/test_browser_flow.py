@@ -11,6 +11,7 @@ Screenshots of each step are left in the test's tmp folder.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -46,7 +47,9 @@ COORDINATOR = "coordinator@agency.example"
 REVIEWER = "reviewer@agency.example"
 TITLE = "Atlas-70B browser-test candidate"
 SECRET_EMAIL = "security-contact@northwind.example"  # disclosure "reviewer": confidential
-VERSIONS = '[{"version": {"value": "2.0.0-rc1", "disclosure": "public", "provenance": "self_reported"}}]'
+VERSIONS = json.dumps(
+    [{"version": {"value": "2.0.0-rc1", "disclosure": "public", "provenance": "self_reported"}}]
+)
 
 
 def _ensure_chromium() -> None:
@@ -204,7 +207,7 @@ def test_firm_submits_coordinator_assigns_reviewer_reads_dossier(
         email_field = page.locator("#field-A-contact_email")
         expect(email_field).to_have_class("field invalid")
         expect(email_field.locator(".field-error")).to_be_visible()
-        expect(email_field.locator(".field-error")).not_to_be_empty()
+        expect(email_field.locator(".field-error")).to_contain_text("email address")
         expect(page.locator("#submission-state")).to_have_text("draft")
         # what was typed is kept
         expect(form.locator("[name='v:A.developer_name']")).to_have_value("Northwind AI")
@@ -219,11 +222,13 @@ def test_firm_submits_coordinator_assigns_reviewer_reads_dossier(
         page.goto("/portal")
         row = page.locator("#submissions tr", has_text=TITLE)
         expect(row.locator(".badge")).to_have_text("submitted")
+        shot("03b-dashboard")
         sign_out()
 
         # --- the coordinator accepts it and assigns a reviewer ---------------------------
         sign_in(COORDINATOR)
         page.goto("/review")
+        shot("04a-queue")
         page.locator("#queue a", has_text=TITLE).click()
         expect(page.locator("#submission-state")).to_have_text("submitted")
         # not assigned: the confidential value is redacted
