@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from typing import Any, Final
 
 from . import rules
@@ -28,6 +29,9 @@ _ENCODED_PICKLE: Final = (
 _ENCODED_SCAN_MAX: Final = 64 << 20
 TORCH_LEGACY_MAGIC: Final = bytes.fromhex("8a0a6cfc9c46f9206aa850192e")
 _MAX_STREAMS: Final = 64
+# Opcodes the skimmer stops at only when they cross a frame boundary (not imports, calls or
+# bytes payloads that may hold a nested pickle).
+_SKIM_ONLY: Final = frozenset(range(256)) - frozenset(b"ci\x93Rb\x81\x92o\x82\x83\x84PQCB\x8e\x96")
 
 
 def has_fast_core() -> bool:
@@ -79,6 +83,7 @@ def scan_pickle(
     start: int = 0,
     max_streams: int = _MAX_STREAMS,
     probe: bool = False,
+    on_stream: Callable[[StreamResult], None] | None = None,
 ) -> int:
     """Scan every pickle stream in buf from start; return the offset where scanning stopped.
 
@@ -87,7 +92,8 @@ def scan_pickle(
     """
     allowed = profile_for(profile)
     end = len(buf)
-    vm = Machine(buf, ctx.limits.max_stack, ctx.limits.max_memo, ctx.check_time)
+    lim = ctx.limits
+    vm = Machine(buf, lim.max_stack, lim.max_memo, ctx.check_time, lim.max_marks)
     pos = start
     for n in range(max_streams):
         if pos >= end:
@@ -105,7 +111,7 @@ def scan_pickle(
         except LimitExceeded as exc:
             ctx.limit_hit(exc, location, pos)
             return end
-        quiet = not (res.globals or res.calls or res.extensions)
+        quiet = not (res.globals or res.calls or res.extensions or res.truncated)
         if n == 0 and probe and res.error is not None and quiet:
             return -1
         if n > 0 and res.error is not None and quiet:
@@ -118,6 +124,8 @@ def scan_pickle(
             )
             break
         _judge(ctx, buf, location, res, allowed, torchscript=profile == "torchscript")
+        if on_stream is not None:
+            on_stream(res)
         for off, length in res.nested:
             scan_pickle(
                 ctx, buf[off : off + length], f"{location}@{off}", profile=profile, max_streams=4
@@ -168,6 +176,12 @@ def _skim_or_run(vm: Machine, buf: memoryview, start: int, end: int) -> StreamRe
             # No opcode that can import or call anything: nothing in it can run on load.
             res = StreamResult(start, end=stop)
             return res
+        res = vm.run(start, end)
+        if hit >= 0 and buf[hit] in _SKIM_ONLY and hit not in res.straddles:
+            # The skimmer stopped at an opcode that crosses a frame boundary; the emulator
+            # only checks payload opcodes for that, so keep the skimmer's observation.
+            res.straddles.append(hit)
+        return res
     return vm.run(start, end)
 
 
@@ -230,6 +244,9 @@ def _judge(
                 None,
             )
         )
+    for off in res.truncated:
+        msg = "FRAME runs past the end of the data (truncated file); its content was still read"
+        pending.append((rules.PICKLE_PARSE, msg, off, None, None))
     for off in res.straddles:
         pending.append(
             (rules.FRAME_STRADDLE, "an opcode crosses a FRAME boundary", off, None, None)

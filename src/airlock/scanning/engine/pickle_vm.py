@@ -85,6 +85,8 @@ class StreamResult:
     extensions: list[int] = field(default_factory=list)
     straddles: list[int] = field(default_factory=list)
     nested: list[tuple[int, int]] = field(default_factory=list)
+    persistent: list[Any] = field(default_factory=list)
+    truncated: list[int] = field(default_factory=list)
     error: str | None = None
     error_offset: int | None = None
     last_frame: int = -1
@@ -125,8 +127,16 @@ def _decode_string_repr(raw: str, offset: int) -> str:
 class Machine:
     """One emulated unpickler over a buffer; run() follows one stream up to its STOP."""
 
-    def __init__(self, buf: memoryview, limits_stack: int, limits_memo: int, check: Any) -> None:
+    def __init__(
+        self,
+        buf: memoryview,
+        limits_stack: int,
+        limits_memo: int,
+        check: Any,
+        max_marks: int = 1 << 20,
+    ) -> None:
         self.buf = buf
+        self.max_marks = max_marks
         self.max_stack = limits_stack
         self.max_memo = limits_memo
         self.check = check  # called every so often: raises LimitExceeded on timeout
@@ -158,8 +168,12 @@ class Machine:
         op = -1
         pos = start
 
+        max_memo = self.max_memo
+
         def memo_put(idx: int, value: Any) -> None:
             code = len(memo_objs)
+            if code >= max_memo:
+                raise LimitExceeded("max_memo", f"pickle memo above {max_memo} entries")
             memo_objs.append(value)
             if idx < len(memo_arr):
                 memo_arr[idx] = code
@@ -205,6 +219,8 @@ class Machine:
             if i >= next_check:
                 next_check = i + _CHECK_EVERY
                 self.check()
+                if len(marks) > self.max_marks:
+                    raise LimitExceeded("max_marks", f"more than {self.max_marks} open MARKs")
                 if len(stack) > self.max_stack:
                     raise LimitExceeded("max_stack", f"pickle stack above {self.max_stack} items")
                 if len(memo_objs) > self.max_memo:
@@ -271,7 +287,7 @@ class Machine:
                 push(call(func, args, "REDUCE"))
                 i += 1
             elif op == 0x51:  # BINPERSID
-                pop()
+                res.persistent.append(pop())
                 push(PERS)
                 i += 1
             elif op == 0x7D:  # EMPTY_DICT
@@ -298,7 +314,7 @@ class Machine:
                 res.last_frame = pos
                 if frame_end > end:
                     # CPython stops here, but keep reading: what the frame holds is evidence.
-                    res.straddles.append(pos)
+                    res.truncated.append(pos)
                     frame_end = end
             elif op == 0x93:  # STACK_GLOBAL
                 name = pop()

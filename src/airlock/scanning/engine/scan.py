@@ -6,7 +6,6 @@ import bz2
 import lzma
 import mmap
 import os
-import struct
 import time
 import zlib
 from pathlib import Path
@@ -15,6 +14,7 @@ from . import containers, graphs, rules, tensors
 from .context import ScanContext
 from .model import FileReport, LimitExceeded, Limits, ParseError, worst
 from .pickle_scan import is_torch_legacy, looks_like_pickle, scan_pickle
+from .pickle_vm import Global, StreamResult
 from .zipfmt import find_eocd
 
 _PB_FIRST = frozenset({0x08, 0x0A, 0x12, 0x1A, 0x22, 0x3A, 0x42})
@@ -42,10 +42,8 @@ def sniff(head: bytes, size: int | None = None) -> str:
         return "pytorch-legacy"
     if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
         return "pickle"
-    if len(head) >= 9 and head[8:9] == b"{":
-        n = struct.unpack_from("<Q", head, 0)[0]
-        if size is None or 8 + n <= size:
-            return "safetensors"
+    if len(head) >= 9 and head[8:9] == b"{" and head[:8] != b"\x00" * 8:
+        return "safetensors"
     if head[:1] == b"\x78" and head[1:2] in (b"\x01", b"\x5e", b"\x9c", b"\xda"):
         return "zlib"
     if head.startswith(b"ZF"):
@@ -90,11 +88,18 @@ def _dispatch(
 ) -> str:
     if fmt == "pickle":
         if scan_pickle(ctx, buf, location, profile=ctx.pickle_profile, probe=buf[0] != 0x80) < 0:
+            # Not a pickle after all; it may still be a zip with bytes in front (a polyglot).
+            if find_eocd(buf) >= 0:
+                return _dispatch(ctx, buf, location, depth, "zip", base_dir)
             return "unknown"
         return "pickle"
+    storages: list[StreamResult] = []
     if fmt == "pytorch-legacy":
         # Five pickles (magic, protocol, sys info, object, storage keys), then raw storages.
-        scan_pickle(ctx, buf, location, profile="torch", max_streams=5)
+        end = scan_pickle(
+            ctx, buf, location, profile="torch", max_streams=5, on_stream=storages.append
+        )
+        _check_legacy_storages(ctx, storages, len(buf) - end, location, end)
         return fmt
     if fmt == "zip":
         return containers.scan_zip(ctx, buf, location, depth, _recurse, sniff)
@@ -140,6 +145,46 @@ def _dispatch(
             return "tf-savedmodel"
         return "unknown"
     return "unknown"
+
+
+_STORAGE_BYTES = {
+    "FloatStorage": 4,
+    "DoubleStorage": 8,
+    "HalfStorage": 2,
+    "BFloat16Storage": 2,
+    "LongStorage": 8,
+    "IntStorage": 4,
+    "ShortStorage": 2,
+    "CharStorage": 1,
+    "ByteStorage": 1,
+    "BoolStorage": 1,
+    "ComplexFloatStorage": 8,
+    "ComplexDoubleStorage": 16,
+}
+
+
+def _check_legacy_storages(
+    ctx: ScanContext, streams: list[StreamResult], remaining: int, location: str, offset: int
+) -> None:
+    """Legacy checkpoints end with each storage as an 8-byte count and its bytes: check sizes."""
+    sizes: dict[str, int] = {}
+    for res in streams:
+        for pid in res.persistent:
+            if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"):
+                continue
+            kind, key, numel = pid[1], pid[2], pid[4]
+            name = kind.name if isinstance(kind, Global) else ""
+            if isinstance(key, str) and isinstance(numel, int) and name in _STORAGE_BYTES:
+                sizes[key] = 8 + numel * _STORAGE_BYTES[name]
+    need = sum(sizes.values())
+    if sizes and remaining < need:
+        ctx.add(
+            rules.PICKLE_PARSE,
+            f"storage data is truncated: {need} bytes expected after the pickles, "
+            f"{remaining} present",
+            location,
+            offset=offset,
+        )
 
 
 def _guard(ctx: ScanContext, location: str, fn: object) -> str:

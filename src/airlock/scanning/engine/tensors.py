@@ -261,16 +261,47 @@ def scan_gguf(ctx: ScanContext, buf: memoryview, location: str) -> None:
             nd = r.u32()
             if nd > 8:
                 raise ParseError(f"tensor {name!r} has {nd} dimensions", r.i)
+            count = 1
             for _ in range(nd):
-                r.u32() if v1 else r.u64()
-            r.u32()
-            infos.append((name, r.u64()))
+                count *= r.u32() if v1 else r.u64()
+            ttype = r.u32()
+            infos.append((name, r.u64(), _ggml_bytes(ttype, count)))
         data_start = (r.i + alignment - 1) // alignment * alignment
-        for name, off in infos:
-            if data_start + off > len(buf):
-                raise ParseError(f"tensor {name!r} offset {off} lies past the end of the file", r.i)
+        for name, off, size in infos:
+            if data_start + off + size > len(buf):
+                raise ParseError(f"tensor {name!r} at {off} (+{size}) runs past the end", r.i)
     except ParseError as exc:
         ctx.add(rules.GGUF_BOUNDS, f"GGUF structure is invalid: {exc}", location, offset=exc.offset)
+
+
+# ggml type id -> (elements per block, bytes per block); unknown types are checked by offset only.
+_GGML: Final = {
+    0: (1, 4),
+    1: (1, 2),
+    2: (32, 18),
+    3: (32, 20),
+    6: (32, 22),
+    7: (32, 24),
+    8: (32, 34),
+    9: (32, 36),
+    10: (256, 84),
+    11: (256, 110),
+    12: (256, 144),
+    13: (256, 176),
+    14: (256, 210),
+    15: (256, 292),
+    24: (1, 1),
+    25: (1, 2),
+    26: (1, 4),
+    27: (1, 8),
+    28: (1, 8),
+    30: (1, 2),
+}
+
+
+def _ggml_bytes(ttype: int, count: int) -> int:
+    block, nbytes = _GGML.get(ttype, (1, 0))
+    return (count + block - 1) // block * nbytes
 
 
 def _gguf_value(r: _Reader, vtype: int, v1: bool, depth: int) -> Any:
