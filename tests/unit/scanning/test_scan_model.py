@@ -60,17 +60,13 @@ def test_engine_imports_nothing_else_from_airlock():
 
 
 def test_engine_never_loads_what_it_scans():
-    forbidden = (
-        "pickle.load",
-        "torch.load",
-        "joblib.load",
-        "allow_pickle",
-        "marshal.load",
-        "eval(",
-        "exec(",
+    import re
+
+    forbidden = re.compile(
+        r"pickle\.loads?\(|torch\.load\(|joblib\.load\(|allow_pickle|marshal\.loads?\(|"
+        r"(?<![\w.])(eval|exec)\(|^\s*import pickle|^\s*from pickle",
+        re.M,
     )
     for src in ENGINE_DIR.glob("*.py"):
-        text = src.read_text()
-        assert "import pickle" not in text, src.name
-        for word in forbidden:
-            assert word not in text, (src.name, word)
+        m = forbidden.search(src.read_text())
+        assert m is None, (src.name, m.group(0) if m else "")
