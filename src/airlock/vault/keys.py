@@ -151,3 +151,15 @@ def rewrap_org_keys(
         org_key = unwrap_org_key(old, item)
         out.append(wrap_org_key(new, org_key, org_id=item.org_id, version=item.version))
     return out
+
+
+_CACHE: dict[tuple[str, str, bool], MasterKey] = {}
+
+
+def master_key_for(settings: Settings) -> MasterKey:
+    """The master key of these settings, loaded once per process."""
+    token = (settings.master_key, str(settings.data_dir.resolve()), settings.dev)
+    key = _CACHE.get(token)
+    if key is None:
+        key = _CACHE[token] = load_master_key(settings)
+    return key

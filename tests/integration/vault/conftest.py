@@ -9,6 +9,8 @@ import pytest
 
 from airlock.adapters.storage import blob_store_from_url
 from airlock.core.ports import BlobStore
+from airlock.settings import Settings
+from tests.conftest import make_settings
 
 try:
     from tests.support.s3 import s3_endpoint, s3_storage_url
@@ -31,3 +33,15 @@ def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def store(storage_url: str) -> BlobStore:
     """A blob store on each backend."""
     return blob_store_from_url(storage_url)
+
+
+VAULT_CHUNK = 64 * 1024
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path, storage_url: str) -> Settings:
+    """Test settings with small upload chunks, on each database and each storage backend."""
+    return make_settings(
+        db_url, tmp_path / "data", storage_url=storage_url, upload_chunk_bytes=VAULT_CHUNK,
+        max_artifact_bytes=4 * 1024 * 1024, max_submission_bytes=6 * 1024 * 1024,
+    )

@@ -1,0 +1,65 @@
+"""API shapes of the vault: upload sessions, artifacts and the manifest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from airlock.vault.rules import ArtifactKind
+
+
+class UploadIn(BaseModel):
+    """Declare a file before sending it in chunks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=255)
+    kind: ArtifactKind
+    media_type: str = Field(default="", max_length=127)
+    size: int = Field(ge=0)
+    sha256: str = Field(min_length=64, max_length=64)
+
+
+class UploadOut(BaseModel):
+    """An upload session: what was declared and where to resume."""
+
+    id: str
+    submission_id: str
+    name: str
+    kind: str
+    size: int
+    sha256: str
+    state: str
+    chunk_bytes: int
+    chunks_total: int
+    chunks_received: int
+    next_index: int | None
+    next_offset: int
+    expires_at: datetime
+    artifact_id: str | None
+    error: str
+
+
+class ArtifactOut(BaseModel):
+    """A stored artifact as its manifest line."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    submission_id: str
+    name: str
+    kind: str
+    media_type: str
+    size: int
+    sha256: str
+    state: str
+    created_at: datetime
+
+
+class ManifestOut(BaseModel):
+    """Every file of a submission with its size and hash."""
+
+    submission_id: str
+    artifacts: list[ArtifactOut]
+    total_bytes: int

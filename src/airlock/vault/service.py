@@ -1,0 +1,630 @@
+"""The vault: resumable uploads, the manifest, need-to-know downloads, key rotation, shredding.
+
+Services never commit and never hold a transaction across bulk I/O: an upload chunk or a
+completion is planned in one unit of work, written to the blob store outside it, and recorded
+in another, so a process killed in between leaves only unreferenced objects for `vault gc`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import Engine
+
+from airlock.core import audit
+from airlock.core.access import Actor, authorize, may_read_confidential
+from airlock.core.db import new_id, utcnow
+from airlock.core.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from airlock.core.ports import BlobStore
+from airlock.core.uow import UnitOfWork
+from airlock.enrollment import rules as enrollment_rules
+from airlock.enrollment import service as enrollment
+from airlock.submissions import service as submissions
+from airlock.submissions.models import Submission
+from airlock.submissions.rules import SubmissionState as SS
+from airlock.vault import crypto, rules
+from airlock.vault.ingest import Stored, encrypt_into_store
+from airlock.vault.keys import (
+    KeyDestroyed,
+    MasterKey,
+    WrappedOrgKey,
+    rewrap_org_keys,
+    unwrap_org_key,
+    wrap_org_key,
+)
+from airlock.vault.models import Artifact, OrgKey, UploadSession
+from airlock.vault.rules import ArtifactKind, ArtifactState, KeyState, UploadState
+
+CLOSED_FOR_UPLOADS = frozenset({SS.REVIEW_COMPLETE, SS.CLOSED})
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """Limits from settings."""
+
+    max_artifact_bytes: int
+    max_submission_bytes: int
+    chunk_bytes: int
+    session_hours: int
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+def _keys_of(uow: UnitOfWork, org_id: str) -> list[OrgKey]:
+    stmt = select(OrgKey).where(OrgKey.org_id == org_id).order_by(OrgKey.version)
+    return list(uow.session.scalars(stmt))
+
+
+def _destroyed(org_id: str) -> KeyDestroyed:
+    return KeyDestroyed(
+        f"the vault key of organisation {org_id} was destroyed on withdrawal; "
+        "its artifacts can no longer be decrypted"
+    )
+
+
+def _active_org_key(uow: UnitOfWork, *, org_id: str, master: MasterKey) -> tuple[int, bytes]:
+    """The organisation's current key (made on first use); KeyDestroyed after a withdrawal."""
+    keys = _keys_of(uow, org_id)
+    if any(k.state == KeyState.DESTROYED for k in keys):
+        raise _destroyed(org_id)
+    if keys:
+        return keys[-1].version, _unwrap(keys[-1], master)
+    org_key = crypto.new_key()
+    stored = wrap_org_key(master, org_key, org_id=org_id, version=1)
+    uow.session.add(
+        OrgKey(
+            org_id=org_id,
+            version=1,
+            state=KeyState.ACTIVE,
+            master_key_id=stored.master_key_id,
+            wrapped=stored.wrapped,
+            created_at=utcnow(),
+        )
+    )
+    uow.flush()
+    return 1, org_key
+
+
+def _unwrap(row: OrgKey, master: MasterKey) -> bytes:
+    if row.state == KeyState.DESTROYED or row.wrapped is None:
+        raise _destroyed(row.org_id)
+    return unwrap_org_key(
+        master, WrappedOrgKey(row.org_id, row.version, row.master_key_id, row.wrapped)
+    )
+
+
+def _org_key(uow: UnitOfWork, *, org_id: str, version: int, master: MasterKey) -> bytes:
+    row = uow.session.scalars(
+        select(OrgKey).where(OrgKey.org_id == org_id, OrgKey.version == version)
+    ).first()
+    if row is None:
+        raise _destroyed(org_id)
+    return _unwrap(row, master)
+
+
+def rotate_master_key(
+    uow: UnitOfWork, *, old: MasterKey, new: MasterKey, actor_label: str = "system"
+) -> int:
+    """Rewrap every live organisation key under the new master key; content is untouched."""
+    rows = [
+        r for r in uow.session.scalars(select(OrgKey).with_for_update()) if r.wrapped is not None
+    ]
+    stale = [r for r in rows if r.master_key_id not in (old.key_id, new.key_id)]
+    if stale:
+        raise InvalidInput(
+            f"{len(stale)} organisation key(s) are wrapped under master key "
+            f"{stale[0].master_key_id}, which is neither the old nor the new key"
+        )
+    todo = [r for r in rows if r.master_key_id == old.key_id]
+    assert all(r.wrapped is not None for r in todo)
+    rewrapped = rewrap_org_keys(
+        [WrappedOrgKey(r.org_id, r.version, r.master_key_id, r.wrapped or b"") for r in todo],
+        old=old,
+        new=new,
+    )
+    now = utcnow()
+    for row, item in zip(todo, rewrapped, strict=True):
+        row.wrapped, row.master_key_id, row.rotated_at = item.wrapped, item.master_key_id, now
+    audit.append(
+        uow.session,
+        action="vault.master_key_rotated",
+        actor_label=actor_label,
+        object_type="master_key",
+        object_id=new.key_id,
+        detail={"from": old.key_id, "to": new.key_id, "organisation_keys": len(todo)},
+    )
+    return len(todo)
+
+
+def shred_organisation(uow: UnitOfWork, *, org_id: str, actor: Actor | None) -> dict[str, int]:
+    """Destroy a firm's organisation key, so none of its artifacts can ever be decrypted again."""
+    if actor is not None and not actor.is_agency:
+        authorize(actor, "participation.manage", org_id=org_id)
+    if uow.session.get_bind().dialect.name == "sqlite":
+        # Zero freed space so erased keys do not linger in free pages; WAL truncated on commit.
+        uow.session.execute(text("PRAGMA secure_delete = ON"))
+        bind = uow.session.get_bind()
+        uow.after_commit(_checkpoint_sqlite, bind if isinstance(bind, Engine) else bind.engine)
+    now = utcnow()
+    versions = []
+    for row in _keys_of(uow, org_id):
+        if row.wrapped is not None or row.state != KeyState.DESTROYED:
+            versions.append(row.version)
+        row.wrapped, row.state, row.destroyed_at = None, KeyState.DESTROYED, row.destroyed_at or now
+    if not versions and not _keys_of(uow, org_id):
+        # Never had a key: record a destroyed placeholder so no key is ever made for it again.
+        uow.session.add(
+            OrgKey(
+                org_id=org_id,
+                version=0,
+                state=KeyState.DESTROYED,
+                wrapped=None,
+                created_at=now,
+                destroyed_at=now,
+            )
+        )
+    artifacts = list(uow.session.scalars(select(Artifact).where(Artifact.org_id == org_id)))
+    total = 0
+    for art in artifacts:
+        if art.state != ArtifactState.DESTROYED:
+            total += art.size
+        art.state, art.wrapped_data_key = ArtifactState.DESTROYED, None
+        art.destroyed_at = art.destroyed_at or now
+    uploads = list(uow.session.scalars(select(UploadSession).where(UploadSession.org_id == org_id)))
+    for up in uploads:
+        up.wrapped_key = None
+        if up.state in (UploadState.OPEN, UploadState.COMPLETING):
+            up.state, up.error, up.updated_at = UploadState.EXPIRED, "withdrawn", now
+    report = {
+        "key_versions_destroyed": len(versions),
+        "artifacts_destroyed": len(artifacts),
+        "bytes_destroyed": total,
+        "uploads_cancelled": len(uploads),
+    }
+    audit.append(
+        uow.session,
+        action="vault.organisation_key_destroyed",
+        actor_user_id=actor.user_id if actor else None,
+        actor_label=actor.label if actor else "system",
+        object_type="organisation",
+        object_id=org_id,
+        org_id=org_id,
+        detail={**report, "versions": versions, "destroyed_at": now.isoformat()},
+    )
+    uow.flush()
+    return report
+
+
+def _checkpoint_sqlite(engine: Engine) -> None:
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cur.close()
+    finally:
+        raw.close()
+
+
+# --- uploads ----------------------------------------------------------------------------------
+
+
+def _submission_for_upload(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Submission:
+    sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
+    authorize(actor, "artifact.upload", org_id=sub.org_id)
+    if actor.org_id != sub.org_id:
+        raise NotFound("submission not found")
+    if sub.state in CLOSED_FOR_UPLOADS:
+        raise Conflict(f"a submission that is {sub.state} takes no more artifacts")
+    return sub
+
+
+def _agreed_scopes(uow: UnitOfWork, org_id: str) -> frozenset[enrollment_rules.Scope]:
+    p = enrollment.participation_of(uow, org_id=org_id)
+    state = enrollment_rules.ParticipationState(p.state) if p else None
+    if p is None or state is None or not enrollment_rules.may_submit(state):
+        raise Forbidden(
+            f"your organisation cannot upload while its participation is "
+            f"{p.state if p else 'not enrolled'}"
+        )
+    return enrollment.agreed_scopes(p)
+
+
+def _upload(uow: UnitOfWork, *, actor: Actor, upload_id: str, lock: bool = False) -> UploadSession:
+    up = (
+        uow.session.get(UploadSession, upload_id, with_for_update=lock)
+        if len(upload_id) <= 64
+        else None
+    )
+    if up is None:
+        raise NotFound("upload session not found")
+    authorize(actor, "artifact.upload", org_id=up.org_id)
+    if actor.org_id != up.org_id:
+        raise NotFound("upload session not found")
+    if up.state == UploadState.OPEN and up.expires_at <= utcnow():
+        up.state, up.updated_at = UploadState.EXPIRED, utcnow()
+    return up
+
+
+def _require_open(up: UploadSession) -> None:
+    if up.state == UploadState.EXPIRED:
+        raise Conflict("this upload session has expired; start a new one")
+    if up.state != UploadState.OPEN:
+        raise Conflict(f"this upload session is {up.state}")
+
+
+def start_upload(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    submission_id: str,
+    name: str,
+    kind: ArtifactKind,
+    media_type: str,
+    size: int,
+    sha256: str,
+    limits: UploadLimits,
+    master: MasterKey,
+) -> UploadSession:
+    """Open an upload session (or return the open one for the same file, to resume it)."""
+    sub = _submission_for_upload(uow, actor=actor, submission_id=submission_id)
+    name = rules.check_name(name)
+    sha256 = rules.check_sha256(sha256)
+    media_type = rules.check_media_type(media_type or rules.guess_media_type(name))
+    rules.check_kind_allowed(kind, _agreed_scopes(uow, sub.org_id))
+    if size < 0:
+        raise InvalidInput(f"size: must be 0 or more (got {size})")
+    if size > limits.max_artifact_bytes:
+        raise PayloadTooLarge(
+            f"size: {size} bytes is over the limit of {limits.max_artifact_bytes} bytes per file"
+        )
+    stored = uow.session.scalars(
+        select(Artifact).where(Artifact.submission_id == sub.id, Artifact.name == name)
+    ).first()
+    if stored is not None:
+        same = "the same content" if stored.sha256 == sha256 else "different content"
+        raise Conflict(f"name: {name!r} is already stored in this submission ({same})")
+    now = utcnow()
+    for up in uow.session.scalars(
+        select(UploadSession).where(
+            UploadSession.submission_id == sub.id,
+            UploadSession.name == name,
+            UploadSession.state == UploadState.OPEN,
+        )
+    ):
+        if up.expires_at > now and (up.size, up.sha256) == (size, sha256):
+            return up  # resume
+        up.state, up.updated_at, up.error = UploadState.EXPIRED, now, "replaced by a new upload"
+    used = (
+        uow.session.scalar(
+            select(func.coalesce(func.sum(Artifact.size), 0)).where(
+                Artifact.submission_id == sub.id, Artifact.state == ArtifactState.STORED
+            )
+        )
+        or 0
+    )
+    pending = (
+        uow.session.scalar(
+            select(func.coalesce(func.sum(UploadSession.size), 0)).where(
+                UploadSession.submission_id == sub.id,
+                UploadSession.state.in_([UploadState.OPEN, UploadState.COMPLETING]),
+            )
+        )
+        or 0
+    )
+    if used + pending + size > limits.max_submission_bytes:
+        raise PayloadTooLarge(
+            f"size: this file would bring the submission to {used + pending + size} bytes, over "
+            f"the limit of {limits.max_submission_bytes} bytes per submission"
+        )
+    version, org_key = _active_org_key(uow, org_id=sub.org_id, master=master)
+    up = UploadSession(
+        id=new_id(),
+        submission_id=sub.id,
+        org_id=sub.org_id,
+        created_by=actor.user_id,
+        name=name,
+        kind=kind,
+        media_type=media_type,
+        size=size,
+        sha256=sha256,
+        chunk_bytes=limits.chunk_bytes,
+        state=UploadState.OPEN,
+        parts=[],
+        key_version=version,
+        created_at=now,
+        updated_at=now,
+        expires_at=now + timedelta(hours=limits.session_hours),
+    )
+    up.wrapped_key = crypto.wrap_data_key(org_key, crypto.new_key(), artifact_id=_upload_aad(up.id))
+    uow.session.add(up)
+    uow.flush()
+    audit.append(
+        uow.session,
+        action="artifact.upload_started",
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        object_type="upload",
+        object_id=up.id,
+        org_id=up.org_id,
+        detail={"submission_id": sub.id, "name": name, "size": size, "sha256": sha256},
+    )
+    return up
+
+
+def _upload_aad(upload_id: str) -> str:
+    return f"upload:{upload_id}"
+
+
+def upload_status(uow: UnitOfWork, *, actor: Actor, upload_id: str) -> UploadSession:
+    """An upload session, with how far it got (expired sessions are marked so)."""
+    return _upload(uow, actor=actor, upload_id=upload_id)
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """What a chunk write needs: where it goes, its key, and what an earlier copy hashed to."""
+
+    upload_id: str
+    index: int
+    size: int
+    session_key: bytes
+    previous_sha256: str | None
+
+
+@dataclass(frozen=True)
+class Part:
+    """A chunk written to the blob store."""
+
+    key: str
+    sha256: str
+    size: int
+    written: bool
+
+
+def plan_chunk(
+    uow: UnitOfWork, *, actor: Actor, upload_id: str, index: int, length: int, master: MasterKey
+) -> ChunkPlan:
+    """Check a chunk against the session before it is stored: order, size, state."""
+    up = _upload(uow, actor=actor, upload_id=upload_id)
+    _require_open(up)
+    expected = rules.expected_chunk_size(up.size, up.chunk_bytes, index)
+    received = len(up.parts)
+    if index > received:
+        raise Conflict(
+            f"index: chunk {index} is out of order; the next expected chunk is {received} "
+            f"(offset {received * up.chunk_bytes})"
+        )
+    if length != expected:
+        raise InvalidInput(f"chunk {index} must be {expected} bytes (got {length})")
+    org_key = _org_key(uow, org_id=up.org_id, version=up.key_version, master=master)
+    if up.wrapped_key is None:
+        raise _destroyed(up.org_id)
+    session_key = crypto.unwrap_data_key(org_key, up.wrapped_key, artifact_id=_upload_aad(up.id))
+    previous = str(up.parts[index]["sha256"]) if index < received else None
+    return ChunkPlan(up.id, index, expected, session_key, previous)
+
+
+def write_chunk(store: BlobStore, plan: ChunkPlan, data: bytes) -> Part:
+    """Encrypt and store one chunk under a fresh staging key; a resend of the same bytes is free."""
+    digest = hashlib.sha256(data).hexdigest()
+    if plan.previous_sha256 is not None:
+        if digest != plan.previous_sha256:
+            raise Conflict(
+                f"chunk {plan.index} was already received with different content; "
+                "resend the same bytes or start a new upload"
+            )
+        return Part("", digest, len(data), written=False)
+    key = f"uploads/{plan.upload_id}/{plan.index:08d}-{new_id()[:8]}"
+    aad_id = f"{_upload_aad(plan.upload_id)}:{plan.index}"
+    enc = crypto.StreamEncryptor(plan.session_key, artifact_id=aad_id)
+    store.put(key, enc.encrypt([data]))
+    return Part(key, digest, len(data), written=True)
+
+
+def record_chunk(
+    uow: UnitOfWork, *, actor: Actor, upload_id: str, index: int, part: Part, session_hours: int
+) -> tuple[UploadSession, str | None]:
+    """Record a stored chunk; returns the session and a staging key that is now unneeded."""
+    up = _upload(uow, actor=actor, upload_id=upload_id, lock=True)
+    _require_open(up)
+    received = len(up.parts)
+    if index < received:
+        if up.parts[index]["sha256"] != part.sha256:
+            raise Conflict(f"chunk {index} was already received with different content")
+        return up, part.key or None  # a concurrent resend won; ours is surplus
+    if index > received or not part.written:
+        raise Conflict(f"index: the next expected chunk is {received}")
+    up.parts = [*up.parts, {"key": part.key, "sha256": part.sha256, "size": part.size}]
+    up.updated_at = utcnow()
+    up.expires_at = max(up.expires_at, up.updated_at + timedelta(hours=session_hours))
+    return up, None
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What assembling the artifact needs."""
+
+    upload_id: str
+    artifact_id: str
+    storage_key: str
+    part_keys: list[str]
+    session_key: bytes
+    data_key: bytes
+    size: int
+    sha256: str
+
+
+def begin_completion(
+    uow: UnitOfWork, *, actor: Actor, upload_id: str, master: MasterKey
+) -> Completion:
+    """Check every chunk arrived and reserve the artifact; the caller commits, then assembles."""
+    up = _upload(uow, actor=actor, upload_id=upload_id, lock=True)
+    _require_open(up)
+    total = rules.chunk_count(up.size, up.chunk_bytes)
+    if len(up.parts) != total:
+        raise Conflict(
+            f"{len(up.parts)} of {total} chunks received; send chunk {len(up.parts)} next"
+        )
+    org_key = _org_key(uow, org_id=up.org_id, version=up.key_version, master=master)
+    if up.wrapped_key is None:
+        raise _destroyed(up.org_id)
+    session_key = crypto.unwrap_data_key(org_key, up.wrapped_key, artifact_id=_upload_aad(up.id))
+    artifact_id = new_id()
+    up.state, up.artifact_id, up.updated_at = UploadState.COMPLETING, artifact_id, utcnow()
+    return Completion(
+        upload_id=up.id,
+        artifact_id=artifact_id,
+        storage_key=f"artifacts/{up.org_id}/{artifact_id}",
+        part_keys=[str(p["key"]) for p in up.parts],
+        session_key=session_key,
+        data_key=crypto.new_key(),
+        size=up.size,
+        sha256=up.sha256,
+    )
+
+
+def _plaintext_of_parts(store: BlobStore, plan: Completion) -> Iterator[bytes]:
+    for index, key in enumerate(plan.part_keys):
+        aad_id = f"{_upload_aad(plan.upload_id)}:{index}"
+        yield from crypto.decrypt_stream(plan.session_key, store.open(key), artifact_id=aad_id)
+
+
+def assemble(store: BlobStore, plan: Completion) -> Stored:
+    """Re-encrypt the verified chunks into the artifact's object; InvalidInput on a mismatch."""
+    stored = encrypt_into_store(
+        store,
+        plan.storage_key,
+        _plaintext_of_parts(store, plan),
+        data_key=plan.data_key,
+        artifact_id=plan.artifact_id,
+    )
+    if (stored.size, stored.sha256) != (plan.size, plan.sha256):
+        store.delete(plan.storage_key)
+        raise InvalidInput(
+            f"the received file does not match what was declared: size {stored.size} "
+            f"(declared {plan.size}), sha256 {stored.sha256} (declared {plan.sha256})"
+        )
+    return stored
+
+
+def finish_completion(
+    uow: UnitOfWork, *, actor: Actor, plan: Completion, stored: Stored, master: MasterKey
+) -> Artifact:
+    """Make the assembled artifact visible and close the session."""
+    up = _upload(uow, actor=actor, upload_id=plan.upload_id, lock=True)
+    if up.state != UploadState.COMPLETING or up.artifact_id != plan.artifact_id:
+        raise Conflict(f"this upload session is {up.state}")
+    org_key = _org_key(uow, org_id=up.org_id, version=up.key_version, master=master)
+    art = Artifact(
+        id=plan.artifact_id,
+        submission_id=up.submission_id,
+        org_id=up.org_id,
+        name=up.name,
+        kind=up.kind,
+        media_type=up.media_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        state=ArtifactState.STORED,
+        storage_key=plan.storage_key,
+        stored_bytes=stored.stored_bytes,
+        key_version=up.key_version,
+        wrapped_data_key=crypto.wrap_data_key(org_key, plan.data_key, artifact_id=plan.artifact_id),
+        created_by=up.created_by,
+        created_at=utcnow(),
+    )
+    uow.session.add(art)
+    up.state, up.updated_at, up.wrapped_key = UploadState.COMPLETED, utcnow(), None
+    uow.flush()
+    audit.append(
+        uow.session,
+        action="artifact.stored",
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        object_type="artifact",
+        object_id=art.id,
+        org_id=art.org_id,
+        detail={
+            "submission_id": art.submission_id,
+            "name": art.name,
+            "kind": art.kind,
+            "size": art.size,
+            "sha256": art.sha256,
+        },
+    )
+    return art
+
+
+def fail_completion(uow: UnitOfWork, *, actor: Actor, upload_id: str, error: str) -> list[str]:
+    """Mark a completion that failed; returns the staging keys to delete."""
+    up = _upload(uow, actor=actor, upload_id=upload_id, lock=True)
+    if up.state == UploadState.COMPLETING:
+        up.state, up.error, up.updated_at = UploadState.FAILED, error[:500], utcnow()
+        up.wrapped_key = None
+    return [str(p["key"]) for p in up.parts]
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def list_artifacts(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> list[Artifact]:
+    """The submission's manifest: every file with its kind, size and SHA-256."""
+    sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
+    authorize(actor, "artifact.read", org_id=sub.org_id)
+    stmt = select(Artifact).where(Artifact.submission_id == sub.id).order_by(Artifact.name)
+    return list(uow.session.scalars(stmt))
+
+
+def get_artifact(uow: UnitOfWork, *, actor: Actor, artifact_id: str) -> Artifact:
+    """One artifact's manifest line, for whoever may read its submission."""
+    art = uow.session.get(Artifact, artifact_id) if len(artifact_id) <= 64 else None
+    if art is None:
+        raise NotFound("artifact not found")
+    submissions.get_submission(uow, actor=actor, submission_id=art.submission_id)
+    authorize(actor, "artifact.read", org_id=art.org_id)
+    return art
+
+
+@dataclass(frozen=True)
+class Download:
+    """What streaming an artifact back needs."""
+
+    artifact: Artifact
+    data_key: bytes
+
+
+def open_download(
+    uow: UnitOfWork, *, actor: Actor, artifact_id: str, master: MasterKey
+) -> Download:
+    """Need-to-know check and audit of a download; the caller commits, then streams."""
+    art = get_artifact(uow, actor=actor, artifact_id=artifact_id)
+    assigned = submissions.assigned_user_ids(uow, submission_id=art.submission_id)
+    if not may_read_confidential(actor, org_id=art.org_id, assigned_user_ids=assigned):
+        raise Forbidden(
+            "only the owning firm and the reviewers assigned to this submission may download it"
+        )
+    if art.state == ArtifactState.DESTROYED or art.wrapped_data_key is None:
+        raise _destroyed(art.org_id)
+    org_key = _org_key(uow, org_id=art.org_id, version=art.key_version, master=master)
+    data_key = crypto.unwrap_data_key(org_key, art.wrapped_data_key, artifact_id=art.id)
+    audit.append(
+        uow.session,
+        action="artifact.downloaded",
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        object_type="artifact",
+        object_id=art.id,
+        org_id=art.org_id,
+        detail={"submission_id": art.submission_id, "name": art.name, "sha256": art.sha256},
+    )
+    return Download(art, data_key)
+
+
+def stream_download(store: BlobStore, download: Download) -> Iterator[bytes]:
+    """The artifact's plaintext, verified chunk by chunk as it streams."""
+    art = download.artifact
+    return crypto.decrypt_stream(download.data_key, store.open(art.storage_key), artifact_id=art.id)
