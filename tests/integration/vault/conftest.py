@@ -42,6 +42,10 @@ VAULT_CHUNK = 64 * 1024
 def settings(db_url: str, tmp_path: Path, storage_url: str) -> Settings:
     """Test settings with small upload chunks, on each database and each storage backend."""
     return make_settings(
-        db_url, tmp_path / "data", storage_url=storage_url, upload_chunk_bytes=VAULT_CHUNK,
-        max_artifact_bytes=4 * 1024 * 1024, max_submission_bytes=6 * 1024 * 1024,
+        db_url,
+        tmp_path / "data",
+        storage_url=storage_url,
+        upload_chunk_bytes=VAULT_CHUNK,
+        max_artifact_bytes=4 * 1024 * 1024,
+        max_submission_bytes=6 * 1024 * 1024,
     )

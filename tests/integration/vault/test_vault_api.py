@@ -23,15 +23,19 @@ def auth(container, actor) -> dict[str, str]:
 
 
 def declare(client, headers, sid, data, name="model.safetensors", kind="weights", **extra):
-    body = {"name": name, "kind": kind, "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(), **extra}
+    body = {
+        "name": name,
+        "kind": kind,
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        **extra,
+    }
     return client.post(f"/api/v1/submissions/{sid}/uploads", headers=headers, json=body)
 
 
 def send(client, headers, upload_id, data, index):
     chunk = data[index * VAULT_CHUNK : (index + 1) * VAULT_CHUNK]
-    return client.put(f"/api/v1/uploads/{upload_id}/chunks/{index}", headers=headers,
-                      content=chunk)
+    return client.put(f"/api/v1/uploads/{upload_id}/chunks/{index}", headers=headers, content=chunk)
 
 
 def upload(client, headers, sid, data, **kw):
@@ -88,7 +92,7 @@ def test_stored_objects_hold_no_plaintext(client, container):
     data = b"TOP-SECRET-WEIGHTS " * 20000
     upload(client, firm, prog.ids["sub_a"], data)
     store = container.blob_store
-    for key in store.keys():
+    for key in store.keys(""):
         assert b"TOP-SECRET-WEIGHTS" not in b"".join(store.open(key))
 
 
@@ -102,7 +106,9 @@ def test_only_the_firm_and_assigned_reviewers_download_and_each_download_is_audi
     url = f"/api/v1/artifacts/{art['id']}/content"
     assert client.get(url, headers=auth(container, prog.actors["reviewer"])).content == data
     assert client.get(url, headers=auth(container, prog.actors["firm_a_member"])).content == data
-    assert client.get(url, headers=auth(container, prog.actors["other_reviewer"])).status_code == 403
+    assert (
+        client.get(url, headers=auth(container, prog.actors["other_reviewer"])).status_code == 403
+    )
     assert client.get(url, headers=auth(container, prog.actors["coordinator"])).status_code == 403
     assert client.get(url, headers=auth(container, prog.actors["firm_b_admin"])).status_code == 404
     assert client.get(url, headers=auth(container, prog.actors["auditor"])).status_code == 403
@@ -112,7 +118,8 @@ def test_only_the_firm_and_assigned_reviewers_download_and_each_download_is_audi
             select(AuditEvent).where(AuditEvent.action == "artifact.downloaded")
         ).all()
     assert {d.actor_user_id for d in downloads} == {
-        prog.actors["reviewer"].user_id, prog.actors["firm_a_member"].user_id
+        prog.actors["reviewer"].user_id,
+        prog.actors["firm_a_member"].user_id,
     }
 
 
@@ -127,8 +134,9 @@ def test_bad_input_gets_a_4xx_naming_the_problem_and_nothing_becomes_visible(cli
     r = client.put(f"/api/v1/uploads/{up['id']}/chunks/0", headers=firm, content=b"short")
     assert r.status_code == 422 and f"must be {VAULT_CHUNK} bytes (got 5)" in r.json()["detail"]
     assert send(client, firm, up["id"], data, 0).status_code == 200
-    r = client.put(f"/api/v1/uploads/{up['id']}/chunks/0", headers=firm,
-                   content=os.urandom(VAULT_CHUNK))
+    r = client.put(
+        f"/api/v1/uploads/{up['id']}/chunks/0", headers=firm, content=os.urandom(VAULT_CHUNK)
+    )
     assert r.status_code == 409 and "different content" in r.json()["detail"]
     r = client.post(f"/api/v1/uploads/{up['id']}/complete", headers=firm)
     assert r.status_code == 409 and "1 of 3 chunks received" in r.json()["detail"]
@@ -154,8 +162,9 @@ def test_bad_input_gets_a_4xx_naming_the_problem_and_nothing_becomes_visible(cli
     assert r.status_code == 422
 
     with container.uow() as uow:
-        enrollment.change_scopes(uow, actor=prog.actors["firm_a_admin"],
-                                 scopes=["architecture", "safeguards"])
+        enrollment.change_scopes(
+            uow, actor=prog.actors["firm_a_admin"], scopes=["architecture", "safeguards"]
+        )
         uow.commit()
     r = declare(client, firm, sid, b"x", name="w2.safetensors", kind="weights")
     assert r.status_code == 422 and "needs the weights scope" in r.json()["detail"]
@@ -163,8 +172,11 @@ def test_bad_input_gets_a_4xx_naming_the_problem_and_nothing_becomes_visible(cli
     assert r.status_code == 422 and "training_data_docs" in r.json()["detail"]
 
     with container.uow() as uow:
-        uow.session.execute(update(UploadSession).where(UploadSession.id == up["id"])
-                            .values(expires_at=utcnow() - timedelta(minutes=1)))
+        uow.session.execute(
+            update(UploadSession)
+            .where(UploadSession.id == up["id"])
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
         uow.commit()
     r = send(client, firm, up["id"], data, 1)
     assert r.status_code == 409 and "expired" in r.json()["detail"]
