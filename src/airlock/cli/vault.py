@@ -1,0 +1,322 @@
+"""Vault commands: `airlock submit DIR`, `airlock keys rotate|generate`, `airlock vault gc`."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from airlock.vault import rules
+
+keys_app = typer.Typer(help="Vault keys: generate a master key, rotate it.", no_args_is_help=True)
+vault_app = typer.Typer(help="Vault maintenance.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+RETRIES = 8
+READ_BYTES = 8 * 1024 * 1024
+
+
+class UploadFailed(Exception):
+    """The server refused a file; the message is the server's."""
+
+
+@dataclass
+class SubmitReport:
+    """What `submit` did with each file."""
+
+    uploaded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    resumed: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def model_files(folder: Path) -> list[tuple[str, Path]]:
+    """Every regular file under folder (hidden files and folders skipped), by relative name."""
+    found: list[tuple[str, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(dirpath, name)
+            if name.startswith(".") or not path.is_file() or path.is_symlink():
+                continue
+            found.append((path.relative_to(folder).as_posix(), path))
+    return found
+
+
+def sha256_of(path: Path, advance: Callable[[int], None] = lambda n: None) -> str:
+    """The file's SHA-256, read in large blocks."""
+    h = hashlib.sha256()
+    buf = bytearray(READ_BYTES)
+    view = memoryview(buf)
+    with path.open("rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            h.update(view[:n])
+            advance(n)
+    return h.hexdigest()
+
+
+def _detail(r: httpx.Response) -> str:
+    try:
+        return str(r.json().get("detail", r.text))
+    except ValueError:
+        return r.text[:300]
+
+
+def _call(send: Callable[[], httpx.Response]) -> httpx.Response:
+    """Send, retrying network errors and 5xx answers with backoff; 4xx raise UploadFailed."""
+    delay = 0.5
+    for attempt in range(RETRIES):
+        try:
+            r = send()
+        except httpx.TransportError:
+            if attempt == RETRIES - 1:
+                raise
+        else:
+            if r.status_code < 500:
+                if r.status_code >= 400:
+                    raise UploadFailed(f"{r.status_code}: {_detail(r)}")
+                return r
+            if attempt == RETRIES - 1:
+                raise UploadFailed(f"{r.status_code}: {_detail(r)}")
+        time.sleep(delay)
+        delay = min(delay * 2, 15.0)
+    raise AssertionError("unreachable")
+
+
+def _put_chunk(http: httpx.Client, upload_id: str, index: int, data: bytes) -> dict[str, Any]:
+    url = f"/api/v1/uploads/{upload_id}/chunks/{index}"
+    answer: dict[str, Any] = _call(lambda: http.put(url, content=data)).json()
+    return answer
+
+
+def _upload_file(
+    http: httpx.Client,
+    submission_id: str,
+    name: str,
+    path: Path,
+    digest: str,
+    report: SubmitReport,
+    advance: Callable[[int], None],
+) -> None:
+    size = path.stat().st_size
+    body = {
+        "name": name,
+        "kind": rules.guess_kind(name),
+        "media_type": rules.guess_media_type(name),
+        "size": size,
+        "sha256": digest,
+    }
+    up: dict[str, Any] = _call(
+        lambda: http.post(f"/api/v1/submissions/{submission_id}/uploads", json=body)
+    ).json()
+    if up["chunks_received"]:
+        report.resumed[name] = int(up["chunks_received"])
+        advance(int(up["next_offset"]))
+    chunk = int(up["chunk_bytes"])
+    with path.open("rb") as f:
+        while up["next_index"] is not None:
+            index = int(up["next_index"])
+            f.seek(index * chunk)
+            data = f.read(chunk)
+            up = _put_chunk(http, str(up["id"]), index, data)
+            advance(len(data))
+    try:
+        _call(lambda: http.post(f"/api/v1/uploads/{up['id']}/complete", timeout=3600))
+    except UploadFailed:
+        status = http.get(f"/api/v1/uploads/{up['id']}").json()
+        if status.get("state") != "completed":  # else an earlier try completed it
+            raise
+    report.uploaded.append(name)
+
+
+def submit_folder(
+    http: httpx.Client, folder: Path, submission_id: str, *, progress: Progress | None = None
+) -> SubmitReport:
+    """Upload every file of a model folder into a submission, resuming and skipping stored ones."""
+    report = SubmitReport()
+    files = model_files(folder)
+    manifest = _call(lambda: http.get(f"/api/v1/submissions/{submission_id}/artifacts")).json()
+    stored = {a["name"]: a["sha256"] for a in manifest["artifacts"] if a["state"] == "stored"}
+    total = sum(p.stat().st_size for _, p in files)
+    overall: TaskID | None = None
+    if progress is not None:
+        overall = progress.add_task("[bold]all files", total=2 * total)
+    for name, path in files:
+        size = path.stat().st_size
+        task = progress.add_task(name, total=2 * size) if progress is not None else None
+
+        def advance(n: int, task: TaskID | None = task) -> None:
+            if progress is not None and task is not None and overall is not None:
+                progress.advance(task, n)
+                progress.advance(overall, n)
+
+        digest = sha256_of(path, advance)
+        try:
+            if stored.get(name) == digest:
+                report.skipped.append(name)
+                advance(size)
+            else:
+                _upload_file(http, submission_id, name, path, digest, report, advance)
+        except UploadFailed as exc:
+            report.failed[name] = str(exc)
+        if progress is not None and task is not None:
+            progress.update(task, completed=2 * size)
+    return report
+
+
+def submit(
+    folder: Annotated[Path, typer.Argument(help="Model folder.", exists=True, file_okay=False)],
+    server: Annotated[str, typer.Option(help="Airlock server URL.")],
+    token: Annotated[str, typer.Option(help="API token.", envvar="AIRLOCK_TOKEN")],
+    submission: Annotated[str, typer.Option(help="Submission id.")],
+) -> None:
+    """Upload a model folder into a submission; resumes if interrupted, skips stored files."""
+    headers = {"Authorization": f"Bearer {token}"}
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with (
+        httpx.Client(base_url=server.rstrip("/"), headers=headers, timeout=120) as http,
+        Progress(*columns, console=console) as progress,
+    ):
+        try:
+            report = submit_folder(http, folder, submission, progress=progress)
+        except UploadFailed as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
+    for name, chunks in report.resumed.items():
+        console.print(f"resumed {name} after {chunks} chunk(s)")
+    console.print(
+        f"uploaded {len(report.uploaded)}, already stored {len(report.skipped)}, "
+        f"failed {len(report.failed)}"
+    )
+    for name, why in report.failed.items():
+        err.print(f"[red]✗[/red] {name}: {why}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new random master key (base64) for AIRLOCK_MASTER_KEY."""
+    from airlock.vault.keys import generate_master_key
+
+    typer.echo(generate_master_key())
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    new_key_file: Annotated[
+        Path | None, typer.Option(help="File holding the new base64 master key.", exists=True)
+    ] = None,
+) -> None:
+    """Rewrap every organisation key under a new master key (AIRLOCK_NEW_MASTER_KEY or a file)."""
+    from airlock.bootstrap import build
+    from airlock.settings import SettingsError
+    from airlock.vault import service
+    from airlock.vault.keys import (
+        dev_key_path,
+        generate_master_key,
+        load_master_key,
+        parse_master_key,
+        write_key_file,
+    )
+
+    container = build()
+    settings = container.settings
+    dev_file = settings.dev and not settings.master_key
+    try:
+        old = load_master_key(settings)
+        if new_key_file is not None:
+            new = parse_master_key(new_key_file.read_text(), setting=str(new_key_file))
+        elif os.environ.get("AIRLOCK_NEW_MASTER_KEY"):
+            new = parse_master_key(
+                os.environ["AIRLOCK_NEW_MASTER_KEY"], setting="AIRLOCK_NEW_MASTER_KEY"
+            )
+        elif dev_file:
+            value = generate_master_key()
+            new = parse_master_key(value)
+            write_key_file(dev_key_path(settings).with_suffix(".next"), value)
+        else:
+            raise SettingsError("give the new key in AIRLOCK_NEW_MASTER_KEY or --new-key-file")
+        with container.uow() as uow:
+            count = service.rotate_master_key(uow, old=old, new=new, actor_label="cli")
+            uow.commit()
+    except (SettingsError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    finally:
+        container.close()
+    console.print(f"rewrapped {count} organisation key(s): master key {old.key_id} -> {new.key_id}")
+    if dev_file and new_key_file is None and not os.environ.get("AIRLOCK_NEW_MASTER_KEY"):
+        os.replace(dev_key_path(settings).with_suffix(".next"), dev_key_path(settings))
+        console.print(f"the development key in {dev_key_path(settings)} was replaced")
+    else:
+        console.print(
+            "now set AIRLOCK_MASTER_KEY to the new key and restart; the old key opens nothing"
+        )
+
+
+@vault_app.command("gc")
+def vault_gc(
+    grace_hours: Annotated[
+        float, typer.Option(help="Age after which unfinished writes and completions are dead.")
+    ] = 1.0,
+) -> None:
+    """Remove expired upload sessions, orphaned objects and dead partial writes; report them."""
+    from datetime import timedelta
+
+    from airlock.bootstrap import build
+    from airlock.vault import gc
+
+    container = build()
+    try:
+        with container.uow() as uow:
+            report = gc.expire_uploads(uow, stalled_after=timedelta(hours=grace_hours))
+            uow.commit()
+        with container.uow() as uow:
+            gc.sweep_objects(
+                uow,
+                store=container.blob_store,
+                report=report,
+                incomplete_after_seconds=grace_hours * 3600,
+            )
+            gc.record(uow, report=report, actor_label="cli")
+            uow.commit()
+    finally:
+        container.close()
+    console.print(f"expired upload sessions: {len(report.expired_uploads)}")
+    console.print(f"stalled completions failed: {len(report.stalled_completions)}")
+    console.print(f"orphaned objects removed: {len(report.removed_objects)}")
+    for key in report.removed_objects:
+        console.print(f"  {key}")
+    console.print(f"unfinished writes removed: {report.removed_incomplete_writes}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the vault's commands to the main `airlock` app."""
+    app.command("submit")(submit)
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(vault_app, name="vault")
