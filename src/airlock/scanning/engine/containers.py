@@ -18,7 +18,11 @@ from .zipfmt import ZipEntry, bad_path, member_bytes, read_entries
 
 Recurse = Callable[[ScanContext, memoryview, str, int], str]
 
-_TORCH_STORAGE: Final = re.compile(r"(?:[^/]+/)?data/\d+|(?:[^/]+/)?\.data/serialization_id")
+# Raw tensor storages and small metadata files of PyTorch archives: bytes, never unpickled.
+_TORCH_STORAGE: Final = re.compile(
+    r"(?:[^/]+/)?(?:data/\d+|\.data/serialization_id|byteorder|version|\.format_version|"
+    r"\.storage_alignment)"
+)
 _SCAN_SUFFIXES: Final = (
     ".pkl",
     ".pickle",

@@ -93,8 +93,10 @@ MAX_LINE: Final = 1 << 16
 def find_newline(buf: memoryview, start: int, end: int) -> int:
     """Index of the next newline at or after start, bounded; raise ParseError when absent."""
     stop = min(end, start + MAX_LINE)
-    # memoryview has no find(); scan a bounded bytes copy instead.
-    j = bytes(buf[start:stop]).find(b"\n")
+    # memoryview has no find(); copy a small window first (lines are short), then the rest.
+    j = bytes(buf[start : min(stop, start + 256)]).find(b"\n")
+    if j < 0 and stop > start + 256:
+        j = bytes(buf[start:stop]).find(b"\n")
     if j < 0:
         raise ParseError("line argument is not terminated by a newline", start)
     return start + j
