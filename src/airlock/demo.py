@@ -18,7 +18,7 @@ from airlock.enrollment.rules import CURRENT_AGREEMENT, ParticipationState
 from airlock.submissions import service as submissions
 from airlock.submissions.rules import SubmissionState as SS
 
-DEMO_PASSWORD = "airlock-demo-2026"
+DEMO_PASSWORD = "airlock-demo-2026"  # noqa: S105 - the published demo password
 AGENCY = "National AI Security Agency"
 DEMO_ACCOUNTS: list[tuple[str, Role]] = [
     ("admin@agency.example", Role.AGENCY_ADMIN),
@@ -55,8 +55,12 @@ def seed(container: Container) -> bool:
         actors: dict[str, Actor] = {}
         for email, role in DEMO_ACCOUNTS:
             user = accounts.create_user(
-                uow, org_id=orgs[email.split("@")[1]], email=email, password=DEMO_PASSWORD,
-                role=role, name=email.split("@")[0].capitalize(),
+                uow,
+                org_id=orgs[email.split("@")[1]],
+                email=email,
+                password=DEMO_PASSWORD,
+                role=role,
+                name=email.split("@")[0].capitalize(),
             )
             actors[email] = accounts.actor_for(uow, user_id=user.id)
         coordinator = actors["coordinator@agency.example"]
@@ -67,42 +71,84 @@ def seed(container: Container) -> bool:
 
         nw = actors["admin@northwind.example"]
         enrollment.enroll(uow, actor=nw, agreement_version=CURRENT_AGREEMENT, scopes=ALL_SCOPES)
-        enrollment.set_state(uow, actor=coordinator, org_id=nw.org_id,
-                             target=ParticipationState.ACTIVE, reason="agreement checked")
-        atlas = submissions.register_model(uow, actor=nw, name="Atlas-70B",
-                                           description="General-purpose dense LLM")
-        submissions.register_model(uow, actor=nw, name="Atlas-Vision",
-                                   description="Multimodal model (planned)")
+        enrollment.set_state(
+            uow,
+            actor=coordinator,
+            org_id=nw.org_id,
+            target=ParticipationState.ACTIVE,
+            reason="agreement checked",
+        )
+        atlas = submissions.register_model(
+            uow, actor=nw, name="Atlas-70B", description="General-purpose dense LLM"
+        )
+        submissions.register_model(
+            uow, actor=nw, name="Atlas-Vision", description="Multimodal model (planned)"
+        )
         s1 = submissions.create_submission(
-            uow, actor=nw, model_id=atlas.id, title="Atlas-70B release candidate 1",
-            version="rc1", carries=ALL_SCOPES, dossier=full, max_dossier_bytes=limits,
+            uow,
+            actor=nw,
+            model_id=atlas.id,
+            title="Atlas-70B release candidate 1",
+            version="rc1",
+            carries=ALL_SCOPES,
+            dossier=full,
+            max_dossier_bytes=limits,
         )
         submissions.transition(uow, actor=nw, submission_id=s1.id, target=SS.SUBMITTED)
         submissions.transition(uow, actor=coordinator, submission_id=s1.id, target=SS.ACCEPTED)
-        submissions.assign_reviewer(uow, actor=coordinator, submission_id=s1.id,
-                                    reviewer_id=reviewer.user_id)
+        submissions.assign_reviewer(
+            uow, actor=coordinator, submission_id=s1.id, reviewer_id=reviewer.user_id
+        )
         submissions.transition(uow, actor=reviewer, submission_id=s1.id, target=SS.IN_REVIEW)
         s2 = submissions.create_submission(
-            uow, actor=nw, model_id=atlas.id, title="Atlas-70B release candidate 2",
-            version="rc2", carries=ALL_SCOPES, dossier=full, max_dossier_bytes=limits,
+            uow,
+            actor=nw,
+            model_id=atlas.id,
+            title="Atlas-70B release candidate 2",
+            version="rc2",
+            carries=ALL_SCOPES,
+            dossier=full,
+            max_dossier_bytes=limits,
         )
         submissions.transition(uow, actor=nw, submission_id=s2.id, target=SS.SUBMITTED)
         submissions.create_submission(
-            uow, actor=nw, model_id=atlas.id, title="Atlas-70B rc3 (draft)", version="rc3",
-            carries=ALL_SCOPES, dossier=minimal, max_dossier_bytes=limits,
+            uow,
+            actor=nw,
+            model_id=atlas.id,
+            title="Atlas-70B rc3 (draft)",
+            version="rc3",
+            carries=ALL_SCOPES,
+            dossier=minimal,
+            max_dossier_bytes=limits,
         )
 
         he = actors["admin@helios.example"]
-        enrollment.enroll(uow, actor=he, agreement_version=CURRENT_AGREEMENT,
-                          scopes=["architecture", "safeguards"])
-        orion = submissions.register_model(uow, actor=he, name="Orion-8x22B",
-                                           description="Mixture-of-experts assistant")
+        enrollment.enroll(
+            uow,
+            actor=he,
+            agreement_version=CURRENT_AGREEMENT,
+            scopes=["architecture", "safeguards"],
+        )
+        orion = submissions.register_model(
+            uow, actor=he, name="Orion-8x22B", description="Mixture-of-experts assistant"
+        )
         s3 = submissions.create_submission(
-            uow, actor=he, model_id=orion.id, title="Orion-8x22B preview", version="0.9",
-            carries=[], dossier=minimal, max_dossier_bytes=limits,
+            uow,
+            actor=he,
+            model_id=orion.id,
+            title="Orion-8x22B preview",
+            version="0.9",
+            carries=[],
+            dossier=minimal,
+            max_dossier_bytes=limits,
         )
         submissions.transition(uow, actor=he, submission_id=s3.id, target=SS.SUBMITTED)
-        submissions.transition(uow, actor=coordinator, submission_id=s3.id, target=SS.RETURNED,
-                               reason="Section C (architecture) is missing; please add it.")
+        submissions.transition(
+            uow,
+            actor=coordinator,
+            submission_id=s3.id,
+            target=SS.RETURNED,
+            reason="Section C (architecture) is missing; please add it.",
+        )
         uow.commit()
     return True

@@ -1,4 +1,4 @@
-"""Settings from the environment (AIRLOCK_*); outside development a missing secret stops start-up."""
+"""Settings from the environment (AIRLOCK_*); outside development a missing secret stops start."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "dev-insecure-secret-change-me"
+DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - refused outside dev
 
 
 class SettingsError(Exception):

@@ -50,39 +50,62 @@ def make_program(container: Container) -> Program:
             "auditor": Role.AUDITOR,
         }
         for key, role in people.items():
-            u = accounts.create_user(uow, org_id=agency.id, email=f"{key}@agency.test",
-                                     password=PASSWORD, role=role)
+            u = accounts.create_user(
+                uow, org_id=agency.id, email=f"{key}@agency.test", password=PASSWORD, role=role
+            )
             prog.actors[key] = accounts.actor_for(uow, user_id=u.id)
         for firm in ("a", "b"):
-            org = accounts.create_organisation(uow, name=f"Firm {firm.upper()}",
-                                               kind=OrgKind.DEVELOPER)
+            org = accounts.create_organisation(
+                uow, name=f"Firm {firm.upper()}", kind=OrgKind.DEVELOPER
+            )
             enrollment.open_participation(uow, org_id=org.id)
             prog.ids[f"org_{firm}"] = org.id
             for key, role in (("admin", Role.DEVELOPER_ADMIN), ("member", Role.DEVELOPER_MEMBER)):
-                u = accounts.create_user(uow, org_id=org.id, email=f"{key}@firm-{firm}.test",
-                                         password=PASSWORD, role=role)
+                u = accounts.create_user(
+                    uow,
+                    org_id=org.id,
+                    email=f"{key}@firm-{firm}.test",
+                    password=PASSWORD,
+                    role=role,
+                )
                 prog.actors[f"firm_{firm}_{key}"] = accounts.actor_for(uow, user_id=u.id)
             admin = prog.actors[f"firm_{firm}_admin"]
-            enrollment.enroll(uow, actor=admin, agreement_version=CURRENT_AGREEMENT,
-                              scopes=ALL_SCOPES)
+            enrollment.enroll(
+                uow, actor=admin, agreement_version=CURRENT_AGREEMENT, scopes=ALL_SCOPES
+            )
             model = submissions.register_model(uow, actor=admin, name=f"Model {firm}")
             prog.ids[f"model_{firm}"] = model.id
             sub = submissions.create_submission(
-                uow, actor=admin, model_id=model.id, title=f"RC of {firm}", carries=ALL_SCOPES,
-                dossier=example("full"), max_dossier_bytes=1 << 20,
+                uow,
+                actor=admin,
+                model_id=model.id,
+                title=f"RC of {firm}",
+                carries=ALL_SCOPES,
+                dossier=example("full"),
+                max_dossier_bytes=1 << 20,
             )
             submissions.transition(uow, actor=admin, submission_id=sub.id, target=SS.SUBMITTED)
             prog.ids[f"sub_{firm}"] = sub.id
             draft = submissions.create_submission(
-                uow, actor=admin, model_id=model.id, title=f"Draft of {firm}",
-                carries=ALL_SCOPES, dossier=example("minimal"), max_dossier_bytes=1 << 20,
+                uow,
+                actor=admin,
+                model_id=model.id,
+                title=f"Draft of {firm}",
+                carries=ALL_SCOPES,
+                dossier=example("minimal"),
+                max_dossier_bytes=1 << 20,
             )
             prog.ids[f"draft_{firm}"] = draft.id
         coord = prog.actors["coordinator"]
-        submissions.transition(uow, actor=coord, submission_id=prog.ids["sub_a"],
-                               target=SS.ACCEPTED)
-        submissions.assign_reviewer(uow, actor=coord, submission_id=prog.ids["sub_a"],
-                                    reviewer_id=prog.actors["reviewer"].user_id)
+        submissions.transition(
+            uow, actor=coord, submission_id=prog.ids["sub_a"], target=SS.ACCEPTED
+        )
+        submissions.assign_reviewer(
+            uow,
+            actor=coord,
+            submission_id=prog.ids["sub_a"],
+            reviewer_id=prog.actors["reviewer"].user_id,
+        )
         uow.commit()
     return prog
 

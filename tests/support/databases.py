@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -64,9 +65,20 @@ def empty_pg_database(url: str) -> None:
     """Remove every row (keeping the schema and alembic's version)."""
     eng = create_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    with eng.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    eng.dispose()
+    try:
+        for attempt in range(5):
+            try:
+                with eng.begin() as conn:
+                    conn.execute(text("SET lock_timeout = '5s'"))
+                    conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                return
+            except Exception:
+                # a previous test's worker thread may still hold a lock for a moment
+                if attempt == 4:
+                    raise
+                time.sleep(0.5)
+    finally:
+        eng.dispose()
 
 
 def sqlite_template(folder: Path) -> Path:

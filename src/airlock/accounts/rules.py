@@ -26,9 +26,7 @@ class Role(StrEnum):
 
 ROLES_BY_KIND: Final = {
     OrgKind.DEVELOPER: frozenset({Role.DEVELOPER_ADMIN, Role.DEVELOPER_MEMBER}),
-    OrgKind.AGENCY: frozenset(
-        {Role.REVIEWER, Role.COORDINATOR, Role.AGENCY_ADMIN, Role.AUDITOR}
-    ),
+    OrgKind.AGENCY: frozenset({Role.REVIEWER, Role.COORDINATOR, Role.AGENCY_ADMIN, Role.AUDITOR}),
 }
 
 # Who may invite whom: an admin invites into their own organisation only.

@@ -20,10 +20,10 @@ from airlock.accounts.models import (
 from airlock.accounts.rules import OrgKind, Role
 from airlock.core import audit
 from airlock.core.access import Actor, authorize
+from airlock.core.db import utcnow
 from airlock.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from airlock.core.secrets import hash_password, new_token, token_hash, verify_password
 from airlock.core.uow import UnitOfWork
-from airlock.core.db import utcnow
 
 
 def _norm_email(email: str) -> str:
@@ -44,8 +44,12 @@ def create_organisation(uow: UnitOfWork, *, name: str, kind: OrgKind) -> Organis
     uow.session.add(org)
     uow.flush()
     audit.append(
-        uow.session, action="org.created", object_type="organisation", object_id=org.id,
-        org_id=org.id, detail={"kind": str(kind)},
+        uow.session,
+        action="org.created",
+        object_type="organisation",
+        object_id=org.id,
+        org_id=org.id,
+        detail={"kind": str(kind)},
     )
     return org
 
@@ -71,8 +75,12 @@ def create_user(
     uow.session.add(Membership(user_id=user.id, org_id=org.id, role=role))
     uow.flush()
     audit.append(
-        uow.session, action="user.created", object_type="user", object_id=user.id,
-        org_id=org.id, detail={"role": str(role)},
+        uow.session,
+        action="user.created",
+        object_type="user",
+        object_id=user.id,
+        org_id=org.id,
+        detail={"role": str(role)},
     )
     return user
 
@@ -99,9 +107,9 @@ def authenticate(
     email = email.strip().lower()[:320]
     since = utcnow() - timedelta(seconds=window_seconds)
     failures = uow.session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.email == email, LoginAttempt.at >= since
-        )
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.email == email, LoginAttempt.at >= since)
     )
     if (failures or 0) >= max_failures:
         raise TooManyRequests("too many failed sign-ins for this account; try again later")
@@ -125,12 +133,20 @@ class NewSession:
 
 
 def sign_in(
-    uow: UnitOfWork, *, email: str, password: str, hours: int, max_failures: int,
+    uow: UnitOfWork,
+    *,
+    email: str,
+    password: str,
+    hours: int,
+    max_failures: int,
     window_seconds: int,
 ) -> NewSession:
     """Check the password and open a browser session."""
     user = authenticate(
-        uow, email=email, password=password, max_failures=max_failures,
+        uow,
+        email=email,
+        password=password,
+        max_failures=max_failures,
         window_seconds=window_seconds,
     )
     actor = actor_for(uow, user_id=user.id)
@@ -144,7 +160,10 @@ def sign_in(
     )
     uow.session.add(ws)
     audit.append(
-        uow.session, action="auth.signed_in", actor_user_id=user.id, actor_label=actor.label,
+        uow.session,
+        action="auth.signed_in",
+        actor_user_id=user.id,
+        actor_label=actor.label,
         org_id=actor.org_id,
     )
     return NewSession(cookie=cookie, csrf_token=ws.csrf_token, session=ws)
@@ -178,7 +197,7 @@ class NewToken:
     token: ApiToken
 
 
-TOKEN_PREFIX = "alk_"
+TOKEN_PREFIX = "alk_"  # noqa: S105 - a public marker, not a secret
 
 
 def create_api_token(
@@ -200,8 +219,13 @@ def create_api_token(
     uow.session.add(tok)
     uow.flush()
     audit.append(
-        uow.session, action="token.created", actor_user_id=actor.user_id,
-        actor_label=actor.label, object_type="api_token", object_id=tok.id, org_id=actor.org_id,
+        uow.session,
+        action="token.created",
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        object_type="api_token",
+        object_id=tok.id,
+        org_id=actor.org_id,
     )
     return NewToken(secret=secret, token=tok)
 
@@ -223,8 +247,12 @@ def revoke_api_token(uow: UnitOfWork, *, actor: Actor, token_id: str) -> ApiToke
     if tok.revoked_at is None:
         tok.revoked_at = utcnow()
         audit.append(
-            uow.session, action="token.revoked", actor_user_id=actor.user_id,
-            actor_label=actor.label, object_type="api_token", object_id=tok.id,
+            uow.session,
+            action="token.revoked",
+            actor_user_id=actor.user_id,
+            actor_label=actor.label,
+            object_type="api_token",
+            object_id=tok.id,
             org_id=actor.org_id,
         )
     return tok
@@ -250,9 +278,7 @@ class NewInvitation:
     invitation: Invitation
 
 
-def invite(
-    uow: UnitOfWork, *, actor: Actor, email: str, role: Role, days: int
-) -> NewInvitation:
+def invite(uow: UnitOfWork, *, actor: Actor, email: str, role: Role, days: int) -> NewInvitation:
     """Invite an email address to a role in the actor's organisation."""
     authorize(actor, "members.manage")
     if not rules.may_invite(actor.role, role):
@@ -262,16 +288,25 @@ def invite(
         raise Conflict(f"{email} already has an account")
     secret = new_token()
     inv = Invitation(
-        org_id=actor.org_id, email=email, role=role, token_hash=token_hash(secret),
-        invited_by=actor.user_id, created_at=utcnow(),
+        org_id=actor.org_id,
+        email=email,
+        role=role,
+        token_hash=token_hash(secret),
+        invited_by=actor.user_id,
+        created_at=utcnow(),
         expires_at=utcnow() + timedelta(days=days),
     )
     uow.session.add(inv)
     uow.flush()
     audit.append(
-        uow.session, action="invitation.created", actor_user_id=actor.user_id,
-        actor_label=actor.label, object_type="invitation", object_id=inv.id,
-        org_id=actor.org_id, detail={"role": str(role)},
+        uow.session,
+        action="invitation.created",
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        object_type="invitation",
+        object_id=inv.id,
+        org_id=actor.org_id,
+        detail={"role": str(role)},
     )
     return NewInvitation(token=secret, invitation=inv)
 
@@ -292,7 +327,11 @@ def accept_invitation(uow: UnitOfWork, *, token: str, password: str, name: str =
     """Create the invited user with the chosen password."""
     inv = invitation_for_token(uow, token=token)
     user = create_user(
-        uow, org_id=inv.org_id, email=inv.email, password=password, role=Role(inv.role),
+        uow,
+        org_id=inv.org_id,
+        email=inv.email,
+        password=password,
+        role=Role(inv.role),
         name=name,
     )
     inv.accepted_at = utcnow()
@@ -304,9 +343,9 @@ def list_members(uow: UnitOfWork, *, actor: Actor) -> list[Membership]:
     authorize(actor, "org.read")
     return list(
         uow.session.scalars(
-            select(Membership).where(Membership.org_id == actor.org_id).order_by(
-                Membership.created_at
-            )
+            select(Membership)
+            .where(Membership.org_id == actor.org_id)
+            .order_by(Membership.created_at)
         )
     )
 

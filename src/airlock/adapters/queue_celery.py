@@ -34,12 +34,16 @@ class CeleryQueue:
         )
         self._runner = runner
 
-        @self.app.task(name=TASK_NAME, bind=True, max_retries=None)  # type: ignore[misc]
+        @self.app.task(name=TASK_NAME, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
         def run(task: Any, job_id: str) -> str:
             result = runner(job_id)
             if result == "busy":
                 # A live lease elsewhere: look again later; the lease runs out if that worker died.
                 raise task.retry(countdown=busy_retry)
+            if result == "queued":
+                # The handler failed with attempts left (run_job counts them and marks the job
+                # failed at the last one): try again later, waiting longer each time.
+                raise task.retry(countdown=min(busy_retry * (task.request.retries + 1), 300.0))
             return result
 
         self._task = run

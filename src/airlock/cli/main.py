@@ -7,15 +7,21 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from airlock.accounts.rules import OrgKind, Role
 
-app = typer.Typer(help="Airlock: voluntary AI model sharing and pre-release security review.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+if TYPE_CHECKING:
+    from airlock.bootstrap import Container
+
+app = typer.Typer(
+    help="Airlock: voluntary AI model sharing and pre-release security review.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 dossier_app = typer.Typer(help="Dossiers: validate files, print the schema.", no_args_is_help=True)
@@ -31,7 +37,7 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _container():  # type: ignore[no-untyped-def]
+def _container() -> Container:
     from airlock.bootstrap import build
 
     return build()
@@ -92,8 +98,9 @@ def user_create(
     email: Annotated[str, typer.Option(help="The user's email address.")],
     org: Annotated[str, typer.Option(help="Organisation name (created if missing).")],
     role: Annotated[Role, typer.Option(help="The user's role.")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
-                                          confirmation_prompt=True, help="Password.")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Password.")
+    ],
     name: Annotated[str, typer.Option(help="Display name.")] = "",
 ) -> None:
     """Create a user (and their organisation if it does not exist yet)."""
@@ -105,8 +112,11 @@ def user_create(
     from airlock.enrollment import service as enrollment
 
     container = _container()
-    kind = OrgKind.AGENCY if role in (Role.REVIEWER, Role.COORDINATOR, Role.AGENCY_ADMIN,
-                                      Role.AUDITOR) else OrgKind.DEVELOPER
+    kind = (
+        OrgKind.AGENCY
+        if role in (Role.REVIEWER, Role.COORDINATOR, Role.AGENCY_ADMIN, Role.AUDITOR)
+        else OrgKind.DEVELOPER
+    )
     try:
         with container.uow() as uow:
             found = uow.session.scalars(select(Organisation).where(Organisation.name == org))
@@ -115,8 +125,9 @@ def user_create(
                 organisation = service.create_organisation(uow, name=org, kind=kind)
                 if kind == OrgKind.DEVELOPER:
                     enrollment.open_participation(uow, org_id=organisation.id)
-            user = service.create_user(uow, org_id=organisation.id, email=email,
-                                       password=password, role=role, name=name)
+            user = service.create_user(
+                uow, org_id=organisation.id, email=email, password=password, role=role, name=name
+            )
             uow.commit()
     except AirlockError as exc:
         err.print(f"[red]error:[/red] {exc}")
@@ -126,10 +137,10 @@ def user_create(
 
 @dossier_app.command("validate")
 def dossier_validate(
-    file: Annotated[Path, typer.Argument(help="A dossier JSON file.", exists=True,
-                                         dir_okay=False)],
-    submit: Annotated[bool, typer.Option(help="Also check it is complete enough to submit.")]
-    = False,
+    file: Annotated[Path, typer.Argument(help="A dossier JSON file.", exists=True, dir_okay=False)],
+    submit: Annotated[
+        bool, typer.Option(help="Also check it is complete enough to submit.")
+    ] = False,
 ) -> None:
     """Check a dossier file against the schema; print every error with its field path."""
     from airlock.core.errors import InvalidInput
@@ -138,18 +149,20 @@ def dossier_validate(
     try:
         doc = validation.parse_dossier(file.read_bytes())
     except InvalidInput as exc:
-        for e in exc.errors or [{"message": str(exc)}]:
-            err.print(f"[red]✗[/red] {e['message']}")
+        for raw in exc.errors or [{"message": str(exc)}]:
+            err.print(f"[red]✗[/red] {raw['message']}")
         raise typer.Exit(1) from None
-    errors = validation.validate_dossier(doc)
-    if not errors and submit:
-        errors = rules.check_complete(doc)
-    for e in errors:
-        err.print(f"[red]✗[/red] {e.message}  [dim]({e.rule})[/dim]")
-    if errors:
-        err.print(f"{len(errors)} error(s)")
+    problems = validation.validate_dossier(doc)
+    if not problems and submit:
+        problems = rules.check_complete(doc)
+    for problem in problems:
+        err.print(f"[red]✗[/red] {problem.message}  [dim]({problem.rule})[/dim]")
+    if problems:
+        err.print(f"{len(problems)} error(s)")
         raise typer.Exit(1)
-    console.print(f"[green]✓[/green] {file} is a valid dossier (schema {validation.SCHEMA_VERSION})")
+    console.print(
+        f"[green]✓[/green] {file} is a valid dossier (schema {validation.SCHEMA_VERSION})"
+    )
 
 
 @dossier_app.command("schema")

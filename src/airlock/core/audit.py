@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, String, Text, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from airlock.core.db import ID, Base, utcnow
@@ -87,11 +88,17 @@ def append(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction."""
-    head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    locked = select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    head = session.scalars(locked).first()
     if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-        session.flush()
+        # The first append creates the head row. Concurrent first writers race on its insert:
+        # the loser's savepoint rolls back and it waits on the winner's lock like any writer.
+        try:
+            with session.begin_nested():
+                session.add(AuditHead(id=1, seq=0, hash=GENESIS))
+        except IntegrityError:
+            pass
+        head = session.scalars(locked.execution_options(populate_existing=True)).one()
     at = utcnow()
     seq = head.seq + 1
     detail_text = json.dumps(detail or {}, sort_keys=True, separators=(",", ":"), default=str)
@@ -155,7 +162,10 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
         for ev in chunk:
             if ev.seq != expected_seq:
                 return ChainReport(
-                    False, rows, f"row {expected_seq} is missing (next row is {ev.seq})", expected_seq
+                    False,
+                    rows,
+                    f"row {expected_seq} is missing (next row is {ev.seq})",
+                    expected_seq,
                 )
             if ev.prev_hash != expected_prev:
                 return ChainReport(
@@ -175,7 +185,9 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
             )
             if digest != ev.hash:
                 return ChainReport(
-                    False, rows, f"row {ev.seq} ({ev.action}) was altered after it was written",
+                    False,
+                    rows,
+                    f"row {ev.seq} ({ev.action}) was altered after it was written",
                     ev.seq,
                 )
             expected_prev = ev.hash
@@ -186,7 +198,9 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
     head = session.get(AuditHead, 1)
     if head is not None and head.seq != rows:
         return ChainReport(
-            False, rows, f"the chain ends at row {rows} but {head.seq} rows were written",
+            False,
+            rows,
+            f"the chain ends at row {rows} but {head.seq} rows were written",
             rows + 1,
         )
     return ChainReport(True, rows)

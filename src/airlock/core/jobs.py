@@ -93,7 +93,7 @@ def load_handler_modules(extra: str = "") -> None:
 
 
 def enqueue(
-    uow: "UnitOfWork", queue: JobQueue, name: str, payload: Mapping[str, Any] | None = None
+    uow: UnitOfWork, queue: JobQueue, name: str, payload: Mapping[str, Any] | None = None
 ) -> Job:
     """Write a job row in the caller's transaction and send it to a worker once that commits."""
     if name not in _REGISTRY:
@@ -138,6 +138,8 @@ def _claim(session: Session, job_id: str, lease_seconds: int) -> Job | str:
             started_at=now,
             lease_until=now + timedelta(seconds=lease_seconds),
         )
+        # Keeps `job` in step with the row, so job.attempts counts this attempt too.
+        .execution_options(synchronize_session="evaluate")
     )
     if res.rowcount != 1:  # type: ignore[attr-defined]
         return BUSY
@@ -145,7 +147,7 @@ def _claim(session: Session, job_id: str, lease_seconds: int) -> Job | str:
 
 
 def _keep_lease(
-    make_uow: Callable[[], "UnitOfWork"], job_id: str, lease_seconds: int, stop: threading.Event
+    make_uow: Callable[[], UnitOfWork], job_id: str, lease_seconds: int, stop: threading.Event
 ) -> None:
     """Extend the lease while the handler runs, so only a dead worker's job looks lost."""
     while not stop.wait(max(lease_seconds / 3, 0.5)):
@@ -161,7 +163,7 @@ def _keep_lease(
             log.warning("could not extend the lease of job %s", job_id)
 
 
-def run_job(make_uow: Callable[[], "UnitOfWork"], job_id: str, *, lease_seconds: int = 300) -> str:
+def run_job(make_uow: Callable[[], UnitOfWork], job_id: str, *, lease_seconds: int = 300) -> str:
     """Run one job; return its final state, 'skipped' (done already) or 'busy' (held elsewhere)."""
     uow = make_uow()
     with uow:
@@ -172,7 +174,7 @@ def run_job(make_uow: Callable[[], "UnitOfWork"], job_id: str, *, lease_seconds:
         name, payload, attempts, max_attempts = (
             job.name,
             json.loads(job.payload),
-            job.attempts + 1,
+            job.attempts,  # already counts this attempt (see _claim)
             job.max_attempts,
         )
     registered = _REGISTRY.get(name)
@@ -198,7 +200,9 @@ def run_job(make_uow: Callable[[], "UnitOfWork"], job_id: str, *, lease_seconds:
         return JobState.DONE
     except Exception as exc:
         stop.set()
-        log.warning("job %s (%s) failed on attempt %d: %s", job_id, name, attempts, type(exc).__name__)
+        log.warning(
+            "job %s (%s) failed on attempt %d: %s", job_id, name, attempts, type(exc).__name__
+        )
         final = JobState.FAILED if attempts >= max_attempts else JobState.QUEUED
         with make_uow() as fail:
             fail.session.execute(
@@ -223,7 +227,7 @@ def find_lost(session: Session, *, now: datetime | None = None) -> list[Job]:
     ]
 
 
-def requeue_lost(make_uow: Callable[[], "UnitOfWork"], queue: JobQueue) -> int:
+def requeue_lost(make_uow: Callable[[], UnitOfWork], queue: JobQueue) -> int:
     """Send every lost job to the queue again (at start-up and periodically); return how many."""
     with make_uow() as uow:
         lost = [(job.id, job.name) for job in find_lost(uow.session)]

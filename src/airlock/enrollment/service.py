@@ -30,13 +30,23 @@ def _move(
     p.state = target
     p.updated_at = utcnow()
     record_transition(
-        uow.session, object_type="participation", object_id=p.id, from_state=current,
-        to_state=target, actor_user_id=actor.user_id if actor else None, reason=reason,
+        uow.session,
+        object_type="participation",
+        object_id=p.id,
+        from_state=current,
+        to_state=target,
+        actor_user_id=actor.user_id if actor else None,
+        reason=reason,
     )
     audit.append(
-        uow.session, action=f"participation.{target}", actor_user_id=actor.user_id if actor else None,
-        actor_label=actor.label if actor else "system", object_type="participation",
-        object_id=p.id, org_id=p.org_id, detail={"from": str(current), "reason": reason},
+        uow.session,
+        action=f"participation.{target}",
+        actor_user_id=actor.user_id if actor else None,
+        actor_label=actor.label if actor else "system",
+        object_type="participation",
+        object_id=p.id,
+        org_id=p.org_id,
+        detail={"from": str(current), "reason": reason},
     )
 
 
@@ -49,8 +59,13 @@ def open_participation(uow: UnitOfWork, *, org_id: str) -> Participation:
     uow.session.add(p)
     uow.flush()
     record_transition(
-        uow.session, object_type="participation", object_id=p.id, from_state=None,
-        to_state=PS.INVITED, actor_user_id=None, reason="invited to the program",
+        uow.session,
+        object_type="participation",
+        object_id=p.id,
+        from_state=None,
+        to_state=PS.INVITED,
+        actor_user_id=None,
+        reason="invited to the program",
     )
     return p
 
@@ -66,9 +81,7 @@ def get_participation(uow: UnitOfWork, *, actor: Actor, org_id: str) -> Particip
 
 def participation_of(uow: UnitOfWork, *, org_id: str) -> Participation | None:
     """The participation row of a firm, without access checks (for other services)."""
-    return uow.session.scalars(
-        select(Participation).where(Participation.org_id == org_id)
-    ).first()
+    return uow.session.scalars(select(Participation).where(Participation.org_id == org_id)).first()
 
 
 def enroll(
@@ -97,9 +110,14 @@ def change_scopes(uow: UnitOfWork, *, actor: Actor, scopes: Iterable[str]) -> Pa
     p.scopes = sorted(s.value for s in chosen)
     p.updated_at = utcnow()
     audit.append(
-        uow.session, action="participation.scopes_changed", actor_user_id=actor.user_id,
-        actor_label=actor.label, object_type="participation", object_id=p.id,
-        org_id=p.org_id, detail={"from": before, "to": p.scopes},
+        uow.session,
+        action="participation.scopes_changed",
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        object_type="participation",
+        object_id=p.id,
+        org_id=p.org_id,
+        detail={"from": before, "to": p.scopes},
     )
     return p
 

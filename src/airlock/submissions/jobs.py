@@ -19,8 +19,12 @@ def redact_withdrawn(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
     org_id = str(payload["org_id"])
     count = service.redact_organisation(uow, org_id=org_id)
     audit.append(
-        uow.session, action="dossier.redacted_on_withdrawal", actor_label="system",
-        object_type="organisation", object_id=org_id, org_id=org_id,
+        uow.session,
+        action="dossier.redacted_on_withdrawal",
+        actor_label="system",
+        object_type="organisation",
+        object_id=org_id,
+        org_id=org_id,
         detail={"submissions": count},
     )
 

@@ -47,15 +47,21 @@ def register_model(uow: UnitOfWork, *, actor: Actor, name: str, description: str
     if exists:
         raise Conflict(f"name: your organisation already has a model called {name!r}")
     model = AIModel(
-        org_id=actor.org_id, name=name,
+        org_id=actor.org_id,
+        name=name,
         description=_clean(description, "description", max_len=5000, required=False),
         created_at=utcnow(),
     )
     uow.session.add(model)
     uow.flush()
     audit.append(
-        uow.session, action="model.registered", actor_user_id=actor.user_id,
-        actor_label=actor.label, object_type="ai_model", object_id=model.id, org_id=actor.org_id,
+        uow.session,
+        action="model.registered",
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        object_type="ai_model",
+        object_id=model.id,
+        org_id=actor.org_id,
     )
     return model
 
@@ -110,26 +116,46 @@ def create_submission(
     model = uow.session.get(AIModel, model_id)
     if model is None or model.org_id != actor.org_id:
         raise NotFound("model_id: no such model in your organisation")
-    doc = dossier if dossier is not None else {"schema_version": validation.SCHEMA_VERSION,
-                                               "sections": {}}
+    doc = (
+        dossier
+        if dossier is not None
+        else {"schema_version": validation.SCHEMA_VERSION, "sections": {}}
+    )
     carried = _check_content(
         uow, org_id=actor.org_id, carries=list(carries), dossier=doc, limit=max_dossier_bytes
     )
     sub = Submission(
-        org_id=actor.org_id, model_id=model.id, title=_clean(title, "title", max_len=200),
-        version=_clean(version, "version", max_len=80, required=False), state=SS.DRAFT,
-        carries=carried, dossier=doc, dossier_schema_version=validation.SCHEMA_VERSION,
-        created_by=actor.user_id, created_at=utcnow(), updated_at=utcnow(),
+        org_id=actor.org_id,
+        model_id=model.id,
+        title=_clean(title, "title", max_len=200),
+        version=_clean(version, "version", max_len=80, required=False),
+        state=SS.DRAFT,
+        carries=carried,
+        dossier=doc,
+        dossier_schema_version=validation.SCHEMA_VERSION,
+        created_by=actor.user_id,
+        created_at=utcnow(),
+        updated_at=utcnow(),
     )
     uow.session.add(sub)
     uow.flush()
     record_transition(
-        uow.session, object_type="submission", object_id=sub.id, from_state=None,
-        to_state=SS.DRAFT, actor_user_id=actor.user_id, reason="created",
+        uow.session,
+        object_type="submission",
+        object_id=sub.id,
+        from_state=None,
+        to_state=SS.DRAFT,
+        actor_user_id=actor.user_id,
+        reason="created",
     )
     audit.append(
-        uow.session, action="submission.created", actor_user_id=actor.user_id,
-        actor_label=actor.label, object_type="submission", object_id=sub.id, org_id=actor.org_id,
+        uow.session,
+        action="submission.created",
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        object_type="submission",
+        object_id=sub.id,
+        org_id=actor.org_id,
     )
     return sub
 
@@ -173,8 +199,12 @@ def view_dossier(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Dossie
     assigned = assigned_user_ids(uow, submission_id=sub.id)
     if may_read_confidential(actor, org_id=sub.org_id, assigned_user_ids=assigned):
         audit.append(
-            uow.session, action="dossier.read_confidential", actor_user_id=actor.user_id,
-            actor_label=actor.label, object_type="submission", object_id=sub.id,
+            uow.session,
+            action="dossier.read_confidential",
+            actor_user_id=actor.user_id,
+            actor_label=actor.label,
+            object_type="submission",
+            object_id=sub.id,
             org_id=sub.org_id,
         )
         return DossierView(copy.deepcopy(sub.dossier), True)
@@ -211,8 +241,13 @@ def update_submission(
         sub.version = _clean(version, "version", max_len=80, required=False)
     sub.updated_at = utcnow()
     audit.append(
-        uow.session, action="submission.edited", actor_user_id=actor.user_id,
-        actor_label=actor.label, object_type="submission", object_id=sub.id, org_id=sub.org_id,
+        uow.session,
+        action="submission.edited",
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        object_type="submission",
+        object_id=sub.id,
+        org_id=sub.org_id,
     )
     return sub
 
@@ -245,7 +280,10 @@ def transition(
         if gaps:
             raise validation.invalid_input(gaps)
         _check_content(
-            uow, org_id=sub.org_id, carries=list(sub.carries), dossier=sub.dossier,
+            uow,
+            org_id=sub.org_id,
+            carries=list(sub.carries),
+            dossier=sub.dossier,
             limit=10 * 1024 * 1024,
         )
         sub.submitted_at = utcnow()
@@ -255,12 +293,22 @@ def transition(
     sub.state = target
     sub.updated_at = utcnow()
     record_transition(
-        uow.session, object_type="submission", object_id=sub.id, from_state=current,
-        to_state=target, actor_user_id=actor.user_id, reason=reason,
+        uow.session,
+        object_type="submission",
+        object_id=sub.id,
+        from_state=current,
+        to_state=target,
+        actor_user_id=actor.user_id,
+        reason=reason,
     )
     audit.append(
-        uow.session, action=f"submission.{target}", actor_user_id=actor.user_id,
-        actor_label=actor.label, object_type="submission", object_id=sub.id, org_id=sub.org_id,
+        uow.session,
+        action=f"submission.{target}",
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        object_type="submission",
+        object_id=sub.id,
+        org_id=sub.org_id,
         detail={"from": str(current)},
     )
     return sub
@@ -277,21 +325,30 @@ def assign_reviewer(
     membership = uow.session.scalars(
         select(Membership).where(Membership.user_id == reviewer_id)
     ).first()
-    if membership is None or membership.org_id != actor.org_id or membership.role not in (
-        Role.REVIEWER, Role.COORDINATOR
+    if (
+        membership is None
+        or membership.org_id != actor.org_id
+        or membership.role not in (Role.REVIEWER, Role.COORDINATOR)
     ):
         raise InvalidInput("reviewer_id: not a reviewer or coordinator of the agency")
     if reviewer_id in assigned_user_ids(uow, submission_id=sub.id):
         raise Conflict("this reviewer is already assigned")
     a = Assignment(
-        submission_id=sub.id, user_id=reviewer_id, assigned_by=actor.user_id,
+        submission_id=sub.id,
+        user_id=reviewer_id,
+        assigned_by=actor.user_id,
         assigned_at=utcnow(),
     )
     uow.session.add(a)
     uow.flush()
     audit.append(
-        uow.session, action="submission.assigned", actor_user_id=actor.user_id,
-        actor_label=actor.label, object_type="submission", object_id=sub.id, org_id=sub.org_id,
+        uow.session,
+        action="submission.assigned",
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        object_type="submission",
+        object_id=sub.id,
+        org_id=sub.org_id,
         detail={"reviewer_id": reviewer_id},
     )
     return a
@@ -367,8 +424,11 @@ def queue(
     if q.strip():
         like = f"%{q.strip()[:100]}%"
         stmt = stmt.where(
-            or_(Submission.title.ilike(like), AIModel.name.ilike(like),
-                Organisation.name.ilike(like))
+            or_(
+                Submission.title.ilike(like),
+                AIModel.name.ilike(like),
+                Organisation.name.ilike(like),
+            )
         )
     total = uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = uow.session.execute(

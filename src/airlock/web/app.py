@@ -56,14 +56,24 @@ def create_app(container: Container, *, start_jobs: bool = True) -> FastAPI:
     )
     app.state.container = container
     api = APIRouter(prefix="/api/v1")
-    for router in (system.router, accounts.router, enrollment.router, submissions.router,
-                   *_optional_routers(_OPTIONAL_API)):
+    for router in (
+        system.router,
+        accounts.router,
+        enrollment.router,
+        submissions.router,
+        *_optional_routers(_OPTIONAL_API),
+    ):
         api.include_router(router)
     app.include_router(api)
     from airlock.web.pages import portal, public, review, session
 
-    for router in (session.router, public.router, portal.router, review.router,
-                   *_optional_routers(_OPTIONAL_PAGES)):
+    for router in (
+        session.router,
+        public.router,
+        portal.router,
+        review.router,
+        *_optional_routers(_OPTIONAL_PAGES),
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app, render.error_page)

@@ -54,9 +54,9 @@ async def optional_actor(request: Request, container: ContainerDep) -> Actor | N
 
     A cookie-authenticated request that changes state must carry the session's CSRF token.
     """
-    cached = getattr(request.state, "actor", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    if hasattr(request.state, "actor"):
+        cached: Actor | None = request.state.actor
+        return cached
     auth = request.headers.get("authorization", "")
     actor: Actor | None = None
     if auth:

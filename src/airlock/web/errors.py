@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -48,7 +49,7 @@ def validation_messages(exc: RequestValidationError) -> list[dict[str, str]]:
     return out
 
 
-def install(app: FastAPI, render_error: Any) -> None:
+def install(app: FastAPI, render_error: Callable[[Request, int, str], Response]) -> None:
     """Register the handlers on app; render_error(request, status, message) draws a page."""
 
     @app.exception_handler(AirlockError)
@@ -132,13 +133,15 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Any, limit: int) -> None:
-    body = ('{"detail":"the request body is larger than the limit of %d bytes"}' % limit).encode()
+    body = f'{{"detail":"the request body is larger than the limit of {limit} bytes"}}'.encode()
     await send(
         {
             "type": "http.response.start",
             "status": 413,
-            "headers": [(b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

@@ -9,8 +9,15 @@ from fastapi.routing import APIRoute
 from tests.factories.program import make_program, token_for
 
 ROLES = [
-    "anonymous", "firm_a_admin", "firm_a_member", "firm_b_admin", "coordinator", "reviewer",
-    "other_reviewer", "agency_admin", "auditor",
+    "anonymous",
+    "firm_a_admin",
+    "firm_a_member",
+    "firm_b_admin",
+    "coordinator",
+    "reviewer",
+    "other_reviewer",
+    "agency_admin",
+    "auditor",
 ]
 FIRM_A = {"firm_a_admin", "firm_a_member"}
 STAFF = {"coordinator", "reviewer", "other_reviewer", "agency_admin"}
@@ -38,44 +45,98 @@ API: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", "/api/v1/tokens", {"name": "matrix"}, expect(201)),
     ("DELETE", "/api/v1/tokens/{foreign_token}", None, expect(404)),
     ("GET", "/api/v1/members", None, expect(200)),
-    ("POST", "/api/v1/invitations", {"email": "new-{role}@x.test", "role": "developer_member"},
-     expect(403, firm_a_admin=201, firm_b_admin=201, agency_admin=422)),
-    ("GET", "/api/v1/participation", None,
-     expect(404, **group(FIRM_A, 200), firm_b_admin=200, auditor=403)),
-    ("PUT", "/api/v1/participation/scopes", {"scopes": ["architecture", "weights",
-                                                        "training_data_docs", "safeguards",
-                                                        "eval_endpoint"]},
-     expect(403, firm_a_admin=200, firm_b_admin=200)),
-    ("POST", "/api/v1/participation/enroll", {"agreement_version": "2026-1", "scopes": []},
-     expect(403, firm_a_admin=409, firm_b_admin=409)),
-    ("POST", "/api/v1/participation/withdraw", {"confirm": False},
-     expect(422)),
+    (
+        "POST",
+        "/api/v1/invitations",
+        {"email": "new-{role}@x.test", "role": "developer_member"},
+        expect(403, firm_a_admin=201, firm_b_admin=201, agency_admin=422),
+    ),
+    (
+        "GET",
+        "/api/v1/participation",
+        None,
+        expect(404, **group(FIRM_A, 200), firm_b_admin=200, auditor=403),
+    ),
+    (
+        "PUT",
+        "/api/v1/participation/scopes",
+        {
+            "scopes": [
+                "architecture",
+                "weights",
+                "training_data_docs",
+                "safeguards",
+                "eval_endpoint",
+            ]
+        },
+        expect(403, firm_a_admin=200, firm_b_admin=200),
+    ),
+    (
+        "POST",
+        "/api/v1/participation/enroll",
+        {"agreement_version": "2026-1", "scopes": []},
+        expect(403, firm_a_admin=409, firm_b_admin=409),
+    ),
+    ("POST", "/api/v1/participation/withdraw", {"confirm": False}, expect(422)),
     ("GET", "/api/v1/firms", None, expect(403, **group(STAFF, 200), auditor=200)),
-    ("POST", "/api/v1/firms/{org_a}/participation", {"state": "enrolled"},
-     expect(403, coordinator=422, agency_admin=422)),
+    (
+        "POST",
+        "/api/v1/firms/{org_a}/participation",
+        {"state": "enrolled"},
+        expect(403, coordinator=422, agency_admin=422),
+    ),
     ("GET", "/api/v1/models", None, expect(200, auditor=403)),
-    ("POST", "/api/v1/models", {"name": "model-{role}"},
-     expect(403, **group(FIRM_A, 201), firm_b_admin=201)),
-    ("GET", "/api/v1/submissions", None,
-     expect(403, **group(FIRM_A, 200), firm_b_admin=200)),
-    ("POST", "/api/v1/submissions", {"model_id": "{model_a}", "title": "t"},
-     expect(403, **group(FIRM_A, 201), firm_b_admin=404)),
-    ("GET", "/api/v1/submissions/{sub_a}", None,
-     expect(200, firm_b_admin=404, auditor=403)),
-    ("GET", "/api/v1/submissions/{draft_a}", None,
-     expect(404, **group(FIRM_A, 200), auditor=403)),
-    ("PATCH", "/api/v1/submissions/{sub_a}", {"title": "new"},
-     expect(403, **group(FIRM_A, 409), firm_b_admin=404)),
-    ("GET", "/api/v1/submissions/{sub_a}/dossier", None,
-     expect(200, firm_b_admin=404, auditor=403)),
-    ("POST", "/api/v1/submissions/{sub_a}/transitions", {"to": "closed"},
-     expect(403, firm_b_admin=404, coordinator=409, agency_admin=409)),
-    ("GET", "/api/v1/submissions/{sub_a}/history", None,
-     expect(200, firm_b_admin=404, auditor=403)),
-    ("GET", "/api/v1/submissions/{sub_a}/assignments", None,
-     expect(200, firm_b_admin=404, auditor=403)),
-    ("POST", "/api/v1/submissions/{sub_a}/assignments", {"reviewer_id": "{firm_user}"},
-     expect(403, firm_b_admin=404, coordinator=422, agency_admin=422)),
+    (
+        "POST",
+        "/api/v1/models",
+        {"name": "model-{role}"},
+        expect(403, **group(FIRM_A, 201), firm_b_admin=201),
+    ),
+    ("GET", "/api/v1/submissions", None, expect(403, **group(FIRM_A, 200), firm_b_admin=200)),
+    (
+        "POST",
+        "/api/v1/submissions",
+        {"model_id": "{model_a}", "title": "t"},
+        expect(403, **group(FIRM_A, 201), firm_b_admin=404),
+    ),
+    ("GET", "/api/v1/submissions/{sub_a}", None, expect(200, firm_b_admin=404, auditor=403)),
+    ("GET", "/api/v1/submissions/{draft_a}", None, expect(404, **group(FIRM_A, 200), auditor=403)),
+    (
+        "PATCH",
+        "/api/v1/submissions/{sub_a}",
+        {"title": "new"},
+        expect(403, **group(FIRM_A, 409), firm_b_admin=404),
+    ),
+    (
+        "GET",
+        "/api/v1/submissions/{sub_a}/dossier",
+        None,
+        expect(200, firm_b_admin=404, auditor=403),
+    ),
+    (
+        "POST",
+        "/api/v1/submissions/{sub_a}/transitions",
+        {"to": "closed"},
+        expect(403, firm_b_admin=404, coordinator=409, agency_admin=409),
+    ),
+    (
+        "GET",
+        "/api/v1/submissions/{sub_a}/history",
+        None,
+        expect(200, firm_b_admin=404, auditor=403),
+    ),
+    (
+        "GET",
+        "/api/v1/submissions/{sub_a}/assignments",
+        None,
+        expect(200, firm_b_admin=404, auditor=403),
+    ),
+    (
+        "POST",
+        "/api/v1/submissions/{sub_a}/assignments",
+        {"reviewer_id": "{firm_user}"},
+        expect(403, firm_b_admin=404, coordinator=422, agency_admin=422),
+    ),
     ("GET", "/api/v1/queue", None, expect(403, **group(STAFF, 200))),
     ("GET", "/api/v1/audit", None, expect(403, auditor=200, agency_admin=200)),
     ("GET", "/api/v1/audit/verify", None, expect(403, auditor=200, agency_admin=200)),
@@ -87,10 +148,16 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/login", expect(303, anonymous=200)),
     ("GET", "/account", expect(200, anonymous=303)),
     ("GET", "/portal", expect(403, **group(FIRM_A, 200), firm_b_admin=200, anonymous=303)),
-    ("GET", "/portal/submissions/new",
-     expect(403, **group(FIRM_A, 200), firm_b_admin=200, anonymous=303)),
-    ("GET", "/portal/submissions/{draft_a}",
-     expect(403, **group(FIRM_A, 200), firm_b_admin=404, anonymous=303)),
+    (
+        "GET",
+        "/portal/submissions/new",
+        expect(403, **group(FIRM_A, 200), firm_b_admin=200, anonymous=303),
+    ),
+    (
+        "GET",
+        "/portal/submissions/{draft_a}",
+        expect(403, **group(FIRM_A, 200), firm_b_admin=404, anonymous=303),
+    ),
     ("GET", "/review", expect(403, **group(STAFF, 200), auditor=303, anonymous=303)),
     ("GET", "/review/firms", expect(403, **group(STAFF, 200), auditor=200, anonymous=303)),
     ("GET", "/review/submissions/{sub_a}", expect(403, **group(STAFF, 200), anonymous=303)),
@@ -99,17 +166,27 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
 
 # Routes whose every role is exercised by a dedicated test (sign-in, invitations, forms).
 DEDICATED = {
-    ("POST", "/api/v1/auth/token"), ("POST", "/api/v1/invitations/accept"),
-    ("POST", "/login"), ("POST", "/logout"), ("GET", "/invitations/{token}"),
-    ("POST", "/invitations/{token}"), ("POST", "/account/tokens"),
-    ("POST", "/account/tokens/{token_id}/revoke"), ("POST", "/portal/enroll"),
-    ("POST", "/portal/withdraw"), ("POST", "/portal/models"), ("POST", "/portal/submissions"),
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/invitations/accept"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/invitations/{token}"),
+    ("POST", "/invitations/{token}"),
+    ("POST", "/account/tokens"),
+    ("POST", "/account/tokens/{token_id}/revoke"),
+    ("POST", "/portal/enroll"),
+    ("POST", "/portal/withdraw"),
+    ("POST", "/portal/models"),
+    ("POST", "/portal/submissions"),
     ("POST", "/portal/submissions/{submission_id}"),
     ("POST", "/review/submissions/{submission_id}/transition"),
     ("POST", "/review/submissions/{submission_id}/assign"),
 }
-EXTRA_ROUTE_MODULES = ("airlock.web.api.v1.artifacts", "airlock.web.pages.artifacts",
-                       "airlock.web.api.v1.scanning")
+EXTRA_ROUTE_MODULES = (
+    "airlock.web.api.v1.artifacts",
+    "airlock.web.pages.artifacts",
+    "airlock.web.api.v1.scanning",
+)
 
 
 def _normalise(path: str) -> str:
@@ -119,8 +196,7 @@ def _normalise(path: str) -> str:
 
 
 def test_the_matrix_covers_every_route(client) -> None:
-    covered = {(m, _normalise(p)) for m, p, _, _ in API} | {(m, _normalise(p))
-                                                           for m, p, _ in PAGES}
+    covered = {(m, _normalise(p)) for m, p, _, _ in API} | {(m, _normalise(p)) for m, p, _ in PAGES}
     covered |= {(m, _normalise(p)) for m, p in DEDICATED}
     missing = []
     for route in client.app.routes:
@@ -139,16 +215,20 @@ def test_every_role_gets_the_expected_answer_everywhere(client, container) -> No
     tokens = {r: token_for(container, prog.actors[r]) for r in ROLES if r != "anonymous"}
     foreign = token_for(container, prog.actors["firm_b_member"])
     with container.uow() as uow:
+        from sqlalchemy import select
+
         from airlock.accounts.models import ApiToken
         from airlock.core.secrets import token_hash
-        from sqlalchemy import select
 
         foreign_id = uow.session.scalars(
             select(ApiToken.id).where(ApiToken.token_hash == token_hash(foreign))
         ).one()
     values = {
-        "sub_a": prog.ids["sub_a"], "draft_a": prog.ids["draft_a"], "org_a": prog.ids["org_a"],
-        "model_a": prog.ids["model_a"], "foreign_token": foreign_id,
+        "sub_a": prog.ids["sub_a"],
+        "draft_a": prog.ids["draft_a"],
+        "org_a": prog.ids["org_a"],
+        "model_a": prog.ids["model_a"],
+        "foreign_token": foreign_id,
         "firm_user": prog.actors["firm_a_member"].user_id,
     }
     failures = []
@@ -158,31 +238,45 @@ def test_every_role_gets_the_expected_answer_everywhere(client, container) -> No
             path = template.format(**values)
             payload = None
             if body is not None:
-                payload = {k: (v.format(role=role, **values) if isinstance(v, str) else v)
-                           for k, v in body.items()}
+                payload = {
+                    k: (v.format(role=role, **values) if isinstance(v, str) else v)
+                    for k, v in body.items()
+                }
             r = client.request(method, path, json=payload, headers=headers)
             if r.status_code != expected[role]:
-                failures.append(f"{role:15} {method} {template}: {r.status_code} "
-                                f"(expected {expected[role]}) {r.text[:120]}")
+                failures.append(
+                    f"{role:15} {method} {template}: {r.status_code} "
+                    f"(expected {expected[role]}) {r.text[:120]}"
+                )
             assert r.status_code < 500
         for method, template, expected in PAGES:
             page_headers = {**headers, "Accept": "text/html"}
-            r = client.request(method, template.format(**values), headers=page_headers,
-                               follow_redirects=False)
+            r = client.request(
+                method, template.format(**values), headers=page_headers, follow_redirects=False
+            )
             if r.status_code != expected[role]:
-                failures.append(f"{role:15} page {template}: {r.status_code} "
-                                f"(expected {expected[role]})")
+                failures.append(
+                    f"{role:15} page {template}: {r.status_code} (expected {expected[role]})"
+                )
     assert not failures, "\n".join(failures)
 
 
 def test_confidential_dossier_only_for_the_firm_and_assigned_reviewers(client, container) -> None:
     prog = make_program(container)
     seen = {}
-    for role in ["firm_a_admin", "firm_a_member", "coordinator", "reviewer", "other_reviewer",
-                 "agency_admin"]:
+    for role in [
+        "firm_a_admin",
+        "firm_a_member",
+        "coordinator",
+        "reviewer",
+        "other_reviewer",
+        "agency_admin",
+    ]:
         tok = token_for(container, prog.actors[role])
-        r = client.get(f"/api/v1/submissions/{prog.ids['sub_a']}/dossier",
-                       headers={"Authorization": f"Bearer {tok}"})
+        r = client.get(
+            f"/api/v1/submissions/{prog.ids['sub_a']}/dossier",
+            headers={"Authorization": f"Bearer {tok}"},
+        )
         assert r.status_code == 200
         seen[role] = r.json()
     assert seen["reviewer"]["confidential"] and seen["firm_a_admin"]["confidential"]
@@ -195,13 +289,12 @@ def test_confidential_dossier_only_for_the_firm_and_assigned_reviewers(client, c
         leaked = secret & _all_values(seen[role]["dossier"])
         assert not leaked, f"{role} saw confidential values {sorted(leaked)[:3]}"
     with container.uow() as uow:
-        from airlock.core.audit import AuditEvent
         from sqlalchemy import select
 
+        from airlock.core.audit import AuditEvent
+
         reads = uow.session.scalars(
-            select(AuditEvent.actor_user_id).where(
-                AuditEvent.action == "dossier.read_confidential"
-            )
+            select(AuditEvent.actor_user_id).where(AuditEvent.action == "dossier.read_confidential")
         ).all()
     assert prog.actors["reviewer"].user_id in reads
     assert prog.actors["other_reviewer"].user_id not in reads

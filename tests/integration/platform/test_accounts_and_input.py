@@ -16,8 +16,9 @@ from tests.factories.program import PASSWORD, make_program, token_for
 
 
 def login(client, email, password=PASSWORD):
-    return client.post("/login", data={"email": email, "password": password, "next": "/"},
-                       follow_redirects=False)
+    return client.post(
+        "/login", data={"email": email, "password": password, "next": "/"}, follow_redirects=False
+    )
 
 
 def csrf_of(html: str) -> str:
@@ -43,8 +44,7 @@ def test_wrong_passwords_are_throttled(client, container):
         assert login(client, "admin@firm-a.test", "wrong password!!").status_code == 401
     r = login(client, "admin@firm-a.test")
     assert r.status_code == 429 and "too many failed sign-ins" in r.text
-    r = client.post("/api/v1/auth/token", json={"email": "admin@firm-a.test",
-                                                "password": PASSWORD})
+    r = client.post("/api/v1/auth/token", json={"email": "admin@firm-a.test", "password": PASSWORD})
     assert r.status_code == 429
 
 
@@ -54,14 +54,18 @@ def test_posts_without_the_csrf_token_are_refused_and_write_nothing(client, cont
     page = client.get("/portal").text
     r = client.post("/portal/models", data={"name": "sneaky"}, follow_redirects=False)
     assert r.status_code == 403 and "CSRF" in r.text
-    r = client.post("/portal/models", data={"name": "sneaky", "csrf_token": "forged"},
-                    follow_redirects=False)
+    r = client.post(
+        "/portal/models", data={"name": "sneaky", "csrf_token": "forged"}, follow_redirects=False
+    )
     assert r.status_code == 403
     r = client.post("/api/v1/models", json={"name": "sneaky"})  # cookie only, no header
     assert r.status_code == 403
     assert "sneaky" not in client.get("/portal").text
-    r = client.post("/portal/models", data={"name": "legit", "csrf_token": csrf_of(page)},
-                    follow_redirects=False)
+    r = client.post(
+        "/portal/models",
+        data={"name": "legit", "csrf_token": csrf_of(page)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert prog.ids["model_a"]
 
@@ -95,63 +99,82 @@ def test_api_tokens_are_shown_once_stored_hashed_and_revocable(client, container
     assert client.delete(f"/api/v1/tokens/{tokens[0]['id']}", headers=h).status_code == 200
     r = client.get("/api/v1/me", headers=h)
     assert r.status_code == 401 and "revoked" in r.json()["detail"]
-    assert client.get("/api/v1/me", headers={"Authorization": "Bearer alk_nope"}).status_code \
-        == 401
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer alk_nope"}).status_code == 401
     assert client.get("/api/v1/me", headers={"Authorization": "Basic abc"}).status_code == 401
 
 
 def test_an_invitation_sets_the_password_once_and_expires(client, container):
     prog = make_program(container)
     admin = {"Authorization": f"Bearer {token_for(container, prog.actors['firm_a_admin'])}"}
-    r = client.post("/api/v1/invitations", headers=admin,
-                    json={"email": "newbie@firm-a.test", "role": "developer_member"})
+    r = client.post(
+        "/api/v1/invitations",
+        headers=admin,
+        json={"email": "newbie@firm-a.test", "role": "developer_member"},
+    )
     assert r.status_code == 201
     token = r.json()["accept_url"].rsplit("/", 1)[1]
-    r = client.post("/api/v1/invitations", headers=admin,
-                    json={"email": "boss@firm-a.test", "role": "agency_admin"})
+    r = client.post(
+        "/api/v1/invitations",
+        headers=admin,
+        json={"email": "boss@firm-a.test", "role": "agency_admin"},
+    )
     assert r.status_code == 422
     r = client.post("/api/v1/invitations/accept", json={"token": token, "password": "short"})
     assert r.status_code == 422 and "12 characters" in r.text
-    r = client.post("/api/v1/invitations/accept",
-                    json={"token": token, "password": "a long enough password"})
+    r = client.post(
+        "/api/v1/invitations/accept", json={"token": token, "password": "a long enough password"}
+    )
     assert r.status_code == 201 and r.json()["role"] == "developer_member"
     assert r.json()["org_id"] == prog.ids["org_a"]
-    r = client.post("/api/v1/invitations/accept",
-                    json={"token": token, "password": "a long enough password"})
+    r = client.post(
+        "/api/v1/invitations/accept", json={"token": token, "password": "a long enough password"}
+    )
     assert r.status_code == 404
-    r = client.post("/api/v1/invitations", headers=admin,
-                    json={"email": "late@firm-a.test", "role": "developer_member"})
+    r = client.post(
+        "/api/v1/invitations",
+        headers=admin,
+        json={"email": "late@firm-a.test", "role": "developer_member"},
+    )
     late = r.json()["accept_url"].rsplit("/", 1)[1]
     with container.uow() as uow:
-        uow.session.execute(update(Invitation).where(Invitation.email == "late@firm-a.test")
-                            .values(expires_at=utcnow() - timedelta(seconds=1)))
+        uow.session.execute(
+            update(Invitation)
+            .where(Invitation.email == "late@firm-a.test")
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
         uow.commit()
     r = client.get(f"/invitations/{late}", headers={"Accept": "text/html"})
     assert r.status_code == 404 and "expired" in r.text
-    r = client.post("/api/v1/auth/token", json={"email": "newbie@firm-a.test",
-                                                "password": "a long enough password"})
+    r = client.post(
+        "/api/v1/auth/token",
+        json={"email": "newbie@firm-a.test", "password": "a long enough password"},
+    )
     assert r.status_code == 201
 
 
 def test_bad_input_gets_a_4xx_that_names_the_problem(client, container):
     prog = make_program(container)
     h = {"Authorization": f"Bearer {token_for(container, prog.actors['firm_a_admin'])}"}
-    r = client.post("/api/v1/models", headers={**h, "Content-Type": "application/json"},
-                    content=b'{"name": ')
+    r = client.post(
+        "/api/v1/models", headers={**h, "Content-Type": "application/json"}, content=b'{"name": '
+    )
     assert r.status_code == 422 and "not valid JSON" in r.json()["detail"]
     r = client.post("/api/v1/models", headers=h, json={"name": "ok", "colour": "red"})
     assert r.status_code == 422 and r.json()["errors"][0]["path"] == "colour"
     r = client.post("/api/v1/models", headers=h, json={"name": 12})
     assert r.status_code == 422 and "name" in r.json()["detail"]
     big = b'{"name": "' + b"x" * (container.settings.max_body_bytes + 10) + b'"}'
-    r = client.post("/api/v1/models", headers={**h, "Content-Type": "application/json"},
-                    content=big)
+    r = client.post(
+        "/api/v1/models", headers={**h, "Content-Type": "application/json"}, content=big
+    )
     assert r.status_code == 413 and "larger than the limit" in r.json()["detail"]
-    r = client.post(f"/api/v1/submissions/{prog.ids['sub_a']}/transitions", headers=h,
-                    json={"to": "flying"})
+    r = client.post(
+        f"/api/v1/submissions/{prog.ids['sub_a']}/transitions", headers=h, json={"to": "flying"}
+    )
     assert r.status_code == 422 and "to" in r.json()["detail"]
-    r = client.post(f"/api/v1/submissions/{prog.ids['draft_a']}/transitions", headers=h,
-                    json={"to": "closed"})
+    r = client.post(
+        f"/api/v1/submissions/{prog.ids['draft_a']}/transitions", headers=h, json={"to": "closed"}
+    )
     assert r.status_code == 403
     r = client.get("/api/v1/queue?per_page=1000", headers=h)
     assert r.status_code == 422

@@ -19,10 +19,21 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def run_cli(db_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "AIRLOCK_DEV": "1", "AIRLOCK_DATABASE_URL": db_url,
-           "AIRLOCK_DATA_DIR": str(tmp_path)}
-    return subprocess.run([sys.executable, "-m", "airlock.cli", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=False)
+    env = {
+        **os.environ,
+        "AIRLOCK_DEV": "1",
+        "AIRLOCK_DATABASE_URL": db_url,
+        "AIRLOCK_DATA_DIR": str(tmp_path),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "airlock.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_audit_verify_names_the_row_edited_by_hand(container, db_url, tmp_path):
@@ -31,8 +42,9 @@ def test_audit_verify_names_the_row_edited_by_hand(container, db_url, tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert "intact" in ok.stdout
     with container.uow() as uow:
-        uow.session.execute(update(AuditEvent).where(AuditEvent.seq == 7)
-                            .values(actor_label="someone else"))
+        uow.session.execute(
+            update(AuditEvent).where(AuditEvent.seq == 7).values(actor_label="someone else")
+        )
         uow.commit()
     bad = run_cli(db_url, tmp_path, "audit", "verify")
     assert bad.returncode == 1
@@ -64,8 +76,9 @@ def test_audit_verify_notices_the_last_row_removed(container):
 def test_migrations_and_models_agree(db_url):
     engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+        )
         assert conn.execute(text("select count(*) from alembic_version")).scalar() == 1
     engine.dispose()
     assert diff == [], f"models and migrations differ: {diff}"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from airlock.core.transitions import Transition
 from sqlalchemy import select
 
+from airlock.core.transitions import Transition
 from tests.factories.program import example, make_program, token_for
 
 
@@ -19,27 +19,43 @@ def test_a_submission_goes_from_draft_to_closed_with_every_move_recorded(client,
     firm = auth(container, prog.actors["firm_b_admin"])
     coord = auth(container, prog.actors["coordinator"])
     rev = auth(container, prog.actors["reviewer"])
-    r = client.post("/api/v1/submissions", headers=firm, json={
-        "model_id": prog.ids["model_b"], "title": "RC 7", "version": "7",
-        "carries": ["architecture", "training_data_docs", "safeguards"],
-        "dossier": {k: v for k, v in example("full").items()},
-    })
+    r = client.post(
+        "/api/v1/submissions",
+        headers=firm,
+        json={
+            "model_id": prog.ids["model_b"],
+            "title": "RC 7",
+            "version": "7",
+            "carries": ["architecture", "training_data_docs", "safeguards"],
+            "dossier": {k: v for k, v in example("full").items()},
+        },
+    )
     assert r.status_code == 422, "full example holds section I, which needs the weights scope"
     assert "weights" in r.text
     doc = example("full")
     doc["sections"].pop("I", None)
     doc["sections"].get("G", {}).pop("eval_endpoint", None)
-    r = client.post("/api/v1/submissions", headers=firm, json={
-        "model_id": prog.ids["model_b"], "title": "RC 7", "version": "7",
-        "carries": ["architecture", "training_data_docs", "safeguards"], "dossier": doc,
-    })
+    r = client.post(
+        "/api/v1/submissions",
+        headers=firm,
+        json={
+            "model_id": prog.ids["model_b"],
+            "title": "RC 7",
+            "version": "7",
+            "carries": ["architecture", "training_data_docs", "safeguards"],
+            "dossier": doc,
+        },
+    )
     assert r.status_code == 201, r.text
     sid = r.json()["id"]
     assert r.json()["state"] == "draft"
 
     def move(headers, to, reason="", status=200):
-        resp = client.post(f"/api/v1/submissions/{sid}/transitions", headers=headers,
-                           json={"to": to, "reason": reason})
+        resp = client.post(
+            f"/api/v1/submissions/{sid}/transitions",
+            headers=headers,
+            json={"to": to, "reason": reason},
+        )
         assert resp.status_code == status, resp.text
         return resp.json()
 
@@ -52,8 +68,11 @@ def test_a_submission_goes_from_draft_to_closed_with_every_move_recorded(client,
     move(firm, "submitted")
     move(coord, "accepted")
     move(rev, "in_review", status=403)  # not assigned yet
-    r = client.post(f"/api/v1/submissions/{sid}/assignments", headers=coord,
-                    json={"reviewer_id": prog.actors["reviewer"].user_id})
+    r = client.post(
+        f"/api/v1/submissions/{sid}/assignments",
+        headers=coord,
+        json={"reviewer_id": prog.actors["reviewer"].user_id},
+    )
     assert r.status_code == 201
     move(rev, "in_review")
     move(firm, "closed", status=403)
@@ -62,8 +81,14 @@ def test_a_submission_goes_from_draft_to_closed_with_every_move_recorded(client,
     move(coord, "closed")
     history = client.get(f"/api/v1/submissions/{sid}/history", headers=firm).json()
     assert [h["to_state"] for h in history] == [
-        "draft", "submitted", "returned", "submitted", "accepted", "in_review",
-        "review_complete", "closed",
+        "draft",
+        "submitted",
+        "returned",
+        "submitted",
+        "accepted",
+        "in_review",
+        "review_complete",
+        "closed",
     ]
     assert history[2]["reason"] == "Please add the energy figure"
     with container.uow() as uow:
@@ -71,18 +96,29 @@ def test_a_submission_goes_from_draft_to_closed_with_every_move_recorded(client,
         assert all(row.actor_user_id for row in rows)
 
 
-def test_an_invalid_dossier_is_refused_with_field_paths_and_nothing_is_written(client,
-                                                                                container):
+def test_an_invalid_dossier_is_refused_with_field_paths_and_nothing_is_written(client, container):
     prog = make_program(container)
     firm = auth(container, prog.actors["firm_a_admin"])
     before = client.get("/api/v1/submissions", headers=firm).json()
     doc = copy.deepcopy(example("full"))
     doc["sections"]["D"]["training_flop"]["value"] = "1e26 FLOP"
     doc["sections"]["B"]["surprise"] = 1
-    r = client.post("/api/v1/submissions", headers=firm, json={
-        "model_id": prog.ids["model_a"], "title": "bad", "carries": ["architecture",
-        "training_data_docs", "safeguards", "weights", "eval_endpoint"], "dossier": doc,
-    })
+    r = client.post(
+        "/api/v1/submissions",
+        headers=firm,
+        json={
+            "model_id": prog.ids["model_a"],
+            "title": "bad",
+            "carries": [
+                "architecture",
+                "training_data_docs",
+                "safeguards",
+                "weights",
+                "eval_endpoint",
+            ],
+            "dossier": doc,
+        },
+    )
     assert r.status_code == 422
     paths = {e["path"] for e in r.json()["errors"]}
     assert "sections.D.training_flop.value" in paths
@@ -94,11 +130,13 @@ def test_an_invalid_dossier_is_refused_with_field_paths_and_nothing_is_written(c
 def test_a_submission_cannot_carry_what_the_firm_did_not_agree_to_share(client, container):
     prog = make_program(container)
     firm = auth(container, prog.actors["firm_a_admin"])
-    r = client.put("/api/v1/participation/scopes", headers=firm,
-                   json={"scopes": ["architecture"]})
+    r = client.put("/api/v1/participation/scopes", headers=firm, json={"scopes": ["architecture"]})
     assert r.status_code == 200
-    r = client.post("/api/v1/submissions", headers=firm, json={
-        "model_id": prog.ids["model_a"], "title": "x", "carries": ["weights"]})
+    r = client.post(
+        "/api/v1/submissions",
+        headers=firm,
+        json={"model_id": prog.ids["model_a"], "title": "x", "carries": ["weights"]},
+    )
     assert r.status_code == 422
     assert "does not include weights" in r.json()["detail"]
 
@@ -113,10 +151,15 @@ def test_withdrawal_redacts_confidential_dossier_content(client, container):
     prog = make_program(container)
     firm = auth(container, prog.actors["firm_a_admin"])
     member = auth(container, prog.actors["firm_a_member"])
-    assert client.post("/api/v1/participation/withdraw", headers=member,
-                       json={"confirm": True}).status_code == 403
-    r = client.post("/api/v1/participation/withdraw", headers=firm,
-                    json={"confirm": True, "reason": "leaving"})
+    assert (
+        client.post(
+            "/api/v1/participation/withdraw", headers=member, json={"confirm": True}
+        ).status_code
+        == 403
+    )
+    r = client.post(
+        "/api/v1/participation/withdraw", headers=firm, json={"confirm": True, "reason": "leaving"}
+    )
     assert r.status_code == 200 and r.json()["state"] == "withdrawn"
     container.queue.join(timeout=30)  # type: ignore[attr-defined]
     with container.uow() as uow:
@@ -128,6 +171,9 @@ def test_withdrawal_redacts_confidential_dossier_content(client, container):
         assert "'reason': 'withdrawn'" in text
         for field in ("restricted", "'disclosure': 'reviewer'"):
             assert field not in text
-    r = client.post("/api/v1/participation/enroll", headers=firm,
-                    json={"agreement_version": "2026-1", "scopes": []})
+    r = client.post(
+        "/api/v1/participation/enroll",
+        headers=firm,
+        json={"agreement_version": "2026-1", "scopes": []},
+    )
     assert r.status_code == 409

@@ -10,8 +10,10 @@ from airlock.core.errors import Forbidden, NotFound
 
 
 def actor(role: Role, org: str = "o1", user: str = "u1") -> Actor:
-    kind = OrgKind.DEVELOPER if role in (Role.DEVELOPER_ADMIN, Role.DEVELOPER_MEMBER) else (
-        OrgKind.AGENCY
+    kind = (
+        OrgKind.DEVELOPER
+        if role in (Role.DEVELOPER_ADMIN, Role.DEVELOPER_MEMBER)
+        else (OrgKind.AGENCY)
     )
     return Actor(user_id=user, email=f"{user}@x", org_id=org, org_kind=kind, role=role)
 
@@ -43,15 +45,18 @@ def test_a_firm_never_reaches_another_firms_object() -> None:
 
 
 def test_confidential_content_is_need_to_know() -> None:
-    assert may_read_confidential(actor(Role.DEVELOPER_MEMBER, org="f"), org_id="f",
-                                 assigned_user_ids=[])
-    assert not may_read_confidential(actor(Role.DEVELOPER_ADMIN, org="g"), org_id="f",
-                                     assigned_user_ids=[])
-    assert may_read_confidential(actor(Role.REVIEWER, user="r"), org_id="f",
-                                 assigned_user_ids=["r"])
-    assert not may_read_confidential(actor(Role.REVIEWER, user="r"), org_id="f",
-                                     assigned_user_ids=["other"])
+    assert may_read_confidential(
+        actor(Role.DEVELOPER_MEMBER, org="f"), org_id="f", assigned_user_ids=[]
+    )
+    assert not may_read_confidential(
+        actor(Role.DEVELOPER_ADMIN, org="g"), org_id="f", assigned_user_ids=[]
+    )
+    assert may_read_confidential(
+        actor(Role.REVIEWER, user="r"), org_id="f", assigned_user_ids=["r"]
+    )
+    assert not may_read_confidential(
+        actor(Role.REVIEWER, user="r"), org_id="f", assigned_user_ids=["other"]
+    )
     for role in (Role.AGENCY_ADMIN, Role.AUDITOR):
-        assert not may_read_confidential(actor(role, user="r"), org_id="f",
-                                         assigned_user_ids=["r"])
+        assert not may_read_confidential(actor(role, user="r"), org_id="f", assigned_user_ids=["r"])
     assert not may_read_confidential(None, org_id="f", assigned_user_ids=[])

@@ -73,7 +73,9 @@ def _label(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-def build_form(doc: dict[str, Any], errors: list[dict[str, str]] | None = None) -> list[FormSection]:
+def build_form(
+    doc: dict[str, Any], errors: list[dict[str, str]] | None = None
+) -> list[FormSection]:
     """The form for a dossier, with its values and the errors placed at their fields."""
     schema = validation.load_schema()
     sections_schema = schema["properties"]["sections"]["properties"]
@@ -91,24 +93,41 @@ def build_form(doc: dict[str, Any], errors: list[dict[str, str]] | None = None) 
         body = sections_doc.get(key, {}) if isinstance(sections_doc.get(key), dict) else {}
         fields: list[FormField] = []
         if by_field.get(f"{key}._section"):
-            fields.append(FormField(name=f"{key}._section", label="Section", kind="note",
-                                    errors=by_field[f"{key}._section"]))
+            fields.append(
+                FormField(
+                    name=f"{key}._section",
+                    label="Section",
+                    kind="note",
+                    errors=by_field[f"{key}._section"],
+                )
+            )
         for name, prop_ref in sec.get("properties", {}).items():
             prop = _resolve(schema, prop_ref)
             current = body.get(name)
             errs = by_field.get(f"{key}.{name}", [])
             if prop.get("type") == "array" or "value" not in prop.get("properties", {}):
                 text = json.dumps(current, indent=2) if current is not None else ""
-                fields.append(FormField(name=f"{key}.{name}", label=_label(name), kind="array",
-                                        value=text, errors=errs))
+                fields.append(
+                    FormField(
+                        name=f"{key}.{name}",
+                        label=_label(name),
+                        kind="array",
+                        value=text,
+                        errors=errs,
+                    )
+                )
                 continue
             kind, choices = _value_kind(schema, prop)
-            f = FormField(name=f"{key}.{name}", label=_label(name), kind=kind, choices=choices,
-                          errors=errs)
+            f = FormField(
+                name=f"{key}.{name}", label=_label(name), kind=kind, choices=choices, errors=errs
+            )
             if isinstance(current, dict):
                 v = current.get("value")
-                f.value = (json.dumps(v) if kind == "list" else
-                           ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v)))
+                f.value = (
+                    json.dumps(v)
+                    if kind == "list"
+                    else ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
+                )
                 f.disclosure = str(current.get("disclosure", f.disclosure))
                 f.provenance = str(current.get("provenance", f.provenance))
             fields.append(f)
@@ -123,8 +142,11 @@ def _coerce(kind: str, raw: str) -> Any:
             number = float(raw)
         except ValueError:
             return raw  # the schema names the problem, with what was given
-        return int(number) if number.is_integer() and "e" not in raw.lower() and "." not in raw \
+        return (
+            int(number)
+            if number.is_integer() and "e" not in raw.lower() and "." not in raw
             else number
+        )
     if kind == "list":
         try:
             return json.loads(raw)

@@ -33,7 +33,8 @@ def _firm(actor: Actor) -> Actor:
 def _dashboard(request: Request, uow: UnitOfWork, actor: Actor, **extra: Any) -> Response:
     p = enrollment.get_participation(uow, actor=actor, org_id=actor.org_id)
     return page(
-        request, "portal/dashboard.html",
+        request,
+        "portal/dashboard.html",
         participation=p,
         models=submissions.list_models(uow, actor=actor),
         submissions=submissions.list_for_firm(uow, actor=actor),
@@ -58,7 +59,8 @@ async def enroll(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
     with uow:
         try:
             enrollment.enroll(
-                uow, actor=_firm(actor),
+                uow,
+                actor=_firm(actor),
                 agreement_version=(data.get("agreement_version") or [""])[0],
                 scopes=data.get("scopes", []),
             )
@@ -74,8 +76,13 @@ async def withdraw(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
     data = await form_data(request)
     with uow:
         if data.get("confirm") != "WITHDRAW":
-            return _dashboard(request, uow, _firm(actor), status_code=422,
-                              error="type WITHDRAW to confirm the withdrawal")
+            return _dashboard(
+                request,
+                uow,
+                _firm(actor),
+                status_code=422,
+                error="type WITHDRAW to confirm the withdrawal",
+            )
         enrollment.withdraw(uow, actor=actor, reason=data.get("reason", ""))
         uow.commit()
     return redirect("/portal")
@@ -87,8 +94,12 @@ async def register_model(request: Request, actor: ActorDep, uow: UoWDep) -> Resp
     data = await form_data(request)
     with uow:
         try:
-            submissions.register_model(uow, actor=_firm(actor), name=data.get("name", ""),
-                                       description=data.get("description", ""))
+            submissions.register_model(
+                uow,
+                actor=_firm(actor),
+                name=data.get("name", ""),
+                description=data.get("description", ""),
+            )
         except (InvalidInput, Conflict) as exc:
             return _dashboard(request, uow, actor, error=str(exc), status_code=exc.status_code)
         uow.commit()
@@ -101,9 +112,13 @@ def new_submission_form(request: Request, actor: ActorDep, uow: UoWDep) -> Respo
     with uow:
         actor = _firm(actor)
         p = enrollment.get_participation(uow, actor=actor, org_id=actor.org_id)
-        return page(request, "portal/new_submission.html",
-                    models=submissions.list_models(uow, actor=actor), scopes=list(p.scopes),
-                    error="")
+        return page(
+            request,
+            "portal/new_submission.html",
+            models=submissions.list_models(uow, actor=actor),
+            scopes=list(p.scopes),
+            error="",
+        )
 
 
 @router.post("/submissions")
@@ -117,34 +132,55 @@ async def create_submission(
         actor = _firm(actor)
         try:
             sub = submissions.create_submission(
-                uow, actor=actor, model_id=first.get("model_id", ""),
-                title=first.get("title", ""), version=first.get("version", ""),
+                uow,
+                actor=actor,
+                model_id=first.get("model_id", ""),
+                title=first.get("title", ""),
+                version=first.get("version", ""),
                 carries=data.get("carries", []),
                 max_dossier_bytes=container.settings.max_dossier_bytes,
             )
         except (InvalidInput, Forbidden) as exc:
             p = enrollment.get_participation(uow, actor=actor, org_id=actor.org_id)
-            return page(request, "portal/new_submission.html", status_code=exc.status_code,
-                        models=submissions.list_models(uow, actor=actor),
-                        scopes=list(p.scopes), error=str(exc))
+            return page(
+                request,
+                "portal/new_submission.html",
+                status_code=exc.status_code,
+                models=submissions.list_models(uow, actor=actor),
+                scopes=list(p.scopes),
+                error=str(exc),
+            )
         uow.commit()
         return redirect(f"/portal/submissions/{sub.id}")
 
 
 def _editor(
-    request: Request, uow: UnitOfWork, actor: Actor, submission_id: str, *,
-    doc: dict[str, Any] | None = None, errors: list[dict[str, str]] | None = None,
-    message: str = "", status_code: int = 200,
+    request: Request,
+    uow: UnitOfWork,
+    actor: Actor,
+    submission_id: str,
+    *,
+    doc: dict[str, Any] | None = None,
+    errors: list[dict[str, str]] | None = None,
+    message: str = "",
+    status_code: int = 200,
 ) -> Response:
     sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
     p = enrollment.get_participation(uow, actor=actor, org_id=actor.org_id)
     doc = doc if doc is not None else dict(sub.dossier)
     return page(
-        request, "portal/submission.html", status_code=status_code,
-        sub=sub, form=dossier_form.build_form(doc, errors), errors=errors or [],
-        message=message, editable=submission_rules.is_editable(SubmissionState(sub.state)),
-        scopes=list(p.scopes), raw_json=json.dumps(doc, indent=2),
-        disclosures=dossier_form.DISCLOSURES, provenances=dossier_form.PROVENANCES,
+        request,
+        "portal/submission.html",
+        status_code=status_code,
+        sub=sub,
+        form=dossier_form.build_form(doc, errors),
+        errors=errors or [],
+        message=message,
+        editable=submission_rules.is_editable(SubmissionState(sub.state)),
+        scopes=list(p.scopes),
+        raw_json=json.dumps(doc, indent=2),
+        disclosures=dossier_form.DISCLOSURES,
+        provenances=dossier_form.PROVENANCES,
         history=history(uow.session, object_type="submission", object_id=sub.id),
     )
 
@@ -178,20 +214,40 @@ async def save_submission(
             else:
                 doc = dossier_form.parse_form(first, dict(sub.dossier))
         except json.JSONDecodeError as exc:
-            return _editor(request, uow, actor, submission_id, status_code=422,
-                           message=f"the JSON is not valid: {exc.msg} at line {exc.lineno}")
+            return _editor(
+                request,
+                uow,
+                actor,
+                submission_id,
+                status_code=422,
+                message=f"the JSON is not valid: {exc.msg} at line {exc.lineno}",
+            )
         try:
             submissions.update_submission(
-                uow, actor=actor, submission_id=submission_id, title=first.get("title"),
-                version=first.get("version"), carries=data.get("carries", []), dossier=doc,
+                uow,
+                actor=actor,
+                submission_id=submission_id,
+                title=first.get("title"),
+                version=first.get("version"),
+                carries=data.get("carries", []),
+                dossier=doc,
                 max_dossier_bytes=container.settings.max_dossier_bytes,
             )
             if first.get("action") == "submit":
-                submissions.transition(uow, actor=actor, submission_id=submission_id,
-                                       target=SubmissionState.SUBMITTED)
+                submissions.transition(
+                    uow, actor=actor, submission_id=submission_id, target=SubmissionState.SUBMITTED
+                )
         except InvalidInput as exc:
             uow.session.rollback()
-            return _editor(request, uow, actor, submission_id, doc=doc, errors=exc.errors,
-                           message=str(exc), status_code=422)
+            return _editor(
+                request,
+                uow,
+                actor,
+                submission_id,
+                doc=doc,
+                errors=exc.errors,
+                message=str(exc),
+                status_code=422,
+            )
         uow.commit()
     return redirect(f"/portal/submissions/{submission_id}")

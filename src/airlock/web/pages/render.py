@@ -35,8 +35,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
 
 def error_page(request: Request, status_code: int, message: str) -> HTMLResponse:
     """An error page that names the problem."""
-    return page(request, "error.html", status_code=status_code, status=status_code,
-                message=message)
+    return page(request, "error.html", status_code=status_code, status=status_code, message=message)
 
 
 def redirect(url: str) -> RedirectResponse:

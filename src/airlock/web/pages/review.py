@@ -33,8 +33,13 @@ def _staff(actor: Actor) -> Actor:
 
 @router.get("/review")
 def review_queue(
-    request: Request, actor: ActorDep, uow: UoWDep, state: str = "", q: str = "",
-    mine: bool = False, page_no: int = 1,
+    request: Request,
+    actor: ActorDep,
+    uow: UoWDep,
+    state: str = "",
+    q: str = "",
+    mine: bool = False,
+    page_no: int = 1,
 ) -> Response:
     """The agency queue with filters and pagination."""
     actor = _staff(actor)
@@ -43,17 +48,35 @@ def review_queue(
     states = [state] if state in {s.value for s in SubmissionState} else []
     with uow:
         result = submissions.queue(
-            uow, actor=actor, states=states, q=q[:100], assigned_to_me=mine,
-            page=max(1, min(page_no, 100000)), per_page=20,
+            uow,
+            actor=actor,
+            states=states,
+            q=q[:100],
+            assigned_to_me=mine,
+            page=max(1, min(page_no, 100000)),
+            per_page=20,
         )
         pages = max(1, -(-result.total // result.per_page))
-        return page(request, "review/queue.html", result=result, pages=pages, state=state,
-                    q=q[:100], mine=mine, states=[s.value for s in SubmissionState
-                                                  if s != SubmissionState.DRAFT])
+        return page(
+            request,
+            "review/queue.html",
+            result=result,
+            pages=pages,
+            state=state,
+            q=q[:100],
+            mine=mine,
+            states=[s.value for s in SubmissionState if s != SubmissionState.DRAFT],
+        )
 
 
-def _view(request: Request, uow: UnitOfWork, actor: Actor, submission_id: str,
-          error: str = "", status_code: int = 200) -> Response:
+def _view(
+    request: Request,
+    uow: UnitOfWork,
+    actor: Actor,
+    submission_id: str,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
     sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
     view = submissions.view_dossier(uow, actor=actor, submission_id=submission_id)
     assignees = submissions.list_assignees(uow, actor=actor, submission_id=submission_id)
@@ -63,13 +86,21 @@ def _view(request: Request, uow: UnitOfWork, actor: Actor, submission_id: str,
             uow, org_id=actor.org_id, roles={Role.REVIEWER, Role.COORDINATOR}
         )
     moves = [
-        t.value for t in ALLOWED[SubmissionState(sub.state)]
+        t.value
+        for t in ALLOWED[SubmissionState(sub.state)]
         if allowed(actor, _action_for(t), org_id=sub.org_id)
     ]
     return page(
-        request, "review/submission.html", status_code=status_code, sub=sub, view=view,
-        dossier_json=json.dumps(view.dossier, indent=2), assignees=assignees,
-        reviewers=reviewers, moves=sorted(moves), error=error,
+        request,
+        "review/submission.html",
+        status_code=status_code,
+        sub=sub,
+        view=view,
+        dossier_json=json.dumps(view.dossier, indent=2),
+        assignees=assignees,
+        reviewers=reviewers,
+        moves=sorted(moves),
+        error=error,
         history=history(uow.session, object_type="submission", object_id=sub.id),
     )
 
@@ -100,15 +131,22 @@ async def review_transition(
     with uow:
         try:
             target = SubmissionState(data.get("to", ""))
-            submissions.transition(uow, actor=_staff(actor), submission_id=submission_id,
-                                   target=target, reason=data.get("reason", ""))
+            submissions.transition(
+                uow,
+                actor=_staff(actor),
+                submission_id=submission_id,
+                target=target,
+                reason=data.get("reason", ""),
+            )
         except ValueError:
-            return _view(request, uow, actor, submission_id, error="unknown target state",
-                         status_code=422)
+            return _view(
+                request, uow, actor, submission_id, error="unknown target state", status_code=422
+            )
         except AirlockError as exc:
             uow.session.rollback()
-            return _view(request, uow, actor, submission_id, error=str(exc),
-                         status_code=exc.status_code)
+            return _view(
+                request, uow, actor, submission_id, error=str(exc), status_code=exc.status_code
+            )
         uow.commit()
     return redirect(f"/review/submissions/{submission_id}")
 
@@ -121,12 +159,17 @@ async def review_assign(
     data = await form_data(request)
     with uow:
         try:
-            submissions.assign_reviewer(uow, actor=_staff(actor), submission_id=submission_id,
-                                        reviewer_id=data.get("reviewer_id", ""))
+            submissions.assign_reviewer(
+                uow,
+                actor=_staff(actor),
+                submission_id=submission_id,
+                reviewer_id=data.get("reviewer_id", ""),
+            )
         except AirlockError as exc:
             uow.session.rollback()
-            return _view(request, uow, actor, submission_id, error=str(exc),
-                         status_code=exc.status_code)
+            return _view(
+                request, uow, actor, submission_id, error=str(exc), status_code=exc.status_code
+            )
         uow.commit()
     return redirect(f"/review/submissions/{submission_id}")
 

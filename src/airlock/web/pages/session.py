@@ -38,18 +38,33 @@ async def login(request: Request, uow: UoWDep, container: ContainerDep) -> Respo
     with uow:
         try:
             new = service.sign_in(
-                uow, email=email, password=password, hours=s.session_hours,
-                max_failures=s.login_max_failures, window_seconds=s.login_window_seconds,
+                uow,
+                email=email,
+                password=password,
+                hours=s.session_hours,
+                max_failures=s.login_max_failures,
+                window_seconds=s.login_window_seconds,
             )
         except AirlockError as exc:
             uow.commit()  # the failed attempt counts towards throttling
-            return page(request, "login.html", status_code=exc.status_code, next=target,
-                        error=str(exc), email=email[:320])
+            return page(
+                request,
+                "login.html",
+                status_code=exc.status_code,
+                next=target,
+                error=str(exc),
+                email=email[:320],
+            )
         uow.commit()
     response = redirect(target)
     response.set_cookie(
-        SESSION_COOKIE, new.cookie, max_age=s.session_hours * 3600, httponly=True,
-        secure=s.cookie_secure, samesite="lax", path="/",
+        SESSION_COOKIE,
+        new.cookie,
+        max_age=s.session_hours * 3600,
+        httponly=True,
+        secure=s.cookie_secure,
+        samesite="lax",
+        path="/",
     )
     return response
 
@@ -71,8 +86,9 @@ def invitation_form(token: str, request: Request, uow: UoWDep) -> Response:
     """The form that sets the invited user's password."""
     with uow:
         inv = service.invitation_for_token(uow, token=token)
-        return page(request, "invitation.html", email=inv.email, role=inv.role, token=token,
-                    error="")
+        return page(
+            request, "invitation.html", email=inv.email, role=inv.role, token=token, error=""
+        )
 
 
 @router.post("/invitations/{token}")
@@ -83,15 +99,29 @@ async def accept_invitation(token: str, request: Request, uow: UoWDep) -> Respon
         inv = service.invitation_for_token(uow, token=token)
         email, role = inv.email, inv.role
         if data.get("password", "") != data.get("password2", ""):
-            return page(request, "invitation.html", status_code=422, email=email, role=role,
-                        token=token, error="the two passwords differ")
+            return page(
+                request,
+                "invitation.html",
+                status_code=422,
+                email=email,
+                role=role,
+                token=token,
+                error="the two passwords differ",
+            )
         try:
             service.accept_invitation(
                 uow, token=token, password=data.get("password", ""), name=data.get("name", "")
             )
         except InvalidInput as exc:
-            return page(request, "invitation.html", status_code=422, email=email, role=role,
-                        token=token, error=str(exc))
+            return page(
+                request,
+                "invitation.html",
+                status_code=422,
+                email=email,
+                role=role,
+                token=token,
+                error=str(exc),
+            )
         uow.commit()
     return redirect("/login")
 
@@ -122,5 +152,3 @@ def revoke_token(token_id: str, actor: ActorDep, uow: UoWDep) -> Response:
         service.revoke_api_token(uow, actor=actor, token_id=token_id)
         uow.commit()
     return redirect("/account")
-
-

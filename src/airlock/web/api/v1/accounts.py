@@ -26,8 +26,11 @@ router = APIRouter(tags=["accounts"])
 def me(actor: ActorDep) -> MeOut:
     """The signed-in user and their role."""
     return MeOut(
-        user_id=actor.user_id, email=actor.email, org_id=actor.org_id,
-        org_kind=str(actor.org_kind), role=str(actor.role),
+        user_id=actor.user_id,
+        email=actor.email,
+        org_id=actor.org_id,
+        org_kind=str(actor.org_kind),
+        role=str(actor.role),
     )
 
 
@@ -38,8 +41,11 @@ def login_for_token(body: LoginIn, uow: UoWDep, container: ContainerDep) -> NewT
     with uow:
         try:
             user = service.authenticate(
-                uow, email=body.email, password=body.password,
-                max_failures=s.login_max_failures, window_seconds=s.login_window_seconds,
+                uow,
+                email=body.email,
+                password=body.password,
+                max_failures=s.login_max_failures,
+                window_seconds=s.login_window_seconds,
             )
         except AirlockError:
             uow.commit()  # keep the failed attempt for throttling
@@ -92,7 +98,10 @@ def invite(
     """Invite an email address to a role in the caller's organisation."""
     with uow:
         new = service.invite(
-            uow, actor=actor, email=body.email, role=body.role,
+            uow,
+            actor=actor,
+            email=body.email,
+            role=body.role,
             days=container.settings.invitation_days,
         )
         uow.commit()

@@ -32,7 +32,9 @@ def enroll(body: EnrollIn, actor: ActorDep, uow: UoWDep) -> ParticipationOut:
     """Sign the participation agreement and choose the scopes to share."""
     with uow:
         p = service.enroll(
-            uow, actor=actor, agreement_version=body.agreement_version,
+            uow,
+            actor=actor,
+            agreement_version=body.agreement_version,
             scopes=[s.value for s in body.scopes],
         )
         uow.commit()
@@ -73,7 +75,8 @@ def firms(actor: ActorDep, uow: UoWDep) -> list[FirmOut]:
 def set_firm_state(org_id: str, body: StateIn, actor: ActorDep, uow: UoWDep) -> ParticipationOut:
     """Agency staff activate, suspend or reactivate a firm."""
     with uow:
-        p = service.set_state(uow, actor=actor, org_id=org_id, target=body.state,
-                              reason=body.reason)
+        p = service.set_state(
+            uow, actor=actor, org_id=org_id, target=body.state, reason=body.reason
+        )
         uow.commit()
         return ParticipationOut.model_validate(p)

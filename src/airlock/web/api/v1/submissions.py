@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from airlock.core.transitions import history
 from airlock.submissions import service
+from airlock.submissions.rules import SubmissionState
 from airlock.submissions.schemas import (
     AssigneeOut,
     AssignIn,
@@ -22,7 +23,6 @@ from airlock.submissions.schemas import (
     TransitionIn,
     TransitionOut,
 )
-from airlock.submissions.rules import SubmissionState
 from airlock.web.deps import ActorDep, ContainerDep, UoWDep
 
 router = APIRouter(tags=["submissions"])
@@ -58,8 +58,13 @@ def create_submission(
     """Draft a release candidate with its dossier."""
     with uow:
         s = service.create_submission(
-            uow, actor=actor, model_id=body.model_id, title=body.title, version=body.version,
-            carries=[c.value for c in body.carries], dossier=body.dossier,
+            uow,
+            actor=actor,
+            model_id=body.model_id,
+            title=body.title,
+            version=body.version,
+            carries=[c.value for c in body.carries],
+            dossier=body.dossier,
             max_dossier_bytes=container.settings.max_dossier_bytes,
         )
         uow.commit()
@@ -77,16 +82,23 @@ def get_submission(submission_id: str, actor: ActorDep, uow: UoWDep) -> Submissi
 
 @router.patch("/submissions/{submission_id}", response_model=SubmissionOut)
 def update_submission(
-    submission_id: str, body: SubmissionPatch, actor: ActorDep, uow: UoWDep,
+    submission_id: str,
+    body: SubmissionPatch,
+    actor: ActorDep,
+    uow: UoWDep,
     container: ContainerDep,
 ) -> SubmissionOut:
     """Edit a draft or returned submission."""
     with uow:
         s = service.update_submission(
-            uow, actor=actor, submission_id=submission_id, title=body.title,
+            uow,
+            actor=actor,
+            submission_id=submission_id,
+            title=body.title,
             version=body.version,
             carries=[c.value for c in body.carries] if body.carries is not None else None,
-            dossier=body.dossier, max_dossier_bytes=container.settings.max_dossier_bytes,
+            dossier=body.dossier,
+            max_dossier_bytes=container.settings.max_dossier_bytes,
         )
         uow.commit()
         return SubmissionOut.model_validate(s)
@@ -162,16 +174,30 @@ def review_queue(
     """The agency's queue of submissions, filtered and paginated."""
     with uow:
         result = service.queue(
-            uow, actor=actor, states=[s.value for s in state or []], org_id=org_id,
-            assigned_to_me=mine, q=q, page=page, per_page=per_page,
+            uow,
+            actor=actor,
+            states=[s.value for s in state or []],
+            org_id=org_id,
+            assigned_to_me=mine,
+            q=q,
+            page=page,
+            per_page=per_page,
         )
         return QueueOut(
             items=[
                 QueueItemOut(
-                    id=s.id, title=s.title, version=s.version, state=s.state, org_id=s.org_id,
-                    firm=firm, model=model, updated_at=s.updated_at,
+                    id=s.id,
+                    title=s.title,
+                    version=s.version,
+                    state=s.state,
+                    org_id=s.org_id,
+                    firm=firm,
+                    model=model,
+                    updated_at=s.updated_at,
                 )
                 for s, firm, model in result.items
             ],
-            total=result.total, page=result.page, per_page=result.per_page,
+            total=result.total,
+            page=result.page,
+            per_page=result.per_page,
         )

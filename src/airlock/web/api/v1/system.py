@@ -65,9 +65,15 @@ def audit_trail(
             stmt = stmt.where(audit.AuditEvent.seq < before)
         return [
             AuditOut(
-                seq=e.seq, at=e.at.isoformat(), actor_label=e.actor_label, action=e.action,
-                object_type=e.object_type, object_id=e.object_id, org_id=e.org_id,
-                detail=json.loads(e.detail), hash=e.hash,
+                seq=e.seq,
+                at=e.at.isoformat(),
+                actor_label=e.actor_label,
+                action=e.action,
+                object_type=e.object_type,
+                object_id=e.object_id,
+                org_id=e.org_id,
+                detail=json.loads(e.detail),
+                hash=e.hash,
             )
             for e in uow.session.scalars(stmt)
         ]
