@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	AIRLOCK_DEV=1 $(BIN)/airlock db upgrade
 	AIRLOCK_DEV=1 $(BIN)/airlock demo seed
-	AIRLOCK_DEV=1 $(BIN)/airlock serve --host 127.0.0.1 --port 8000
+	AIRLOCK_DEV=1 AIRLOCK_COOKIE_SECURE=false $(BIN)/airlock serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
 	bash scripts/ensure-chromium || true
