@@ -32,7 +32,7 @@ from airlock.core.db import utcnow
 from airlock.core.jobs import Job, JobState
 from tests.conftest import make_settings
 from tests.support import databases
-from tests.support.jobs_fixture import RAN, SLOW_MARK
+from tests.support.jobs_fixture import ALWAYS_FAILS, FLAKY, RAN, SLOW_MARK
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRLOCK_BIN = Path(sys.executable).parent / "airlock"
@@ -130,6 +130,20 @@ class Workers:
             )
         self.procs.append((proc, log))
         return proc
+
+    def wait_ready(self, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+        """Wait until the worker says it is consuming (its start-up re-queue is over)."""
+        log = next(path for p, path in self.procs if p is proc)
+
+        def ready() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"the worker exited with {proc.returncode}\n{self.logs()}")
+            return log.exists() and " ready." in log.read_text(errors="replace")
+
+        try:
+            wait_for(ready, timeout=timeout, what="the worker to be ready")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.logs()}") from None
 
     @staticmethod
     def kill(proc: subprocess.Popen[bytes]) -> None:
@@ -261,6 +275,7 @@ def test_killed_worker_mid_job_then_new_worker_completes_it_exactly_once(
 ) -> None:
     c, workers = celery_env
     first = workers.start("doomed")
+    workers.wait_ready(first)  # so the only message for the job is the one enqueue sends
     job_id = enqueue(c, seconds=5)
     try:
         wait_for(state_is(c, job_id, JobState.RUNNING), timeout=30, what="the job to start")
@@ -292,6 +307,26 @@ def test_killed_worker_mid_job_then_new_worker_completes_it_exactly_once(
     assert job is not None
     assert job.state == JobState.DONE
     assert job.attempts >= 2
+    assert runs_of(c, job_id) == 1
+
+
+@pytest.mark.celery
+@pytest.mark.postgres
+@pytest.mark.timeout(90)
+def test_worker_retries_a_failed_job_until_it_succeeds(
+    celery_env: tuple[Container, Workers],
+) -> None:
+    c, workers = celery_env
+    workers.wait_ready(workers.start("w1"))
+    with c.uow() as uow:  # after the worker's start-up re-queue: only a retry runs it again
+        job_id = uow.enqueue(FLAKY, {"key": uuid.uuid4().hex, "fails": 1})
+        uow.commit()
+    try:
+        wait_for(state_is(c, job_id, JobState.DONE), timeout=40, what="the flaky job done")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{workers.logs()}") from None
+    job = job_row(c, job_id)
+    assert job is not None and job.attempts == 2 and job.error == ""
     assert runs_of(c, job_id) == 1
 
 
@@ -341,3 +376,22 @@ def test_inprocess_start_requeues_queued_and_expired_running_jobs(container: Con
     assert runs_of(container, ids["expired"]) == 1
     assert runs_of(container, ids["live"]) == 0
     assert runs_of(container, ids["done"]) == 0
+
+
+def test_inprocess_retries_failed_jobs_and_stops_at_max_attempts(container: Container) -> None:
+    container.queue.start()
+    with container.uow() as uow:
+        flaky_id = uow.enqueue(FLAKY, {"key": uuid.uuid4().hex, "fails": 2})
+        doomed_id = uow.enqueue(ALWAYS_FAILS, {"key": uuid.uuid4().hex})
+        uow.commit()
+    wait_for(state_is(container, flaky_id, JobState.DONE), timeout=30, what="flaky job done")
+    wait_for(state_is(container, doomed_id, JobState.FAILED), timeout=30, what="job failed")
+
+    flaky = job_row(container, flaky_id)
+    assert flaky is not None and flaky.attempts == 3 and flaky.error == ""
+    assert runs_of(container, flaky_id) == 1
+    doomed = job_row(container, doomed_id)
+    assert doomed is not None
+    assert doomed.attempts == 3  # max_attempts of test.always_fails, not one fewer
+    assert "planned failure" in doomed.error
+    assert doomed.lease_until is None

@@ -39,3 +39,34 @@ def slow_mark(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
         object_id=str(job_id or ""),
         detail={"key": str(payload.get("key", ""))},
     )
+
+
+FLAKY = "test.flaky"
+ALWAYS_FAILS = "test.always_fails"
+
+
+def _own_job(uow: UnitOfWork, payload: Mapping[str, Any]) -> Job:
+    text = json.dumps(dict(payload), sort_keys=True)
+    return uow.session.scalars(select(Job).where(Job.payload == text)).one()
+
+
+@handler(FLAKY, max_attempts=5)
+def flaky(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
+    """Fail on the first `fails` attempts, then record the run like `test.slow_mark`."""
+    job = _own_job(uow, payload)
+    if job.attempts <= int(payload.get("fails", 0)):
+        raise RuntimeError(f"planned failure on attempt {job.attempts}")
+    audit.append(
+        uow.session,
+        action=RAN,
+        actor_label="test-worker",
+        object_type="job",
+        object_id=job.id,
+        detail={"key": str(payload.get("key", ""))},
+    )
+
+
+@handler(ALWAYS_FAILS, max_attempts=3)
+def always_fails(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
+    """Never succeeds: the job must end `failed` after exactly max_attempts attempts."""
+    raise RuntimeError("planned failure")
