@@ -178,6 +178,7 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/airlock-scan-bench"))
     ap.add_argument("--no-big", action="store_true", help="skip the two 1 GiB files")
     ap.add_argument("--tools", default="airlock," + ",".join(OTHER_TOOLS))
+    ap.add_argument("--repeat", type=int, default=3, help="best of N for runs under 10 s")
     ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.generate_only:
@@ -205,6 +206,13 @@ def main() -> None:
                 cmd = [str(other_py), "-c", DRIVERS[tool], *argv]
             try:
                 wall, rss, out, _ = run_measured(cmd)
+                for _ in range(args.repeat - 1):
+                    if wall > 10:
+                        break
+                    # The machine may be shared: keep the best of a few runs.
+                    w2, r2, out, _ = run_measured(cmd)
+                    if w2 < wall:
+                        wall, rss = w2, r2
                 if tool == "airlock":
                     verdicts = airlock_verdicts(out)
                 else:

@@ -7,7 +7,6 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Final
 
@@ -41,6 +40,8 @@ def _scan_many(files: list[Path], jobs: int, show_progress: bool) -> list[FileRe
     if jobs <= 1 or len(files) <= 1:
         it: Iterator[FileReport] = (scan_path(f) for f in files)
         return _with_progress(it, len(files), show_progress)
+    from concurrent.futures import ProcessPoolExecutor  # start-up time: only when parallel
+
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         chunk = max(1, min(64, len(files) // (jobs * 4)))
         return _with_progress(

@@ -6,7 +6,6 @@ import bz2
 import io
 import lzma
 import re
-import tarfile
 import zlib
 from collections.abc import Callable
 from typing import Final
@@ -249,6 +248,8 @@ def scan_tar(
     ctx: ScanContext, buf: memoryview, location: str, depth: int, recurse: Recurse
 ) -> None:
     """Scan tar members; links and names that escape the folder are findings."""
+    import tarfile  # start-up time: only tar files need it
+
     if len(buf) > ctx.limits.max_member_bytes:
         raise LimitExceeded("max_member_bytes", f"tar of {len(buf)} bytes is too large to list")
     try:

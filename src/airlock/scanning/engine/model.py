@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
@@ -88,6 +87,8 @@ class Finding:
         Offsets and the outer file name are left out on purpose, so the same payload in the
         next release of the same model gets the same fingerprint.
         """
+        import hashlib  # start-up time: fingerprints are computed on demand
+
         loc = self.evidence.location
         inner = loc.split("!", 1)[1] if "!" in loc else ""
         key = "\x1f".join((self.rule_id, inner, self.evidence.global_name or ""))

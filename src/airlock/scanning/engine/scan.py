@@ -17,6 +17,7 @@ from .pickle_scan import is_torch_legacy, looks_like_pickle, scan_pickle
 from .pickle_vm import Global, StreamResult
 from .zipfmt import find_eocd
 
+_READ_SMALL = 1 << 20
 _PB_FIRST = frozenset({0x08, 0x0A, 0x12, 0x1A, 0x22, 0x3A, 0x42})
 
 
@@ -135,6 +136,9 @@ def _dispatch(
     if fmt == "json":
         if len(buf) <= ctx.limits.max_header_bytes and graphs.keras_json(ctx, bytes(buf), location):
             return "keras-config"
+        if location.endswith("!config.json"):
+            # Keras reads this file to rebuild the model: if we cannot, a human should.
+            ctx.add(rules.KERAS_MALFORMED, "Keras config.json is not valid JSON", location)
         return "json"
     if fmt == "protobuf":
         if graphs.is_onnx(buf):
@@ -245,6 +249,13 @@ def scan_path(path: Path, *, limits: Limits | None = None) -> FileReport:
                 name,
             )
             return _report(ctx, name, "unknown", size, t0)
+        if size <= _READ_SMALL:
+            # Small files: one read is cheaper than setting up a mapping.
+            data = os.read(fd, size)
+            fmt = _guard(
+                ctx, name, lambda: scan_buffer(ctx, memoryview(data), name, 0, path.parent)
+            )
+            return _report(ctx, name, fmt, size, t0)
         # mmap: big payloads are skipped by offset, so their pages are never read.
         with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mm:
             buf = memoryview(mm)

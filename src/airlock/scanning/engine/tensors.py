@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import struct
@@ -30,6 +29,8 @@ def _npy_header(buf: memoryview) -> tuple[dict[str, Any], int]:
         raise ParseError(f"NumPy header of {hlen} bytes runs past the end", 8)
     text = bytes(buf[start : start + hlen]).decode("latin-1")
     try:
+        import ast  # start-up time: only NumPy files need it
+
         # literal_eval evaluates literals only; numpy itself parses the header the same way.
         header = ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
