@@ -227,6 +227,17 @@ def scan_bytes(
     return _report(ctx, name, fmt, len(buf), t0)
 
 
+def _read_all(fd: int, size: int) -> bytes:
+    parts = []
+    while size > 0:
+        chunk = os.read(fd, size)
+        if not chunk:
+            break
+        parts.append(chunk)
+        size -= len(chunk)
+    return b"".join(parts)
+
+
 def scan_path(path: Path, *, limits: Limits | None = None) -> FileReport:
     """Scan one file on disk without loading it: the file is memory-mapped and never executed."""
     t0 = time.perf_counter()
@@ -251,10 +262,8 @@ def scan_path(path: Path, *, limits: Limits | None = None) -> FileReport:
             return _report(ctx, name, "unknown", size, t0)
         if size <= _READ_SMALL:
             # Small files: one read is cheaper than setting up a mapping.
-            data = os.read(fd, size)
-            fmt = _guard(
-                ctx, name, lambda: scan_buffer(ctx, memoryview(data), name, 0, path.parent)
-            )
+            small = memoryview(_read_all(fd, size))
+            fmt = _guard(ctx, name, lambda: scan_buffer(ctx, small, name, 0, path.parent))
             return _report(ctx, name, fmt, size, t0)
         # mmap: big payloads are skipped by offset, so their pages are never read.
         with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mm:
