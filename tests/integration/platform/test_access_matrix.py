@@ -147,6 +147,7 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/", expect(303, anonymous=200)),
     ("GET", "/login", expect(303, anonymous=200)),
     ("GET", "/account", expect(200, anonymous=303)),
+    ("GET", "/members", expect(200, anonymous=303, auditor=200)),
     ("GET", "/portal", expect(403, **group(FIRM_A, 200), firm_b_admin=200, anonymous=303)),
     (
         "GET",
@@ -181,6 +182,7 @@ DEDICATED = {
     ("POST", "/portal/submissions/{submission_id}"),
     ("POST", "/review/submissions/{submission_id}/transition"),
     ("POST", "/review/submissions/{submission_id}/assign"),
+    ("POST", "/members/invite"),
 }
 EXTRA_ROUTE_MODULES = (
     "airlock.web.api.v1.artifacts",

@@ -195,3 +195,33 @@ def test_the_server_refuses_to_start_without_a_real_secret(tmp_path):
     with pytest.raises(SettingsError):
         s.effective_secret_key()
     assert Settings(dev=False, secret_key="k" * 40).effective_secret_key() == "k" * 40
+
+
+def test_an_admin_invites_from_the_members_page_and_a_member_cannot(client, container):
+    make_program(container)
+    login(client, "member@firm-a.test")
+    page = client.get("/members").text
+    assert "Invite someone" not in page
+    r = client.post(
+        "/members/invite",
+        data={"csrf_token": csrf_of(page), "email": "x@y.test", "role": "developer_member"},
+    )
+    assert r.status_code == 403
+    client.cookies.clear()
+    login(client, "admin@firm-a.test")
+    page = client.get("/members").text
+    r = client.post(
+        "/members/invite",
+        data={"csrf_token": csrf_of(page), "email": "new@firm-a.test", "role": "developer_member"},
+    )
+    assert r.status_code == 200
+    link = re.search(r'id="invite-link">([^<]+)<', r.text).group(1)
+    token = link.rsplit("/", 1)[1]
+    client.cookies.clear()
+    r = client.post(
+        f"/invitations/{token}",
+        data={"password": "twelve chars ok", "password2": "twelve chars ok"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert login(client, "new@firm-a.test", "twelve chars ok").status_code == 303

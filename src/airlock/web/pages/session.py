@@ -5,8 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from airlock.accounts import service
-from airlock.core.errors import AirlockError, InvalidInput
+from airlock.accounts import rules, service
+from airlock.accounts.rules import Role
+from airlock.core.access import Actor
+from airlock.core.errors import AirlockError, Conflict, InvalidInput
+from airlock.core.uow import UnitOfWork
 from airlock.web.deps import SESSION_COOKIE, ActorDep, ContainerDep, MaybeActorDep, UoWDep
 from airlock.web.pages.render import form_data, page, redirect
 
@@ -152,3 +155,58 @@ def revoke_token(token_id: str, actor: ActorDep, uow: UoWDep) -> Response:
         service.revoke_api_token(uow, actor=actor, token_id=token_id)
         uow.commit()
     return redirect("/account")
+
+
+def _members_page(
+    request: Request,
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    link: str = "",
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    members = service.list_members(uow, actor=actor)
+    roles = sorted(r.value for r in rules.INVITERS.get(actor.role, frozenset()))
+    return page(
+        request,
+        "members.html",
+        status_code=status_code,
+        members=members,
+        roles=roles,
+        link=link,
+        error=error,
+    )
+
+
+@router.get("/members")
+def members(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
+    """The members of the user's organisation, with an invitation form for admins."""
+    with uow:
+        return _members_page(request, uow, actor)
+
+
+@router.post("/members/invite")
+async def invite_member(
+    request: Request, actor: ActorDep, uow: UoWDep, container: ContainerDep
+) -> Response:
+    """Invite an email address to a role; the one-time link is shown to the admin."""
+    data = await form_data(request)
+    with uow:
+        try:
+            role = Role(data.get("role", ""))
+        except ValueError:
+            return _members_page(request, uow, actor, error="role: unknown role", status_code=422)
+        try:
+            new = service.invite(
+                uow,
+                actor=actor,
+                email=data.get("email", ""),
+                role=role,
+                days=container.settings.invitation_days,
+            )
+        except (InvalidInput, Conflict) as exc:
+            return _members_page(request, uow, actor, error=str(exc), status_code=exc.status_code)
+        uow.commit()
+        link = f"{container.settings.base_url}/invitations/{new.token}"
+        return _members_page(request, uow, actor, link=link)
