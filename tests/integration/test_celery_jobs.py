@@ -116,11 +116,12 @@ class Workers:
         self.folder = folder
         self.procs: list[tuple[subprocess.Popen[bytes], Path]] = []
 
-    def start(self, name: str) -> subprocess.Popen[bytes]:
+    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = self.folder / f"worker-{name}.log"
+        node = f"{name}-{uuid.uuid4().hex[:6]}@%h"
         with log.open("ab") as out:
             proc = subprocess.Popen(
-                [str(AIRLOCK_BIN), "worker", "--hostname", f"{name}-{uuid.uuid4().hex[:6]}@%h"],
+                [str(AIRLOCK_BIN), "worker", "--hostname", node, *args],
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,
@@ -157,11 +158,11 @@ class Workers:
         for proc, _ in self.procs:
             self.kill(proc)
 
-    def logs(self) -> str:
+    def logs(self, lines: int = 40) -> str:
         out = []
         for _, log in self.procs:
             text = log.read_text(errors="replace") if log.exists() else ""
-            out.append(f"--- {log.name} (last lines)\n" + "\n".join(text.splitlines()[-40:]))
+            out.append(f"--- {log.name} (last lines)\n" + "\n".join(text.splitlines()[-lines:]))
         return "\n".join(out)
 
 
@@ -308,6 +309,70 @@ def test_killed_worker_mid_job_then_new_worker_completes_it_exactly_once(
     assert job.state == JobState.DONE
     assert job.attempts >= 2
     assert runs_of(c, job_id) == 1
+
+
+@pytest.mark.celery
+@pytest.mark.postgres
+@pytest.mark.timeout(120)
+def test_a_running_worker_takes_over_the_job_of_one_killed_mid_job(
+    celery_env: tuple[Container, Workers],
+) -> None:
+    """No restart needed: the surviving worker's periodic sweep finds the expired lease."""
+    c, workers = celery_env
+    pair = [workers.start("a"), workers.start("b")]
+    for proc in pair:
+        workers.wait_ready(proc)
+    job_id = enqueue(c, seconds=5)
+    try:
+        wait_for(state_is(c, job_id, JobState.RUNNING), timeout=30, what="the job to start")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{workers.logs()}") from None
+    job = job_row(c, job_id)
+    assert job is not None
+    group = os.getpgid(int(job.worker.rsplit(":", 1)[1]))
+    victim, survivor = pair if group == pair[0].pid else pair[::-1]
+    assert group == victim.pid
+    time.sleep(1.0)
+    workers.kill(victim)
+
+    try:
+        wait_for(state_is(c, job_id, JobState.DONE), timeout=40, what="the survivor to finish")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{workers.logs()}") from None
+    time.sleep(2.0)
+    job = job_row(c, job_id)
+    assert job is not None and job.state == JobState.DONE and job.attempts >= 2
+    assert runs_of(c, job_id) == 1
+    assert survivor.poll() is None
+    assert os.getpgid(int(job.worker.rsplit(":", 1)[1])) == survivor.pid
+
+
+@pytest.mark.celery
+@pytest.mark.postgres
+@pytest.mark.timeout(90)
+def test_a_worker_with_several_processes_runs_each_job_once(
+    celery_env: tuple[Container, Workers],
+) -> None:
+    """Forked pool processes must not share the parent's database connections."""
+    c, workers = celery_env
+    with c.uow() as uow:  # a queued job, so the parent uses the database before it forks
+        early = uow.enqueue(SLOW_MARK, payload())
+        uow.commit()
+    proc = workers.start("many", "--concurrency", "3")
+    workers.wait_ready(proc)
+    ids = [early, *(enqueue(c, seconds=0.05) for _ in range(24))]
+
+    def all_done() -> bool:
+        with c.uow() as uow:
+            states = uow.session.scalars(select(Job.state).where(Job.id.in_(ids))).all()
+        return len(states) == len(ids) and all(s == JobState.DONE for s in states)
+
+    try:
+        wait_for(all_done, timeout=40, what="every job done")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{workers.logs()}") from None
+    assert [runs_of(c, job_id) for job_id in ids] == [1] * len(ids)
+    assert "Traceback" not in workers.logs(lines=10_000)
 
 
 @pytest.mark.celery

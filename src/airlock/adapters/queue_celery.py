@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from celery import Celery
+from celery import Celery, bootsteps
+from celery.signals import worker_process_init
+
+log = logging.getLogger(__name__)
 
 TASK_NAME = "airlock.run_job"
 
@@ -58,9 +62,61 @@ class CeleryQueue:
     def stop(self) -> None:
         """Nothing to stop in the web process."""
 
-    def worker_main(self, *, concurrency: int = 1, hostname: str | None = None) -> None:
-        """Run a Celery worker in this process until it is told to stop."""
+    def worker_main(
+        self,
+        *,
+        concurrency: int = 1,
+        hostname: str | None = None,
+        on_child_start: Callable[[], None] | None = None,
+        sweep: Callable[[], int] | None = None,
+        sweep_every: float = 60.0,
+    ) -> None:
+        """Run a Celery worker in this process until it is told to stop.
+
+        on_child_start runs in each forked pool process before it takes work (it must not use
+        the parent's database connections); sweep runs every sweep_every seconds in the main
+        process, so jobs of a worker that died are found while this one keeps running.
+        """
+        if on_child_start is not None:
+            start = on_child_start
+
+            def child_init(**_: Any) -> None:
+                start()
+
+            worker_process_init.connect(child_init, weak=False)
+        if sweep is not None:
+            self.app.steps["worker"].add(_sweeper(sweep, sweep_every))
         argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork"]
         if hostname:
             argv.append(f"--hostname={hostname}")
         self.app.worker_main(argv)
+
+
+def _sweeper(sweep: Callable[[], int], every: float) -> type[bootsteps.StartStopStep]:
+    """A worker bootstep calling sweep() on the worker's timer (in its main process)."""
+
+    class Sweeper(bootsteps.StartStopStep):  # type: ignore[misc]
+        requires = {"celery.worker.components:Timer"}
+
+        def __init__(self, parent: Any, **kwargs: Any) -> None:
+            super().__init__(parent, **kwargs)
+            self.tref: Any = None
+
+        def start(self, parent: Any) -> None:
+            self.tref = parent.timer.call_repeatedly(every, self.run)
+
+        def run(self) -> None:
+            try:
+                found = sweep()
+            except Exception:  # the next sweep tries again
+                log.warning("the job sweep failed", exc_info=True)
+                return
+            if found:
+                log.info("re-queued %d job(s) whose worker stopped holding them", found)
+
+        def stop(self, parent: Any) -> None:
+            if self.tref is not None:
+                self.tref.cancel()
+                self.tref = None
+
+    return Sweeper

@@ -68,6 +68,8 @@ def worker(
     hostname: Annotated[str, typer.Option(help="Celery node name.")] = "",
 ) -> None:
     """Run a Celery worker that executes Airlock's background jobs."""
+    from datetime import timedelta
+
     from airlock.core import jobs
 
     container = _container()
@@ -78,7 +80,22 @@ def worker(
     found = jobs.requeue_lost(container.uow, queue)
     if found:
         console.print(f"re-queued {found} job(s) lost by earlier processes")
-    queue.worker_main(concurrency=concurrency, hostname=hostname or None)
+    lease = container.settings.job_lease_seconds
+
+    def sweep() -> int:
+        # Running jobs whose lease ran out (their worker died, even after this one started);
+        # queued ones only when long overdue, so a backlog waiting in the broker is not resent.
+        return jobs.requeue_lost(container.uow, queue, queued_grace=timedelta(hours=1))
+
+    # Forked pool processes open their own connections: sharing the parent's breaks both.
+    container.engine.dispose()
+    queue.worker_main(
+        concurrency=concurrency,
+        hostname=hostname or None,
+        on_child_start=lambda: container.engine.dispose(close=False),
+        sweep=sweep,
+        sweep_every=max(1.0, min(60.0, lease / 2)),
+    )
 
 
 @db_app.command("upgrade")

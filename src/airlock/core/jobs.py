@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, String, Text, select, update
+from sqlalchemy import ColumnElement, Integer, String, Text, and_, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from airlock.core.db import ID, Base, new_id, utcnow
@@ -216,27 +216,60 @@ def run_job(make_uow: Callable[[], UnitOfWork], job_id: str, *, lease_seconds: i
         stop.set()
 
 
-def find_lost(session: Session, *, now: datetime | None = None) -> list[Job]:
-    """Jobs that no live worker holds: queued ones and running ones whose lease ran out."""
+def _lost_filter(now: datetime, queued_before: datetime | None) -> ColumnElement[bool]:
+    expired = and_(
+        Job.state == JobState.RUNNING, or_(Job.lease_until.is_(None), Job.lease_until <= now)
+    )
+    queued = Job.state == JobState.QUEUED
+    if queued_before is not None:
+        queued = and_(queued, Job.created_at <= queued_before)
+    return or_(expired, queued)
+
+
+def find_lost(
+    session: Session, *, now: datetime | None = None, queued_before: datetime | None = None
+) -> list[Job]:
+    """Jobs that no live worker holds: queued ones (only those created before queued_before,
+    when given) and running ones whose lease ran out."""
     now = now or utcnow()
-    stmt = select(Job).where(Job.state.in_([JobState.QUEUED, JobState.RUNNING]))
-    return [
-        job
-        for job in session.scalars(stmt)
-        if job.state == JobState.QUEUED or (job.lease_until is None or job.lease_until <= now)
-    ]
+    return list(session.scalars(select(Job).where(_lost_filter(now, queued_before))))
 
 
-def requeue_lost(make_uow: Callable[[], UnitOfWork], queue: JobQueue) -> int:
-    """Send every lost job to the queue again (at start-up and periodically); return how many."""
+def requeue_lost(
+    make_uow: Callable[[], UnitOfWork],
+    queue: JobQueue,
+    *,
+    queued_grace: timedelta | None = None,
+) -> int:
+    """Send every lost job to the queue again (at start-up and periodically); return how many.
+
+    At start-up every queued job counts as lost. A periodic sweep passes queued_grace, so a
+    job that is merely waiting its turn in the broker is not sent twice; a job whose dispatch
+    after commit failed is found once it is that old.
+    """
+    now = utcnow()
     with make_uow() as uow:
-        lost = [(job.id, job.name) for job in find_lost(uow.session)]
-        uow.session.execute(
-            update(Job)
-            .where(Job.id.in_([jid for jid, _ in lost]), Job.state == JobState.RUNNING)
-            .values(state=JobState.QUEUED, lease_until=None)
-        )
-        uow.commit()
+        lost = [
+            (job.id, job.name)
+            for job in find_lost(
+                uow.session,
+                now=now,
+                queued_before=None if queued_grace is None else now - queued_grace,
+            )
+        ]
+        if lost:
+            # Only a lease that is still expired: a worker may have claimed the job meanwhile.
+            uow.session.execute(
+                update(Job)
+                .where(
+                    Job.id.in_([jid for jid, _ in lost]),
+                    Job.state == JobState.RUNNING,
+                    or_(Job.lease_until.is_(None), Job.lease_until <= now),
+                )
+                .values(state=JobState.QUEUED, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            uow.commit()
     for job_id, name in lost:
         queue.send(job_id, name)
     return len(lost)
