@@ -29,9 +29,9 @@ def collect(paths: list[Path]) -> Iterator[Path]:
             for root, dirs, files in os.walk(p):
                 dirs.sort()
                 for name in sorted(files):
-                    f = Path(root) / name
-                    if f.is_file():
-                        yield f
+                    f = os.path.join(root, name)
+                    if os.path.isfile(f):
+                        yield Path(f)
         else:
             yield p
 
@@ -124,8 +124,10 @@ def run_scan(
         raise UsageError("PATHS", f"no such file or folder: {', '.join(missing)}")
     t0 = time.perf_counter()
     files = list(collect(paths))
-    big = len(files) >= _PROGRESS_FILES or sum(f.stat().st_size for f in files) >= _PROGRESS_BYTES
-    reports = _scan_many(files, jobs, show_progress=big and sys.stderr.isatty())
+    show = sys.stderr.isatty() and (
+        len(files) >= _PROGRESS_FILES or sum(f.stat().st_size for f in files) >= _PROGRESS_BYTES
+    )
+    reports = _scan_many(files, jobs, show_progress=show)
     seconds = time.perf_counter() - t0
     if format == "json":
         _emit(to_json(reports, seconds, _ENGINE), output)

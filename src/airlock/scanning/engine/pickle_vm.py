@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import re
 import struct
-from array import array
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -157,9 +156,10 @@ class Machine:
         stack: list[Any] = []
         push = stack.append
         marks: list[int] = []
-        memo_arr = array("q")
-        memo_objs: list[Any] = []
-        sparse: dict[int, Any] = {}
+        # A plain dict, like CPython's unpickler: data-only streams (where a memo of millions
+        # of strings would cost memory) never get here when the compiled skimmer is present.
+        memo: dict[int, Any] = {}
+        max_memo = self.max_memo
         res_globals = res.globals
         calls = res.calls
         frame_end = -1
@@ -168,30 +168,16 @@ class Machine:
         op = -1
         pos = start
 
-        max_memo = self.max_memo
-
         def memo_put(idx: int, value: Any) -> None:
-            code = len(memo_objs)
-            if code >= max_memo:
+            if len(memo) >= max_memo:
                 raise LimitExceeded("max_memo", f"pickle memo above {max_memo} entries")
-            memo_objs.append(value)
-            if idx < len(memo_arr):
-                memo_arr[idx] = code
-            elif idx == len(memo_arr):
-                memo_arr.append(code)
-            else:
-                if len(sparse) >= self.max_memo or idx > 1 << 40:
-                    raise LimitExceeded("max_memo", f"memo index {idx} out of bounds")
-                sparse[idx] = value
+            memo[idx] = value
 
         def memo_get(idx: int) -> Any:
-            if idx < len(memo_arr):
-                code = memo_arr[idx]
-                if code >= 0:
-                    return memo_objs[code]
-            if idx in sparse:
-                return sparse[idx]
-            raise ParseError(f"memo key {idx} was never stored", pos)
+            try:
+                return memo[idx]
+            except KeyError:
+                raise ParseError(f"memo key {idx} was never stored", pos) from None
 
         def pop_mark() -> list[Any]:
             if not marks:
@@ -223,7 +209,7 @@ class Machine:
                     raise LimitExceeded("max_marks", f"more than {self.max_marks} open MARKs")
                 if len(stack) > self.max_stack:
                     raise LimitExceeded("max_stack", f"pickle stack above {self.max_stack} items")
-                if len(memo_objs) > self.max_memo:
+                if len(memo) > max_memo:
                     raise LimitExceeded("max_memo", f"pickle memo above {self.max_memo} entries")
             pos = i
             op = buf[i]
@@ -232,13 +218,19 @@ class Machine:
                 i += 2 + n
                 push(str(buf[i - n : i], "utf-8", "surrogatepass"))
             elif op == 0x94:  # MEMOIZE
-                memo_put(len(memo_arr) + len(sparse), stack[-1])
+                n = len(memo)
+                if n >= max_memo:
+                    memo_put(n, None)  # raises the limit
+                memo[n] = stack[-1]
                 i += 1
             elif op == 0x71:  # BINPUT
-                memo_put(buf[i + 1], stack[-1])
+                if len(memo) >= max_memo:
+                    memo_put(0, None)
+                memo[buf[i + 1]] = stack[-1]
                 i += 2
             elif op == 0x68:  # BINGET
-                push(memo_get(buf[i + 1]))
+                v = memo.get(buf[i + 1], memo)
+                push(v if v is not memo else memo_get(buf[i + 1]))
                 i += 2
             elif op == 0x4B:  # BININT1
                 push(buf[i + 1])

@@ -215,6 +215,8 @@ def _pending(d: object) -> bool:
 
 def bad_path(name: str) -> bool:
     """True when extracting this member name would write outside the target folder."""
+    if ".." not in name and name[:1] not in ("/", "\\") and name[1:2] != ":":
+        return False
     n = name.replace("\\", "/")
     if n.startswith("/") or (len(n) > 1 and n[1] == ":"):
         return True
