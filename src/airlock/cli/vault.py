@@ -156,29 +156,31 @@ def submit_folder(
     manifest = _call(lambda: http.get(f"/api/v1/submissions/{submission_id}/artifacts")).json()
     stored = {a["name"]: a["sha256"] for a in manifest["artifacts"] if a["state"] == "stored"}
     total = sum(p.stat().st_size for _, p in files)
-    overall: TaskID | None = None
-    if progress is not None:
-        overall = progress.add_task("[bold]all files", total=2 * total)
+    overall = progress.add_task("[bold]all files", total=total) if progress else None
     for name, path in files:
         size = path.stat().st_size
-        task = progress.add_task(name, total=2 * size) if progress is not None else None
+        task = progress.add_task(f"{name} [dim](hashing)", total=size) if progress else None
 
-        def advance(n: int, task: TaskID | None = task) -> None:
+        def hashed(n: int, task: TaskID | None = task) -> None:
+            if progress is not None and task is not None:
+                progress.advance(task, n)
+
+        def sent(n: int, task: TaskID | None = task) -> None:
             if progress is not None and task is not None and overall is not None:
                 progress.advance(task, n)
                 progress.advance(overall, n)
 
-        digest = sha256_of(path, advance)
+        digest = sha256_of(path, hashed)
+        if progress is not None and task is not None:
+            progress.reset(task, total=size, description=name)
         try:
             if stored.get(name) == digest:
                 report.skipped.append(name)
-                advance(size)
+                sent(size)
             else:
-                _upload_file(http, submission_id, name, path, digest, report, advance)
+                _upload_file(http, submission_id, name, path, digest, report, sent)
         except UploadFailed as exc:
             report.failed[name] = str(exc)
-        if progress is not None and task is not None:
-            progress.update(task, completed=2 * size)
     return report
 
 
