@@ -309,37 +309,21 @@ def scan_hdf5(ctx: ScanContext, buf: memoryview, location: str) -> None:
 
     Reading HDF5 fully is not needed: the config is one contiguous UTF-8 JSON string.
     """
-    data = buf.obj if isinstance(buf.obj, bytes) and len(buf) == len(buf.obj) else buf
+    decoder = json.JSONDecoder()
     found = 0
-    for m in _H5_CONFIG.finditer(data):
-        end = _json_end(buf, m.start())
-        if end < 0:
-            continue
-        if keras_json(ctx, bytes(buf[m.start() : end]), location):
-            found += 1
-        if found >= 4:
+    for attempt, m in enumerate(_H5_CONFIG.finditer(buf)):
+        if found >= 4 or attempt >= _H5_ATTEMPTS:
             break
+        ctx.check_time()
+        window = bytes(buf[m.start() : m.start() + _H5_WINDOW]).decode("utf-8", "replace")
+        try:
+            cfg, _ = decoder.raw_decode(window)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(cfg, dict):
+            scan_keras_config(ctx, cfg, location)
+            found += 1
 
 
-def _json_end(buf: memoryview, start: int) -> int:
-    depth = 0
-    in_str = esc = False
-    limit = min(len(buf), start + (64 << 20))
-    chunk = bytes(buf[start:limit])
-    for k, c in enumerate(chunk):
-        if in_str:
-            if esc:
-                esc = False
-            elif c == 0x5C:
-                esc = True
-            elif c == 0x22:
-                in_str = False
-        elif c == 0x22:
-            in_str = True
-        elif c == 0x7B:
-            depth += 1
-        elif c == 0x7D:
-            depth -= 1
-            if depth == 0:
-                return start + k + 1
-    return -1
+_H5_ATTEMPTS: Final = 16
+_H5_WINDOW: Final = 16 << 20
