@@ -183,6 +183,7 @@ DEDICATED = {
     ("POST", "/review/submissions/{submission_id}/transition"),
     ("POST", "/review/submissions/{submission_id}/assign"),
     ("POST", "/members/invite"),
+    ("POST", "/review/firms/{org_id}/state"),
 }
 EXTRA_ROUTE_MODULES = (
     "airlock.web.api.v1.artifacts",

@@ -225,3 +225,45 @@ def test_an_admin_invites_from_the_members_page_and_a_member_cannot(client, cont
     )
     assert r.status_code == 303 and r.headers["location"] == "/login"
     assert login(client, "new@firm-a.test", "twelve chars ok").status_code == 303
+
+
+def test_a_coordinator_suspends_a_firm_from_the_firms_page_and_a_reviewer_cannot(client, container):
+    prog = make_program(container)
+    org = prog.ids["org_b"]
+    login(client, "reviewer@agency.test")
+    page = client.get("/review/firms").text
+    assert "suspend" not in page
+    r = client.post(
+        f"/review/firms/{org}/state", data={"csrf_token": csrf_of(page), "state": "active"}
+    )
+    assert r.status_code == 403
+    client.cookies.clear()
+    login(client, "coordinator@agency.test")
+    page = client.get("/review/firms").text
+    r = client.post(
+        f"/review/firms/{org}/state", data={"csrf_token": csrf_of(page), "state": "suspended"}
+    )
+    assert r.status_code == 422  # enrolled firms are activated first
+    r = client.post(
+        f"/review/firms/{org}/state",
+        data={"csrf_token": csrf_of(page), "state": "active"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    r = client.post(
+        f"/review/firms/{org}/state", data={"csrf_token": csrf_of(page), "state": "suspended"}
+    )
+    assert r.status_code == 422 and "needs a reason" in r.text
+    r = client.post(
+        f"/review/firms/{org}/state",
+        data={"csrf_token": csrf_of(page), "state": "suspended", "reason": "agreement breach"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    firm = {"Authorization": f"Bearer {token_for(container, prog.actors['firm_b_admin'])}"}
+    r = client.post(
+        "/api/v1/submissions",
+        headers=firm,
+        json={"model_id": prog.ids["model_b"], "title": "while suspended"},
+    )
+    assert r.status_code == 403 and "suspended" in r.json()["detail"]

@@ -13,10 +13,12 @@ from airlock.accounts import service as accounts
 from airlock.accounts.rules import Role
 from airlock.core import audit
 from airlock.core.access import Actor, allowed, authorize
-from airlock.core.errors import AirlockError, Forbidden
+from airlock.core.errors import AirlockError, Forbidden, InvalidInput, InvalidTransition
 from airlock.core.transitions import history
 from airlock.core.uow import UnitOfWork
 from airlock.enrollment import service as enrollment
+from airlock.enrollment.rules import ALLOWED as PARTICIPATION_ALLOWED
+from airlock.enrollment.rules import ParticipationState
 from airlock.submissions import service as submissions
 from airlock.submissions.rules import ALLOWED, SubmissionState
 from airlock.web.deps import ActorDep, UoWDep
@@ -174,12 +176,56 @@ async def review_assign(
     return redirect(f"/review/submissions/{submission_id}")
 
 
+def _firms_page(
+    request: Request, uow: UnitOfWork, actor: Actor, error: str = "", status_code: int = 200
+) -> Response:
+    rows = enrollment.list_firms(uow, actor=_staff(actor))
+    moves = {
+        p.org_id: sorted(
+            t.value
+            for t in PARTICIPATION_ALLOWED[ParticipationState(p.state)]
+            if t in (ParticipationState.ACTIVE, ParticipationState.SUSPENDED)
+        )
+        for _, p in rows
+    }
+    return page(
+        request,
+        "review/firms.html",
+        status_code=status_code,
+        rows=rows,
+        error=error,
+        moves=moves if allowed(actor, "submission.triage") else {},
+    )
+
+
 @router.get("/review/firms")
 def firms(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
-    """Participating firms and their state."""
+    """Participating firms and their state; coordinators activate or suspend them."""
     with uow:
-        rows = enrollment.list_firms(uow, actor=_staff(actor))
-        return page(request, "review/firms.html", rows=rows)
+        return _firms_page(request, uow, actor)
+
+
+@router.post("/review/firms/{org_id}/state")
+async def set_firm_state(org_id: str, request: Request, actor: ActorDep, uow: UoWDep) -> Response:
+    """Activate, suspend or reactivate a firm's participation."""
+    data = await form_data(request)
+    with uow:
+        try:
+            target = ParticipationState(data.get("state", ""))
+            enrollment.set_state(
+                uow,
+                actor=_staff(actor),
+                org_id=org_id,
+                target=target,
+                reason=data.get("reason", ""),
+            )
+        except ValueError:
+            return _firms_page(request, uow, actor, error="state: unknown state", status_code=422)
+        except (InvalidInput, InvalidTransition) as exc:
+            uow.session.rollback()
+            return _firms_page(request, uow, actor, error=str(exc), status_code=exc.status_code)
+        uow.commit()
+    return redirect("/review/firms")
 
 
 @router.get("/audit")
