@@ -96,6 +96,12 @@ def dotted_escape() -> bytes:
     return p4(call_reduce(stack_global("collections", "OrderedDict.__init__.__globals__"), "x"))
 
 
+def reconstructor_indirect() -> bytes:
+    """An allowlisted helper that calls the class it is given: the class counts as called."""
+    cls = global0("mymod", "Evil") + global0("builtins", "object")
+    return proto(2) + global0("copyreg", "_reconstructor") + b"(" + cls + b"NtR."
+
+
 def call_then_garbage() -> bytes:
     """A call site, then bytes that do not parse: what was seen must still be reported."""
     return proto(2) + global0("os", "system") + b"(S'id'\ntR" + b"\xff\xff"

@@ -6,6 +6,7 @@ import struct
 
 import pickle_factory as pf
 import pytest
+from sample_files import find
 
 from airlock.scanning.engine import Limits, Verdict, scan_bytes, scan_path
 
@@ -39,7 +40,7 @@ def test_empty_file_is_review(tmp_path):
     ],
 )
 def test_truncated_files_of_every_format_are_review(generated, name):
-    data = next(p for p, _, _ in generated if p.name == name).read_bytes()
+    data = find(generated, name).read_bytes()
     for cut in _truncations(data):
         report = scan_bytes(cut, name=name)
         assert report.verdict is not Verdict.PASS or report.format == "unknown", (len(cut), report)

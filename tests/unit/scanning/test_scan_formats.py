@@ -10,6 +10,7 @@ import zlib
 
 import pickle_factory as pf
 import pytest
+from sample_files import find
 
 from airlock.scanning.engine import Verdict, scan_bytes, scan_path
 
@@ -48,7 +49,7 @@ def test_generated_malicious_files_are_blocked(generated):
     ],
 )
 def test_format_is_detected_by_content(generated, name, fmt, tmp_path):
-    src = next(p for p, _, _ in generated if p.name == name)
+    src = find(generated, name)
     renamed = tmp_path / "artifact.dat"  # the extension says nothing
     renamed.write_bytes(src.read_bytes())
     assert scan_path(renamed).format == fmt

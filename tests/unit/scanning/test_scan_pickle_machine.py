@@ -24,6 +24,7 @@ BLOCKED = [
     pf.stacked,
     pf.nested_in_bytes,
     pf.call_then_garbage,
+    pf.reconstructor_indirect,
 ]
 
 

@@ -74,6 +74,14 @@ def _short(value: Any, depth: int = 0) -> str:
     return repr(value)[:200]
 
 
+def _globals_in(value: Any, depth: int = 0) -> list[Global]:
+    if isinstance(value, Global):
+        return [value]
+    if isinstance(value, tuple) and depth < 2:
+        return [g for v in value for g in _globals_in(v, depth + 1)]
+    return []
+
+
 def scan_pickle(
     ctx: ScanContext,
     buf: memoryview,
@@ -199,6 +207,13 @@ def _judge(
         f = site.func
         if isinstance(f, Global):
             called.setdefault((f.module, f.name), (site.offset, site.args, site.op))
+            # Allowlisted rebuild helpers call what they are given (copyreg._reconstructor,
+            # numpy _reconstruct, torch _rebuild_from_type_v2...): a global passed as an
+            # argument counts as called.
+            if site.op != "BUILD":
+                for arg in _globals_in(site.args):
+                    via = f"{site.op} argument of {f.module}.{f.name}"
+                    called.setdefault((arg.module, arg.name), (site.offset, site.args, via))
     pending: list[tuple[str, str, int | None, str | None, str | None]] = []
     seen: set[Pair] = set()
     for g in res.globals:
