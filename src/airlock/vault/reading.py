@@ -1,0 +1,204 @@
+"""System reads of artifacts: plaintext for a background job that has no signed-in actor.
+
+A scanner job decrypts an artifact to a bounded temporary file, scans it and deletes it. The
+caller records what it did in the audit trail; nothing here commits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import sessionmaker
+
+from airlock.core.errors import NotFound, PayloadTooLarge
+from airlock.core.ports import BlobStore
+from airlock.core.uow import UnitOfWork
+from airlock.vault import crypto
+from airlock.vault.keys import (
+    KeyDestroyed,
+    MasterKey,
+    WrappedOrgKey,
+    master_key_for,
+    unwrap_org_key,
+)
+from airlock.vault.models import Artifact, OrgKey
+from airlock.vault.rules import ArtifactState, KeyState
+
+if TYPE_CHECKING:
+    from airlock.bootstrap import Container
+
+CONTAINER_INFO_KEY = "airlock.container"
+
+
+@dataclass(frozen=True)
+class SystemVault:
+    """What a job needs to read the vault: the blob store, the master key, a scratch folder."""
+
+    store: BlobStore
+    master: MasterKey
+    scratch: Path
+
+
+_FALLBACK: dict[str, Container] = {}
+
+
+def register_container(container: Container) -> None:
+    """Let jobs run on this container's sessions find its blob store and master key."""
+    container.session_factory.kw.setdefault("info", {})[CONTAINER_INFO_KEY] = container
+
+
+def system_vault(uow: UnitOfWork) -> SystemVault:
+    """The vault of the container this unit of work belongs to.
+
+    Entry points that build their own container register it (`register_container`); a worker
+    process without one uses the process settings (AIRLOCK_*), as `airlock worker` does.
+    """
+    container: Container | None = uow.session.info.get(CONTAINER_INFO_KEY)
+    if container is None:
+        container = _process_container(uow)
+    scratch = container.settings.data_dir / "tmp"
+    return SystemVault(container.blob_store, master_key_for(container.settings), scratch)
+
+
+def _process_container(uow: UnitOfWork) -> Container:
+    from airlock.bootstrap import Container
+    from airlock.settings import get_settings
+
+    settings = get_settings()
+    bind = uow.session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    if not _same_database(settings.resolved_database_url(), engine.url):
+        raise RuntimeError(
+            "this job's database is not the one AIRLOCK_DATABASE_URL names, so its vault "
+            "cannot be found; the entry point must call airlock.vault.reading.register_container"
+        )
+    key = settings.resolved_storage_url()
+    found = _FALLBACK.get(key)
+    if found is None:
+        found = Container(settings, engine, sessionmaker(bind=engine), uow.queue or _NoQueue())
+        _FALLBACK[key] = found
+    return found
+
+
+def _same_database(configured: str, actual: URL) -> bool:
+    want = make_url(configured)
+    return (want.get_backend_name(), want.host, want.port, want.database) == (
+        actual.get_backend_name(),
+        actual.host,
+        actual.port,
+        actual.database,
+    )
+
+
+class _NoQueue:
+    """A queue for a container that only reads the vault."""
+
+    def send(self, job_id: str, name: str) -> None:
+        raise RuntimeError("this container only reads the vault")
+
+    def start(self) -> None:
+        """Nothing to start."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
+
+@dataclass(frozen=True)
+class SystemRead:
+    """Everything needed to stream one artifact's plaintext, gathered in a unit of work."""
+
+    artifact_id: str
+    submission_id: str
+    org_id: str
+    name: str
+    size: int
+    sha256: str
+    storage_key: str
+    data_key: bytes
+
+    def __repr__(self) -> str:
+        return f"SystemRead(artifact_id={self.artifact_id!r}, name={self.name!r})"
+
+
+def _org_key(uow: UnitOfWork, *, org_id: str, version: int, master: MasterKey) -> bytes:
+    rows = list(uow.session.scalars(select(OrgKey).where(OrgKey.org_id == org_id)))
+    destroyed = KeyDestroyed(
+        f"the vault key of organisation {org_id} was destroyed on withdrawal; "
+        "its artifacts can no longer be decrypted"
+    )
+    if any(r.state == KeyState.DESTROYED for r in rows):
+        raise destroyed
+    row = next((r for r in rows if r.version == version), None)
+    if row is None or row.wrapped is None:
+        raise destroyed
+    return unwrap_org_key(master, WrappedOrgKey(org_id, version, row.master_key_id, row.wrapped))
+
+
+def open_for_system(uow: UnitOfWork, *, artifact_id: str, master: MasterKey) -> SystemRead:
+    """An artifact's data key for a system job; KeyDestroyed once its firm withdrew."""
+    art = uow.session.get(Artifact, artifact_id) if len(artifact_id) <= 64 else None
+    if art is None:
+        raise NotFound(f"artifact {artifact_id} not found")
+    if art.state == ArtifactState.DESTROYED or art.wrapped_data_key is None:
+        raise KeyDestroyed(f"artifact {artifact_id} was destroyed and cannot be decrypted")
+    org_key = _org_key(uow, org_id=art.org_id, version=art.key_version, master=master)
+    data_key = crypto.unwrap_data_key(org_key, art.wrapped_data_key, artifact_id=art.id)
+    return SystemRead(
+        artifact_id=art.id,
+        submission_id=art.submission_id,
+        org_id=art.org_id,
+        name=art.name,
+        size=art.size,
+        sha256=art.sha256,
+        storage_key=art.storage_key,
+        data_key=data_key,
+    )
+
+
+@contextlib.contextmanager
+def plaintext_file(
+    store: BlobStore, read: SystemRead, *, scratch: Path, max_bytes: int
+) -> Iterator[Path]:
+    """Decrypt the artifact to a private temporary file, yield its path, then delete it.
+
+    The file is never larger than the artifact's recorded size nor max_bytes: a stored object
+    that decrypts to more is refused (VaultIntegrityError) and the partial file deleted.
+    """
+    if read.size > max_bytes:
+        raise PayloadTooLarge(
+            f"artifact {read.artifact_id} is {read.size} bytes, over the {max_bytes} bytes a "
+            "system read may decrypt to disk"
+        )
+    scratch.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="scan-", suffix=".bin", dir=scratch)
+    path = Path(name)
+    try:
+        written = 0
+        with os.fdopen(fd, "wb") as out:
+            blocks = crypto.decrypt_stream(
+                read.data_key, store.open(read.storage_key), artifact_id=read.artifact_id
+            )
+            for block in blocks:
+                written += len(block)
+                if written > read.size:
+                    raise crypto.VaultIntegrityError(
+                        f"artifact {read.artifact_id} decrypts to more than its recorded "
+                        f"{read.size} bytes"
+                    )
+                out.write(block)
+        if written != read.size:
+            raise crypto.VaultIntegrityError(
+                f"artifact {read.artifact_id} decrypts to {written} bytes, not its recorded "
+                f"{read.size}"
+            )
+        yield path
+    finally:
+        path.unlink(missing_ok=True)

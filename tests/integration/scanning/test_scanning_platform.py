@@ -1,0 +1,219 @@
+"""Every artifact in the vault is scanned; findings are immutable and shown on need to know."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, select
+
+from airlock.core import jobs
+from airlock.scanning.engine import ENGINE_NAME, ENGINE_VERSION
+from airlock.scanning.jobs import SCAN_ARTIFACT
+from airlock.scanning.models import ScanFinding, ScanRun
+from airlock.vault.models import Artifact
+from airlock.vault.reading import system_vault
+from tests.factories.program import make_program, token_for
+
+# A protocol-2 pickle that would call os.system("echo pwned") if it were loaded, written opcode
+# by opcode (never produced by pickling a real callable).
+EVIL_PICKLE = (
+    b"\x80\x02"  # PROTO 2
+    b"cos\nsystem\n"  # GLOBAL os.system
+    b"q\x00"  # BINPUT 0
+    b"X\x0a\x00\x00\x00echo pwned"  # BINUNICODE 'echo pwned'
+    b"\x85"  # TUPLE1
+    b"R"  # REDUCE: os.system('echo pwned')
+    b"."  # STOP
+)
+# A benign pickle: a dict {"a": 1}.
+BENIGN_PICKLE = b"\x80\x02}q\x00X\x01\x00\x00\x00aK\x01s."
+
+
+def auth(container, actor) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(container, actor)}"}
+
+
+def upload(client, headers, sid, data, name="model.pkl", kind="weights"):
+    body = {
+        "name": name,
+        "kind": kind,
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    r = client.post(f"/api/v1/submissions/{sid}/uploads", headers=headers, json=body)
+    assert r.status_code == 201, r.text
+    up = r.json()
+    for i in range(up["chunks_total"]):
+        chunk = data[i * up["chunk_bytes"] : (i + 1) * up["chunk_bytes"]]
+        r = client.put(f"/api/v1/uploads/{up['id']}/chunks/{i}", headers=headers, content=chunk)
+        assert r.status_code == 200, r.text
+    r = client.post(f"/api/v1/uploads/{up['id']}/complete", headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def set_state(client, container, prog, state):
+    admin = auth(container, prog.actors["agency_admin"])
+    r = client.put(f"/api/v1/scanners/{ENGINE_NAME}", headers=admin, json={"state": state})
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == state
+
+
+def findings(client, headers, sid):
+    r = client.get(f"/api/v1/submissions/{sid}/findings", headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_malicious_pickle_is_blocked_and_the_firm_sees_it_via_api_and_page(client, container):
+    prog = make_program(container)
+    firm = auth(container, prog.actors["firm_a_admin"])
+    sid = prog.ids["sub_a"]
+    art = upload(client, firm, sid, EVIL_PICKLE)
+    container.queue.join()
+
+    with container.uow() as uow:
+        rows = list(uow.session.scalars(select(ScanFinding)))
+        runs = list(uow.session.scalars(select(ScanRun)))
+    assert len(runs) == 1 and runs[0].verdict == "block" and runs[0].artifact_id == art["id"]
+    block = [f for f in rows if f.verdict == "block"]
+    assert block, [f.rule_id for f in rows]
+    f = block[0]
+    assert (f.scanner_name, f.scanner_version) == (ENGINE_NAME, ENGINE_VERSION)
+    assert len(f.fingerprint) == 32 and f.evidence["global"] == "os.system"
+    assert f.evidence["location"] == "model.pkl"  # the artifact's name, not a temporary path
+    assert (f.submission_id, f.org_id, f.artifact_id) == (sid, prog.ids["org_a"], art["id"])
+    assert "AML.T0010" in f.atlas
+
+    out = findings(client, firm, sid)
+    [a] = out["artifacts"]
+    assert a["verdict"] == "block" and a["name"] == "model.pkl"
+    assert any(x["verdict"] == "block" and x["fingerprint"] == f.fingerprint for x in a["findings"])
+
+    page = client.get(f"/portal/submissions/{sid}", headers=firm)
+    assert page.status_code == 200, page.text
+    assert 'id="scan-findings"' in page.text and "verdict-block" in page.text
+    assert f.rule_id in page.text and "os.system" in page.text
+
+    reviewer = auth(container, prog.actors["reviewer"])
+    page = client.get(f"/review/submissions/{sid}", headers=reviewer)
+    assert page.status_code == 200, page.text
+    assert "verdict-block" in page.text and f.fingerprint in page.text
+
+
+def test_benign_pickle_passes_with_no_findings(client, container):
+    prog = make_program(container)
+    firm = auth(container, prog.actors["firm_a_admin"])
+    upload(client, firm, prog.ids["sub_a"], BENIGN_PICKLE, name="vocab.pkl")
+    container.queue.join()
+    [a] = findings(client, firm, prog.ids["sub_a"])["artifacts"]
+    assert (a["verdict"], a["findings"]) == ("pass", [])
+
+
+def test_scanner_in_evaluation_shows_the_firm_nothing_but_the_assigned_reviewer_everything(
+    client, container
+):
+    prog = make_program(container)
+    set_state(client, container, prog, "evaluation")
+    firm = auth(container, prog.actors["firm_a_admin"])
+    sid = prog.ids["sub_a"]
+    upload(client, firm, sid, EVIL_PICKLE)
+    container.queue.join()
+
+    [a] = findings(client, firm, sid)["artifacts"]
+    assert (a["verdict"], a["findings"]) == (None, [])
+    page = client.get(f"/portal/submissions/{sid}", headers=firm)
+    assert "verdict-block" not in page.text and "os.system" not in page.text
+
+    for who in ("reviewer", "coordinator"):
+        staff = auth(container, prog.actors[who])
+        r = client.get(f"/api/v1/submissions/{sid}/findings", headers=staff)
+        if who == "reviewer":
+            [a] = r.json()["artifacts"]
+            assert a["verdict"] == "block" and a["findings"]
+            page = client.get(f"/review/submissions/{sid}", headers=staff)
+            assert "verdict-block" in page.text
+        else:
+            assert r.status_code == 403  # staff who are not assigned see no findings
+
+    set_state(client, container, prog, "enabled")
+    [a] = findings(client, firm, sid)["artifacts"]
+    assert a["verdict"] == "block" and a["findings"]
+
+
+def test_disabled_scanner_does_not_scan(client, container):
+    prog = make_program(container)
+    set_state(client, container, prog, "disabled")
+    firm = auth(container, prog.actors["firm_a_admin"])
+    upload(client, firm, prog.ids["sub_a"], EVIL_PICKLE)
+    container.queue.join()
+    with container.uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(ScanRun)) == 0
+
+
+def test_running_the_scan_job_twice_stores_the_findings_once(client, container):
+    prog = make_program(container)
+    firm = auth(container, prog.actors["firm_a_admin"])
+    art = upload(client, firm, prog.ids["sub_a"], EVIL_PICKLE)
+    container.queue.join()
+
+    def count():
+        with container.uow() as uow:
+            return (
+                uow.session.scalar(select(func.count()).select_from(ScanRun)),
+                uow.session.scalar(select(func.count()).select_from(ScanFinding)),
+            )
+
+    before = count()
+    assert before[0] == 1 and before[1] >= 1
+    # A second job for the same artifact (a re-published event), and a redelivery of it.
+    with container.uow() as uow:
+        job_id = uow.enqueue(SCAN_ARTIFACT, {"artifact_id": art["id"]})
+        uow.commit()
+    container.queue.join()
+    assert container.run_job(job_id) == "skipped"
+    # The handler itself, called directly, does nothing either.
+    with container.uow() as uow:
+        jobs._REGISTRY[SCAN_ARTIFACT].handler(uow, {"artifact_id": art["id"]})
+        uow.commit()
+    assert count() == before
+
+
+def test_same_payload_in_the_next_version_has_the_same_fingerprint(client, container):
+    prog = make_program(container)
+    firm = auth(container, prog.actors["firm_a_admin"])
+    upload(client, firm, prog.ids["sub_a"], EVIL_PICKLE, name="v1/model.pkl")
+    upload(client, firm, prog.ids["draft_a"], b"\x80\x04" + EVIL_PICKLE[2:], name="v2.pkl")
+    container.queue.join()
+    with container.uow() as uow:
+        rows = list(uow.session.scalars(select(ScanFinding).where(ScanFinding.verdict == "block")))
+    assert len({r.artifact_id for r in rows}) == 2
+    assert len({r.fingerprint for r in rows}) == 1
+
+
+def test_findings_and_artifacts_are_never_cascade_deleted():
+    for table in (ScanFinding.__table__, ScanRun.__table__):
+        for fk in table.foreign_keys:
+            assert fk.ondelete is None, (table.name, fk.target_fullname)
+
+
+def test_a_destroyed_key_gives_a_review_run_with_the_error(client, container):
+    prog = make_program(container)
+    firm = auth(container, prog.actors["firm_a_admin"])
+    set_state(client, container, prog, "disabled")
+    art = upload(client, firm, prog.ids["sub_a"], EVIL_PICKLE)
+    container.queue.join()
+    with container.uow() as uow:
+        row = uow.session.get(Artifact, art["id"])
+        row.wrapped_data_key, row.state = None, "destroyed"
+        uow.commit()
+    set_state(client, container, prog, "enabled")
+    with container.uow() as uow:
+        assert system_vault(uow).scratch.name == "tmp"
+        job_id = uow.enqueue(SCAN_ARTIFACT, {"artifact_id": art["id"]})
+        uow.commit()
+    container.queue.join()
+    with container.uow() as uow:
+        [run] = list(uow.session.scalars(select(ScanRun)))
+    assert run.verdict == "review" and "destroyed" in run.error
+    assert container.run_job(job_id) == "skipped"
