@@ -60,7 +60,7 @@ def queue_from_url(url: str, runner: Any, settings: Settings) -> JobQueue:
     if url.startswith(("redis://", "amqp://", "pyamqp://", "celery+")):
         from airlock.adapters.queue_celery import CeleryQueue
 
-        return CeleryQueue(url, runner)
+        return CeleryQueue(url, runner, queue_name=settings.queue_name)
     raise ValueError(f"AIRLOCK_QUEUE_URL: unknown scheme in {url.split('://')[0]!r}")
 
 

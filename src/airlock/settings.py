@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     storage_url: str = ""
     queue_url: str = "inprocess://"
+    # The broker queue Celery jobs go through; separate installations on one broker differ here.
+    queue_name: str = Field(default="airlock", pattern=r"^[A-Za-z0-9_.:-]{1,200}$")
     secret_key: str = ""
     master_key: str = ""
     base_url: str = "http://127.0.0.1:8000"

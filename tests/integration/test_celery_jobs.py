@@ -39,8 +39,7 @@ AIRLOCK_BIN = Path(sys.executable).parent / "airlock"
 LEASE_SECONDS = 3
 JOB_MODULES = "tests.support.jobs_fixture"
 
-# A Redis database number kept for this test (flushed before each test) and the default vhost
-# of RabbitMQ, whose `airlock` queue is purged before each test.
+# Each test uses a queue of its own (AIRLOCK_QUEUE_NAME) on these brokers.
 BROKERS = {
     "redis": os.environ.get("AIRLOCK_TEST_REDIS_URL", "redis://127.0.0.1:6379/11"),
     "rabbitmq": os.environ.get("AIRLOCK_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
@@ -191,21 +190,24 @@ def celery_env(
     celery_pg_url: str, broker_url: str, tmp_path: Path
 ) -> Iterator[tuple[Container, Workers]]:
     data = tmp_path / "data"
+    # A queue of its own per test: parallel test runs on this broker never see each other.
+    queue_name = f"airlock-test-{uuid.uuid4().hex[:12]}"
     settings = make_settings(
         celery_pg_url,
         data,
         queue_url=broker_url,
+        queue_name=queue_name,
         job_modules=JOB_MODULES,
         job_lease_seconds=LEASE_SECONDS,
     )
     c = build(settings)
-    _empty_broker(c, broker_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRLOCK_")}
     env.update(
         AIRLOCK_DEV="1",
         AIRLOCK_DATA_DIR=str(data),
         AIRLOCK_DATABASE_URL=celery_pg_url,
         AIRLOCK_QUEUE_URL=broker_url,
+        AIRLOCK_QUEUE_NAME=queue_name,
         AIRLOCK_JOB_MODULES=JOB_MODULES,
         AIRLOCK_JOB_LEASE_SECONDS=str(LEASE_SECONDS),
         PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
@@ -216,20 +218,15 @@ def celery_env(
         yield c, workers
     finally:
         workers.kill_all()
+        _delete_queue(c, queue_name)
         c.close()
 
 
-def _empty_broker(c: Container, url: str) -> None:
-    """Drop messages left by earlier runs: flush our Redis db, purge RabbitMQ's airlock queue."""
-    if url.startswith("redis"):
-        import redis
-
-        client = redis.Redis.from_url(url)
-        client.flushdb()
-        client.close()
-    else:
-        app = c.queue.app  # type: ignore[attr-defined]
-        app.control.purge()
+def _delete_queue(c: Container, name: str) -> None:
+    """Remove the test's queue from the broker (RabbitMQ keeps durable queues otherwise)."""
+    app = c.queue.app  # type: ignore[attr-defined]
+    with contextlib.suppress(Exception), app.connection_for_write() as conn:
+        conn.default_channel.queue_delete(name)
 
 
 # --------------------------------------------------------------------------- Celery tests

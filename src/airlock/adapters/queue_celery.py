@@ -25,7 +25,14 @@ def broker_url(url: str) -> str:
 class CeleryQueue:
     """Sends job ids as Celery tasks; `airlock worker` runs them with the same handlers."""
 
-    def __init__(self, url: str, runner: Callable[[str], str], *, busy_retry: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        runner: Callable[[str], str],
+        *,
+        busy_retry: float = 5.0,
+        queue_name: str = "airlock",
+    ) -> None:
         self.app = Celery("airlock", broker=broker_url(url))
         self.app.conf.update(
             task_acks_late=True,
@@ -34,7 +41,7 @@ class CeleryQueue:
             task_ignore_result=True,
             broker_connection_retry_on_startup=True,
             worker_hijack_root_logger=False,
-            task_default_queue="airlock",
+            task_default_queue=queue_name,
         )
         self._runner = runner
 
