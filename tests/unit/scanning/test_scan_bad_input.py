@@ -141,3 +141,21 @@ def test_random_mutations_never_crash(generated, seed):
             data[rng.randrange(len(data))] = rng.randrange(256)
     report = scan_bytes(bytes(data), name=src.name)
     assert all(f.rule_id != "AIR-ERR-001" for f in report.findings), report.findings
+
+
+def test_deeply_nested_json_is_review():
+    report = scan_bytes(b"[" * 100_000 + b"]" * 100_000, name="config.json")
+    assert report.verdict is Verdict.REVIEW
+    assert report.findings[0].evidence.detail == "max_json_depth"
+
+
+def test_zip_member_that_is_not_json_in_a_keras_archive_is_review():
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("config.json", "{not json")
+        z.writestr("metadata.json", "{}")
+    report = scan_bytes(buf.getvalue(), name="m.keras")
+    assert report.verdict is Verdict.REVIEW

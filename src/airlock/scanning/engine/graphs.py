@@ -290,7 +290,9 @@ def keras_json(ctx: ScanContext, raw: bytes | str, location: str) -> bool:
     """Parse JSON and scan it as a Keras config when it looks like one; False when it does not."""
     try:
         cfg = json.loads(raw)
-    except (ValueError, RecursionError):
+    except RecursionError:
+        raise LimitExceeded("max_json_depth", "JSON is nested too deep to read") from None
+    except ValueError:
         return False
     if isinstance(cfg, dict) and ("class_name" in cfg or "config" in cfg or "model_config" in cfg):
         inner = cfg.get("model_config", cfg)
