@@ -170,6 +170,8 @@ def test_firm_submits_coordinator_assigns_reviewer_reads_dossier(
 
     def sign_in(email: str) -> None:
         page.goto("/login")
+        if not (shots / "00-login.png").exists():
+            shot("00-login")
         page.fill("input[name=email]", email)
         page.fill("input[name=password]", PASSWORD)
         page.click("form[action='/login'] button[type=submit]")
@@ -224,6 +226,8 @@ def test_firm_submits_coordinator_assigns_reviewer_reads_dossier(
         expect(row.locator(".badge")).to_have_text("submitted")
         shot("03b-dashboard")
         sign_out()
+        page.goto("/portal")  # the session is gone: the portal asks to sign in again
+        expect(page.locator("input[name=password]")).to_be_visible()
 
         # --- the coordinator accepts it and assigns a reviewer ---------------------------
         sign_in(COORDINATOR)
