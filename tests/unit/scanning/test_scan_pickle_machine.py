@@ -8,8 +8,19 @@ import struct
 import pickle_factory as pf
 import pytest
 
-from airlock.scanning.engine import Limits, Verdict, scan_bytes
+from airlock.scanning.engine import Limits, Verdict, pickle_scan, scan_bytes
 from airlock.scanning.engine.pickle_scan import has_fast_core
+
+
+@pytest.fixture(autouse=True, params=["compiled", "python"])
+def core(request, monkeypatch):
+    """Every test runs with the compiled skimmer (when built) and with the emulator alone."""
+    if request.param == "python":
+        monkeypatch.setattr(pickle_scan, "_skim", None)
+    elif not has_fast_core():
+        pytest.skip("compiled skimmer not built")
+    return request.param
+
 
 BLOCKED = [
     pf.os_system_v0,

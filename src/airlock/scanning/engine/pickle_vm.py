@@ -203,6 +203,12 @@ class Machine:
 
         while i < end:
             if i >= next_check:
+                if 0 < frame_end <= i:
+                    # The loop is stopped at each frame end (see FRAME): landing past it means
+                    # the previous opcode crossed the boundary, which unpicklers read differently.
+                    if i > frame_end:
+                        res.straddles.append(i)
+                    frame_end = -1
                 next_check = i + _CHECK_EVERY
                 self.check()
                 if len(marks) > self.max_marks:
@@ -308,6 +314,7 @@ class Machine:
                     # CPython stops here, but keep reading: what the frame holds is evidence.
                     res.truncated.append(pos)
                     frame_end = end
+                next_check = min(next_check, frame_end)
             elif op == 0x93:  # STACK_GLOBAL
                 name = pop()
                 module = pop()
