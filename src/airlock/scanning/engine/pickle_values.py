@@ -1,0 +1,111 @@
+"""Stand-in values of the pickle emulator, and what one stream was seen to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .model import ParseError
+
+
+class Global:
+    """A (module, name) pulled in by GLOBAL, INST or STACK_GLOBAL."""
+
+    __slots__ = ("module", "name", "offset")
+
+    def __init__(self, module: str, name: str, offset: int) -> None:
+        self.module, self.name, self.offset = module, name, offset
+
+    def __repr__(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+class Call:
+    """The result of a call site: what was called, with what, by which opcode and where."""
+
+    __slots__ = ("args", "func", "offset", "op")
+
+    def __init__(self, func: object, args: object, op: str, offset: int) -> None:
+        self.func, self.args, self.op, self.offset = func, args, op, offset
+
+    def __repr__(self) -> str:
+        return f"{self.func!r}(...)"
+
+
+class Opaque:
+    """A value the emulator does not model (list, set, bytes, persistent id, buffer)."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"<{self.kind}>"
+
+
+LIST, SET, BYTES, FLOAT, PERS, BUFFER, EXT, BIG = (
+    Opaque(k) for k in ("list", "set", "bytes", "float", "persistent id", "buffer", "ext", "int")
+)
+DICT_KEEP: Final = 64
+
+
+@dataclass
+class CallSite:
+    """One call the stream would make when loaded."""
+
+    func: object
+    args: object
+    op: str
+    offset: int
+
+
+@dataclass
+class StreamResult:
+    """What one pickle stream does, as far as it could be followed."""
+
+    start: int
+    end: int = -1
+    protocol: int = 0
+    globals: list[Global] = field(default_factory=list)
+    calls: list[CallSite] = field(default_factory=list)
+    builds_on_globals: list[tuple[Global, int]] = field(default_factory=list)
+    dynamic_globals: list[tuple[str, int]] = field(default_factory=list)
+    extensions: list[int] = field(default_factory=list)
+    straddles: list[int] = field(default_factory=list)
+    nested: list[tuple[int, int]] = field(default_factory=list)
+    persistent: list[Any] = field(default_factory=list)
+    truncated: list[int] = field(default_factory=list)
+    error: str | None = None
+    error_offset: int | None = None
+    last_frame: int = -1
+
+
+_DTYPE_SIZES: Final = {"b": 1, "i": 0, "u": 0, "f": 0, "c": 0, "m": 0, "M": 0, "S": 0, "V": 0}
+
+
+def joblib_nbytes(state: dict[Any, Any], offset: int) -> tuple[int, bool]:
+    """Bytes of a joblib array written after its wrapper, and whether it holds objects."""
+    shape = state.get("shape")
+    dtype = state.get("dtype")
+    if not isinstance(shape, tuple) or not all(isinstance(x, int) and x >= 0 for x in shape):
+        raise ParseError("joblib array shape is not a tuple of sizes", offset)
+    if not (isinstance(dtype, Call) and isinstance(dtype.args, tuple) and dtype.args):
+        raise ParseError("joblib array dtype is not a numpy.dtype(...) call", offset)
+    spec = dtype.args[0]
+    if not isinstance(spec, str) or not spec:
+        raise ParseError("joblib array dtype has no type string", offset)
+    if spec[0] == "O":
+        return 0, True
+    kind, digits = spec[0], spec[1:]
+    if kind not in _DTYPE_SIZES and kind != "U":
+        raise ParseError(f"joblib array dtype {spec!r} is not supported", offset)
+    size = int(digits) if digits.isdigit() else _DTYPE_SIZES.get(kind, 0)
+    if kind == "U":
+        size *= 4
+    if size <= 0:
+        raise ParseError(f"joblib array dtype {spec!r} has no item size", offset)
+    count = 1
+    for x in shape:
+        count *= x
+    return count * size, False
