@@ -277,7 +277,11 @@ class Machine:
                     res.builds_on_globals.append((target, pos))
                 elif isinstance(target, Call) and isinstance(target.func, Global):
                     calls.append(CallSite(target.func, state, "BUILD", pos))
-                    i = self._after_build(res, target, state, i + 1, end)
+                    j = self._after_build(res, target, state, i + 1, end)
+                    if j != i + 1:
+                        # joblib wrote array bytes straight to the file, outside the framing.
+                        frame_end = -1
+                    i = j
                     continue
                 i += 1
             elif op in (0x43, 0x55, 0x54, 0x42, 0x8A, 0x8B, 0x8D, 0x8E, 0x96):
