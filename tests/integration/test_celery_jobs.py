@@ -274,12 +274,12 @@ def test_killed_worker_mid_job_then_new_worker_completes_it_exactly_once(
     c, workers = celery_env
     first = workers.start("doomed")
     workers.wait_ready(first)  # so the only message for the job is the one enqueue sends
-    job_id = enqueue(c, seconds=5)
+    job_id = enqueue(c, seconds=3)
     try:
         wait_for(state_is(c, job_id, JobState.RUNNING), timeout=30, what="the job to start")
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{workers.logs()}") from None
-    time.sleep(1.0)  # well inside the 5 s sleep of the handler's open transaction
+    time.sleep(1.0)  # well inside the 3 s sleep of the handler's open transaction
     workers.kill(first)
     assert first.poll() is not None
 
@@ -319,7 +319,7 @@ def test_a_running_worker_takes_over_the_job_of_one_killed_mid_job(
     pair = [workers.start("a"), workers.start("b")]
     for proc in pair:
         workers.wait_ready(proc)
-    job_id = enqueue(c, seconds=5)
+    job_id = enqueue(c, seconds=3)
     try:
         wait_for(state_is(c, job_id, JobState.RUNNING), timeout=30, what="the job to start")
     except AssertionError as exc:
