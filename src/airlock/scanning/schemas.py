@@ -60,6 +60,7 @@ class ArtifactScanOut(BaseModel):
     name: str
     verdict: str | None
     scanned_at: datetime | None
+    error: str = ""
     findings: list[FindingOut]
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from airlock.core import audit
 from airlock.core.access import Actor, authorize, may_read_confidential
 from airlock.core.db import new_id, utcnow
-from airlock.core.errors import Forbidden, NotFound
+from airlock.core.errors import Forbidden, NotFound, PayloadTooLarge
 from airlock.core.ports import BlobStore
 from airlock.core.uow import UnitOfWork
 from airlock.scanning import rules
@@ -26,6 +26,7 @@ from airlock.scanning.models import ScanFinding, Scanner, ScanRun
 from airlock.scanning.rules import ScannerState
 from airlock.submissions import service as submissions
 from airlock.vault import reading
+from airlock.vault.crypto import VaultIntegrityError
 from airlock.vault.keys import KeyDestroyed, MasterKey
 from airlock.vault.models import Artifact
 
@@ -149,10 +150,16 @@ def plan_scan(
 def run_scan(store: BlobStore, plan: ScanPlan, *, scratch: Path, limits: Limits) -> ScanOutcome:
     """Decrypt the artifact to a temporary file, scan it without loading it, delete the file."""
     started = utcnow()
-    with reading.plaintext_file(
-        store, plan.read, scratch=scratch, max_bytes=limits.max_file_bytes
-    ) as path:
-        report = scan_path(path, limits=limits)
+    try:
+        with reading.plaintext_file(
+            store, plan.read, scratch=scratch, max_bytes=limits.max_file_bytes
+        ) as path:
+            report = scan_path(path, limits=limits)
+    except (VaultIntegrityError, PayloadTooLarge) as exc:
+        # Permanent: a stored object that fails authentication, or a file over the limit.
+        return ScanOutcome(
+            verdict=Verdict.REVIEW, format="", seconds=0.0, error=str(exc), started_at=started
+        )
     found: list[dict[str, object]] = []
     for finding in report.findings:
         item = finding.to_dict()  # the fingerprint leaves out the outer (temporary) file name
@@ -248,6 +255,7 @@ class ArtifactScan:
     name: str
     verdict: str | None
     scanned_at: datetime | None
+    error: str
     runs: list[ScanRun]
     findings: list[ScanFinding]
 
@@ -311,6 +319,7 @@ def findings_for_submission(
                 name=art.name,
                 verdict=_worst([r.verdict for r in art_runs]) if art_runs else None,
                 scanned_at=max((r.finished_at for r in art_runs), default=None),
+                error="; ".join(r.error for r in art_runs if r.error),
                 runs=art_runs,
                 findings=_ordered(found.get(art.id, [])),
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from airlock.bootstrap import Container
 
 CONTAINER_INFO_KEY = "airlock.container"
+SCRATCH_HEADROOM_BYTES = 256 * 1024 * 1024  # left free on the scratch disk for everyone else
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,13 @@ def plaintext_file(
             "system read may decrypt to disk"
         )
     scratch.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(scratch).free
+    if read.size + SCRATCH_HEADROOM_BYTES > free:
+        # Transient: the job fails and is retried once space is freed.
+        raise OSError(
+            f"{scratch} has {free} bytes free; decrypting artifact {read.artifact_id} needs "
+            f"{read.size} plus {SCRATCH_HEADROOM_BYTES} bytes of headroom"
+        )
     fd, name = tempfile.mkstemp(prefix="scan-", suffix=".bin", dir=scratch)
     path = Path(name)
     try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 
 from sqlalchemy import func, select
 
@@ -99,6 +101,51 @@ def test_malicious_pickle_is_blocked_and_the_firm_sees_it_via_api_and_page(clien
     page = client.get(f"/review/submissions/{sid}", headers=reviewer)
     assert page.status_code == 200, page.text
     assert "verdict-block" in page.text and f.fingerprint in page.text
+
+
+def torch_style_checkpoint(payload: bytes) -> bytes:
+    """A zip laid out like torch.save's: archive/data.pkl holding the given pickle."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("archive/data.pkl", payload)
+        zf.writestr("archive/version", b"3\n")
+        zf.writestr("archive/byteorder", b"little")
+    return buf.getvalue()
+
+
+def test_malicious_checkpoint_points_inside_the_artifact_and_leaves_no_plaintext(client, container):
+    prog = make_program(container)
+    firm = auth(container, prog.actors["firm_a_admin"])
+    upload(client, firm, prog.ids["sub_a"], torch_style_checkpoint(EVIL_PICKLE), name="model.pt")
+    container.queue.join()
+    [a] = findings(client, firm, prog.ids["sub_a"])["artifacts"]
+    assert a["verdict"] == "block"
+    block = [f for f in a["findings"] if f["verdict"] == "block"]
+    assert block and block[0]["evidence"]["location"] == "model.pt!archive/data.pkl"
+    scratch = container.settings.data_dir / "tmp"
+    assert scratch.is_dir() and list(scratch.iterdir()) == []
+
+
+def test_a_stored_object_that_fails_authentication_is_review_with_the_error(client, container):
+    prog = make_program(container)
+    firm = auth(container, prog.actors["firm_a_admin"])
+    sid = prog.ids["sub_a"]
+    set_state(client, container, prog, "disabled")
+    art = upload(client, firm, sid, EVIL_PICKLE)
+    container.queue.join()
+    with container.uow() as uow:
+        key = uow.session.get(Artifact, art["id"]).storage_key
+    stored = b"".join(container.blob_store.open(key))
+    container.blob_store.put(key, [stored[:-1] + bytes([stored[-1] ^ 1])])
+    set_state(client, container, prog, "enabled")
+    with container.uow() as uow:
+        uow.enqueue(SCAN_ARTIFACT, {"artifact_id": art["id"]})
+        uow.commit()
+    container.queue.join()
+    [a] = findings(client, firm, sid)["artifacts"]
+    assert a["verdict"] == "review" and a["findings"] == [] and "authentication" in a["error"]
+    page = client.get(f"/portal/submissions/{sid}", headers=firm)
+    assert "scan-error" in page.text and "verdict-review" in page.text
 
 
 def test_benign_pickle_passes_with_no_findings(client, container):

@@ -65,6 +65,7 @@ def submission_findings(
                 name=s.name,
                 verdict=s.verdict,
                 scanned_at=s.scanned_at,
+                error=s.error,
                 findings=[FindingOut.model_validate(f) for f in s.findings],
             )
             for s in scans
