@@ -229,13 +229,9 @@ def decompress(ctx: ScanContext, buf: memoryview, kind: str, location: str) -> m
                 out += d.decompress(b"", cap - len(out))  # type: ignore[attr-defined]
         ctx.check_time()
         if len(out) >= cap:
-            raise LimitExceeded(
-                "max_member_bytes", f"{location}: decompressed {kind} exceeds {cap} bytes"
-            )
+            raise LimitExceeded("max_member_bytes", f"decompressed {kind} exceeds {cap} bytes")
         if len(out) > 1 << 20 and len(out) > ctx.limits.max_ratio * pos:
-            raise LimitExceeded(
-                "max_ratio", f"{location}: {kind} expansion ratio above {ctx.limits.max_ratio}"
-            )
+            raise LimitExceeded("max_ratio", f"{kind} expansion ratio above {ctx.limits.max_ratio}")
         if getattr(d, "eof", False):
             break
     if not getattr(d, "eof", True):

@@ -75,7 +75,7 @@ class ScanContext:
         if self.expanded > self.limits.max_expanded_bytes:
             raise LimitExceeded(
                 "max_expanded_bytes",
-                f"{where}: expanded content exceeds {self.limits.max_expanded_bytes} bytes",
+                f"expanded content exceeds {self.limits.max_expanded_bytes} bytes in total",
             )
 
     def limit_hit(self, exc: LimitExceeded, location: str, offset: int | None = None) -> None:

@@ -171,7 +171,7 @@ def member_bytes(
     if e.method == 0:
         return raw[:cap]
     if e.usize > ctx.limits.max_member_bytes and limit is None:
-        raise LimitExceeded("max_member_bytes", f"{where}: member expands to {e.usize} bytes")
+        raise LimitExceeded("max_member_bytes", f"member expands to {e.usize} bytes")
     if e.method == 8:
         return memoryview(_inflate(ctx, zlib.decompressobj(-15), raw, cap, e, where))
     if e.method == 12:
@@ -200,9 +200,7 @@ def _inflate(
         ctx.check_time()
         # A member that expands far beyond its compressed size is a bomb, whatever it holds.
         if len(out) > 1 << 20 and len(out) > ctx.limits.max_ratio * max(pos, 1):
-            raise LimitExceeded(
-                "max_ratio", f"{where}: expansion ratio above {ctx.limits.max_ratio}"
-            )
+            raise LimitExceeded("max_ratio", f"member expansion ratio above {ctx.limits.max_ratio}")
     ctx.charge(len(out), where)
     return bytes(out)
 
