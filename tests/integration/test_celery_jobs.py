@@ -223,10 +223,24 @@ def celery_env(
 
 
 def _delete_queue(c: Container, name: str) -> None:
-    """Remove the test's queue from the broker (RabbitMQ keeps durable queues otherwise)."""
+    """Remove the test's queue from the broker (RabbitMQ keeps durable queues otherwise) and,
+    on Redis, the unacknowledged copies a killed worker left, which would come back in an hour."""
     app = c.queue.app  # type: ignore[attr-defined]
     with contextlib.suppress(Exception), app.connection_for_write() as conn:
         conn.default_channel.queue_delete(name)
+    url = c.settings.queue_url
+    if url.startswith("redis"):
+        import redis
+
+        client = redis.Redis.from_url(url)
+        with contextlib.suppress(Exception):
+            # The queue's lists (one per priority) and kombu's bindings name the queue.
+            for key in client.scan_iter(match=f"*{name}*"):
+                client.delete(key)
+            for tag, raw in client.hgetall("unacked").items():
+                if name in json.loads(raw)[1:]:  # [message, exchange, routing_key]
+                    client.pipeline().hdel("unacked", tag).zrem("unacked_index", tag).execute()
+        client.close()
 
 
 # --------------------------------------------------------------------------- Celery tests
