@@ -228,6 +228,8 @@ def _delete_queue(c: Container, name: str) -> None:
     app = c.queue.app  # type: ignore[attr-defined]
     with contextlib.suppress(Exception), app.connection_for_write() as conn:
         conn.default_channel.queue_delete(name)
+        if not c.settings.queue_url.startswith("redis"):
+            conn.default_channel.exchange_delete(name)  # Celery names the exchange after it
     url = c.settings.queue_url
     if url.startswith("redis"):
         import redis
