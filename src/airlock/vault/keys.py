@@ -158,7 +158,8 @@ _CACHE: dict[tuple[str, str, bool], MasterKey] = {}
 
 def master_key_for(settings: Settings) -> MasterKey:
     """The master key of these settings, loaded once per process."""
-    token = (settings.master_key, str(settings.data_dir.resolve()), settings.dev)
+    secret_digest = hashlib.sha256(settings.master_key.encode()).hexdigest()
+    token = (secret_digest, str(settings.data_dir.resolve()), settings.dev)
     key = _CACHE.get(token)
     if key is None:
         key = _CACHE[token] = load_master_key(settings)

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
-from airlock.core import audit
+from airlock.core import audit, events
 from airlock.core.access import Actor, authorize, may_read_confidential
 from airlock.core.db import new_id, utcnow
 from airlock.core.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
@@ -143,7 +143,7 @@ def rotate_master_key(
 
 def shred_organisation(uow: UnitOfWork, *, org_id: str, actor: Actor | None) -> dict[str, int]:
     """Destroy a firm's organisation key, so none of its artifacts can ever be decrypted again."""
-    if actor is not None and not actor.is_agency:
+    if actor is not None:  # the withdrawal job runs as the system (None)
         authorize(actor, "participation.manage", org_id=org_id)
     if uow.session.get_bind().dialect.name == "sqlite":
         # Zero freed space so erased keys do not linger in free pages; WAL truncated on commit.
@@ -556,6 +556,7 @@ def finish_completion(
             "sha256": art.sha256,
         },
     )
+    events.publish(uow, "artifact.stored", {"artifact_id": art.id})
     return art
 
 
