@@ -218,11 +218,10 @@ def create_api_token(
     )
     uow.session.add(tok)
     uow.flush()
-    audit.append(
+    audit.record(
         uow.session,
+        actor,
         action="token.created",
-        actor_user_id=actor.user_id,
-        actor_label=actor.label,
         object_type="api_token",
         object_id=tok.id,
         org_id=actor.org_id,
@@ -246,11 +245,10 @@ def revoke_api_token(uow: UnitOfWork, *, actor: Actor, token_id: str) -> ApiToke
         raise NotFound("token not found")
     if tok.revoked_at is None:
         tok.revoked_at = utcnow()
-        audit.append(
+        audit.record(
             uow.session,
+            actor,
             action="token.revoked",
-            actor_user_id=actor.user_id,
-            actor_label=actor.label,
             object_type="api_token",
             object_id=tok.id,
             org_id=actor.org_id,
@@ -298,11 +296,10 @@ def invite(uow: UnitOfWork, *, actor: Actor, email: str, role: Role, days: int) 
     )
     uow.session.add(inv)
     uow.flush()
-    audit.append(
+    audit.record(
         uow.session,
+        actor,
         action="invitation.created",
-        actor_user_id=actor.user_id,
-        actor_label=actor.label,
         object_type="invitation",
         object_id=inv.id,
         org_id=actor.org_id,

@@ -6,13 +6,16 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Integer, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from airlock.core.db import ID, Base, utcnow
+
+if TYPE_CHECKING:
+    from airlock.core.access import Actor
 
 GENESIS = "0" * 64
 
@@ -131,6 +134,29 @@ def append(
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=digest))
     session.flush()
     return event
+
+
+def record(
+    session: Session,
+    actor: Actor | None,
+    *,
+    action: str,
+    object_type: str = "",
+    object_id: str = "",
+    org_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an event done by actor (None: the system itself)."""
+    return append(
+        session,
+        action=action,
+        actor_user_id=actor.user_id if actor else None,
+        actor_label=actor.label if actor else "system",
+        object_type=object_type,
+        object_id=object_id,
+        org_id=org_id,
+        detail=detail,
+    )
 
 
 @dataclass(frozen=True)

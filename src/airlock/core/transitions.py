@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from airlock.core import audit
 from airlock.core.db import ID, Base, new_id, utcnow
+
+if TYPE_CHECKING:
+    from airlock.core.access import Actor
 
 
 class Transition(Base):
@@ -47,6 +52,39 @@ def record_transition(
         at=utcnow(),
     )
     session.add(row)
+    return row
+
+
+def record_change(
+    session: Session,
+    actor: Actor | None,
+    *,
+    object_type: str,
+    object_id: str,
+    org_id: str | None,
+    from_state: str | None,
+    to_state: str,
+    reason: str = "",
+) -> Transition:
+    """Append a state change to the transitions table and the audit trail together."""
+    row = record_transition(
+        session,
+        object_type=object_type,
+        object_id=object_id,
+        from_state=from_state,
+        to_state=to_state,
+        actor_user_id=actor.user_id if actor else None,
+        reason=reason,
+    )
+    audit.record(
+        session,
+        actor,
+        action=f"{object_type}.{to_state}",
+        object_type=object_type,
+        object_id=object_id,
+        org_id=org_id,
+        detail={"from": from_state, "reason": reason},
+    )
     return row
 
 

@@ -12,7 +12,7 @@ from airlock.core import audit, events
 from airlock.core.access import Actor, authorize
 from airlock.core.db import utcnow
 from airlock.core.errors import InvalidInput, NotFound
-from airlock.core.transitions import record_transition
+from airlock.core.transitions import record_change, record_transition
 from airlock.core.uow import UnitOfWork
 from airlock.enrollment import rules
 from airlock.enrollment.models import Participation
@@ -29,24 +29,15 @@ def _move(
     rules.check_transition(current, target)
     p.state = target
     p.updated_at = utcnow()
-    record_transition(
+    record_change(
         uow.session,
-        object_type="participation",
-        object_id=p.id,
-        from_state=current,
-        to_state=target,
-        actor_user_id=actor.user_id if actor else None,
-        reason=reason,
-    )
-    audit.append(
-        uow.session,
-        action=f"participation.{target}",
-        actor_user_id=actor.user_id if actor else None,
-        actor_label=actor.label if actor else "system",
+        actor,
         object_type="participation",
         object_id=p.id,
         org_id=p.org_id,
-        detail={"from": str(current), "reason": reason},
+        from_state=current,
+        to_state=target,
+        reason=reason,
     )
 
 
@@ -109,11 +100,10 @@ def change_scopes(uow: UnitOfWork, *, actor: Actor, scopes: Iterable[str]) -> Pa
     before = list(p.scopes)
     p.scopes = sorted(s.value for s in chosen)
     p.updated_at = utcnow()
-    audit.append(
+    audit.record(
         uow.session,
+        actor,
         action="participation.scopes_changed",
-        actor_user_id=actor.user_id,
-        actor_label=actor.label,
         object_type="participation",
         object_id=p.id,
         org_id=p.org_id,

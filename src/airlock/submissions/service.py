@@ -15,7 +15,7 @@ from airlock.core import audit
 from airlock.core.access import Actor, authorize, may_read_confidential
 from airlock.core.db import utcnow
 from airlock.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from airlock.core.transitions import record_transition
+from airlock.core.transitions import record_change
 from airlock.core.uow import UnitOfWork
 from airlock.dossiers import rules as dossier_rules
 from airlock.dossiers import validation
@@ -54,11 +54,10 @@ def register_model(uow: UnitOfWork, *, actor: Actor, name: str, description: str
     )
     uow.session.add(model)
     uow.flush()
-    audit.append(
+    audit.record(
         uow.session,
+        actor,
         action="model.registered",
-        actor_user_id=actor.user_id,
-        actor_label=actor.label,
         object_type="ai_model",
         object_id=model.id,
         org_id=actor.org_id,
@@ -139,23 +138,15 @@ def create_submission(
     )
     uow.session.add(sub)
     uow.flush()
-    record_transition(
+    record_change(
         uow.session,
+        actor,
         object_type="submission",
         object_id=sub.id,
+        org_id=sub.org_id,
         from_state=None,
         to_state=SS.DRAFT,
-        actor_user_id=actor.user_id,
         reason="created",
-    )
-    audit.append(
-        uow.session,
-        action="submission.created",
-        actor_user_id=actor.user_id,
-        actor_label=actor.label,
-        object_type="submission",
-        object_id=sub.id,
-        org_id=actor.org_id,
     )
     return sub
 
@@ -198,11 +189,10 @@ def view_dossier(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Dossie
     sub = get_submission(uow, actor=actor, submission_id=submission_id)
     assigned = assigned_user_ids(uow, submission_id=sub.id)
     if may_read_confidential(actor, org_id=sub.org_id, assigned_user_ids=assigned):
-        audit.append(
+        audit.record(
             uow.session,
+            actor,
             action="dossier.read_confidential",
-            actor_user_id=actor.user_id,
-            actor_label=actor.label,
             object_type="submission",
             object_id=sub.id,
             org_id=sub.org_id,
@@ -240,11 +230,10 @@ def update_submission(
     if version is not None:
         sub.version = _clean(version, "version", max_len=80, required=False)
     sub.updated_at = utcnow()
-    audit.append(
+    audit.record(
         uow.session,
+        actor,
         action="submission.edited",
-        actor_user_id=actor.user_id,
-        actor_label=actor.label,
         object_type="submission",
         object_id=sub.id,
         org_id=sub.org_id,
@@ -292,24 +281,15 @@ def transition(
         sub.return_reason = reason
     sub.state = target
     sub.updated_at = utcnow()
-    record_transition(
+    record_change(
         uow.session,
-        object_type="submission",
-        object_id=sub.id,
-        from_state=current,
-        to_state=target,
-        actor_user_id=actor.user_id,
-        reason=reason,
-    )
-    audit.append(
-        uow.session,
-        action=f"submission.{target}",
-        actor_user_id=actor.user_id,
-        actor_label=actor.label,
+        actor,
         object_type="submission",
         object_id=sub.id,
         org_id=sub.org_id,
-        detail={"from": str(current)},
+        from_state=current,
+        to_state=target,
+        reason=reason,
     )
     return sub
 
@@ -341,11 +321,10 @@ def assign_reviewer(
     )
     uow.session.add(a)
     uow.flush()
-    audit.append(
+    audit.record(
         uow.session,
+        actor,
         action="submission.assigned",
-        actor_user_id=actor.user_id,
-        actor_label=actor.label,
         object_type="submission",
         object_id=sub.id,
         org_id=sub.org_id,
