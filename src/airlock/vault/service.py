@@ -40,6 +40,8 @@ from airlock.vault.models import Artifact, OrgKey, UploadSession
 from airlock.vault.rules import ArtifactKind, ArtifactState, KeyState, UploadState
 
 CLOSED_FOR_UPLOADS = frozenset({SS.REVIEW_COMPLETE, SS.CLOSED})
+# Published once an artifact is whole and visible; later stages (scanning) subscribe jobs.
+ARTIFACT_STORED_EVENT = "artifact.stored"
 
 
 @dataclass(frozen=True)
@@ -556,7 +558,7 @@ def finish_completion(
             "sha256": art.sha256,
         },
     )
-    events.publish(uow, "artifact.stored", {"artifact_id": art.id})
+    events.publish(uow, ARTIFACT_STORED_EVENT, {"artifact_id": art.id})
     return art
 
 
