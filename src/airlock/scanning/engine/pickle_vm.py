@@ -91,6 +91,8 @@ class Machine:
             self._run(res, start, end)
         except ParseError as exc:
             res.error, res.error_offset = str(exc), exc.offset
+        except struct.error:
+            res.error = "pickle is truncated inside an opcode argument"
         except (IndexError, KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
             res.error = f"malformed pickle: {type(exc).__name__}: {exc}"
         return res

@@ -81,6 +81,13 @@ def _decode_name(raw: bytes, flags: int) -> str:
 
 def read_entries(ctx: ScanContext, buf: memoryview, location: str) -> list[ZipEntry]:
     """Parse the central directory and local headers; structural oddities become findings."""
+    try:
+        return _read_entries(ctx, buf, location)
+    except struct.error as exc:
+        raise ParseError(f"zip record is truncated ({exc})") from None
+
+
+def _read_entries(ctx: ScanContext, buf: memoryview, location: str) -> list[ZipEntry]:
     eocd = find_eocd(buf)
     if eocd < 0:
         raise ParseError("no end of central directory record")
