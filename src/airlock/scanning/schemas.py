@@ -51,6 +51,7 @@ class FindingOut(BaseModel):
     scanner_name: str
     scanner_version: str
     created_at: datetime
+    seen_in_other_submissions: int = 0  # the same fingerprint in the firm's other submissions
 
 
 class ArtifactScanOut(BaseModel):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from airlock.core import audit
 from airlock.core.access import Actor, authorize, may_read_confidential
@@ -258,6 +258,8 @@ class ArtifactScan:
     error: str
     runs: list[ScanRun]
     findings: list[ScanFinding]
+    # fingerprint -> how many other submissions of the firm had the same finding
+    recurring: dict[str, int] = field(default_factory=dict)
 
 
 def _viewer_states(uow: UnitOfWork, *, actor: Actor, org_id: str, submission_id: str) -> bool:
@@ -310,6 +312,13 @@ def findings_for_submission(
         )
         for f in uow.session.scalars(stmt):
             found.setdefault(f.artifact_id, []).append(f)
+    recurring = _recurring(
+        uow,
+        org_id=sub.org_id,
+        submission_id=sub.id,
+        fingerprints={f.fingerprint for fs in found.values() for f in fs},
+        scanners=names,
+    )
     out = []
     for art in arts:
         art_runs = runs.get(art.id, [])
@@ -322,9 +331,34 @@ def findings_for_submission(
                 error="; ".join(r.error for r in art_runs if r.error),
                 runs=art_runs,
                 findings=_ordered(found.get(art.id, [])),
+                recurring=recurring,
             )
         )
     return out
+
+
+def _recurring(
+    uow: UnitOfWork,
+    *,
+    org_id: str,
+    submission_id: str,
+    fingerprints: Collection[str],
+    scanners: Collection[str],
+) -> dict[str, int]:
+    """How many other submissions of the same firm carried each fingerprint."""
+    if not fingerprints:
+        return {}
+    stmt = (
+        select(ScanFinding.fingerprint, func.count(func.distinct(ScanFinding.submission_id)))
+        .where(
+            ScanFinding.org_id == org_id,
+            ScanFinding.submission_id != submission_id,
+            ScanFinding.fingerprint.in_(list(fingerprints)),
+            ScanFinding.scanner_name.in_(list(scanners)),
+        )
+        .group_by(ScanFinding.fingerprint)
+    )
+    return {fp: int(n) for fp, n in uow.session.execute(stmt)}
 
 
 def artifact_verdict(

@@ -236,6 +236,11 @@ def test_same_payload_in_the_next_version_has_the_same_fingerprint(client, conta
         rows = list(uow.session.scalars(select(ScanFinding).where(ScanFinding.verdict == "block")))
     assert len({r.artifact_id for r in rows}) == 2
     assert len({r.fingerprint for r in rows}) == 1
+    [a] = findings(client, firm, prog.ids["sub_a"])["artifacts"]
+    [f] = [f for f in a["findings"] if f["verdict"] == "block"]
+    assert f["seen_in_other_submissions"] == 1
+    page = client.get(f"/portal/submissions/{prog.ids['sub_a']}", headers=firm)
+    assert "also found in 1 other submission" in page.text
 
 
 def test_findings_and_artifacts_are_never_cascade_deleted():

@@ -66,7 +66,12 @@ def submission_findings(
                 verdict=s.verdict,
                 scanned_at=s.scanned_at,
                 error=s.error,
-                findings=[FindingOut.model_validate(f) for f in s.findings],
+                findings=[
+                    FindingOut.model_validate(f).model_copy(
+                        update={"seen_in_other_submissions": s.recurring.get(f.fingerprint, 0)}
+                    )
+                    for f in s.findings
+                ],
             )
             for s in scans
         ],
