@@ -10,9 +10,9 @@ from airlock.core.uow import UnitOfWork
 from airlock.scanning import service
 from airlock.scanning.engine import ENGINE_NAME, Limits
 from airlock.vault import reading
+from airlock.vault.service import ARTIFACT_STORED_EVENT
 
 SCAN_ARTIFACT: Final = "scanning.scan_artifact"
-ARTIFACT_STORED: Final = "artifact.stored"
 
 
 @jobs.handler(SCAN_ARTIFACT, max_attempts=3)
@@ -36,4 +36,4 @@ def scan_artifact(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
     )
 
 
-events.subscribe(ARTIFACT_STORED, SCAN_ARTIFACT)
+events.subscribe(ARTIFACT_STORED_EVENT, SCAN_ARTIFACT)
