@@ -133,3 +133,17 @@ def torch_zip(pickle_bytes: bytes, prefix: str = "archive") -> bytes:
         z.writestr(f"{prefix}/version", b"3\n")
         z.writestr(f"{prefix}/data/0", b"\x00" * 16)
     return buf.getvalue()
+
+
+def seven_zip(name: str, payload: bytes, coder: bytes = b"\x00") -> bytes:
+    """A 7z archive with one file in one folder, plain header (CRCs left zero)."""
+    assert len(payload) < 0x80 and len(name) < 40
+    uname = name.encode("utf-16-le") + b"\x00\x00"
+    n = bytes([len(payload)])
+    streams = b"\x06\x00\x01\x09" + n + b"\x00"  # pack info: one stream of len(payload)
+    streams += b"\x07\x0b\x01\x00\x01" + bytes([len(coder)]) + coder  # one folder, one coder
+    streams += b"\x0c" + n + b"\x00"
+    files = b"\x05\x01\x11" + bytes([1 + len(uname)]) + b"\x00" + uname + b"\x00"
+    header = b"\x01\x04" + streams + b"\x00" + files + b"\x00"
+    start = struct.pack("<QQI", len(payload), len(header), 0)
+    return b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 4 + start + payload + header

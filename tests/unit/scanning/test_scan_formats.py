@@ -193,6 +193,24 @@ def test_tar_link_member_is_reported():
     assert report.verdict is Verdict.BLOCK
 
 
-def test_seven_zip_is_review_not_pass():
+def test_seven_zip_members_are_scanned():
+    report = scan_bytes(pf.seven_zip("model/data.pkl", pf.os_system_v4()), name="m.7z")
+    assert report.verdict is Verdict.BLOCK
+    assert report.findings[0].evidence.location == "m.7z!model/data.pkl"
+
+
+def test_seven_zip_member_path_traversal_is_blocked():
+    report = scan_bytes(pf.seven_zip("../../x.txt", b"hello"), name="m.7z")
+    assert "AIR-ARC-001" in {f.rule_id for f in report.findings}
+
+
+def test_seven_zip_with_unsupported_coder_is_review():
+    data = pf.seven_zip("a.pkl", pf.os_system_v4(), coder=b"\x03\x04\x01")  # PPMd
+    report = scan_bytes(data, name="m.7z")
+    assert report.verdict is Verdict.REVIEW
+    assert report.findings[0].rule_id == "AIR-ARC-007"
+
+
+def test_broken_seven_zip_is_review():
     report = scan_bytes(b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 40, name="m.7z")
     assert report.verdict is Verdict.REVIEW

@@ -10,12 +10,12 @@ import time
 import zlib
 from pathlib import Path
 
-from . import containers, graphs, rules, tensors
+from . import containers, graphs, rules, sevenzip, tensors
 from .context import ScanContext
 from .model import FileReport, LimitExceeded, Limits, ParseError, worst
 from .pickle_scan import is_torch_legacy, looks_like_pickle, scan_pickle
 from .pickle_vm import Global, StreamResult
-from .zipfmt import find_eocd
+from .zipfmt import bad_path, find_eocd
 
 _READ_SMALL = 1 << 20
 _PB_FIRST = frozenset({0x08, 0x0A, 0x12, 0x1A, 0x22, 0x3A, 0x42})
@@ -129,9 +129,7 @@ def _dispatch(
         containers.scan_tar(ctx, buf, location, depth, _recurse)
         return fmt
     if fmt == "7z":
-        ctx.add(
-            rules.ARC_UNSUPPORTED, "7z archives are not unpacked: content was not scanned", location
-        )
+        _scan_7z(ctx, buf, location, depth)
         return fmt
     if fmt == "json":
         if len(buf) <= ctx.limits.max_header_bytes and graphs.keras_json(ctx, bytes(buf), location):
@@ -189,6 +187,28 @@ def _check_legacy_storages(
             location,
             offset=offset,
         )
+
+
+def _scan_7z(ctx: ScanContext, buf: memoryview, location: str, depth: int) -> None:
+    try:
+        files = sevenzip.members(buf, ctx.limits.max_member_bytes)
+    except sevenzip.Unsupported as exc:
+        ctx.add(rules.ARC_UNSUPPORTED, f"{exc}: content was not scanned", location)
+        return
+    except (lzma.LZMAError, zlib.error, OSError, EOFError, ValueError, IndexError) as exc:
+        ctx.add(rules.ARC_MALFORMED, f"7z content could not be read: {exc}", location)
+        return
+    for name, content in files:
+        ctx.members += 1
+        if ctx.members > ctx.limits.max_members:
+            raise LimitExceeded("max_members", f"more than {ctx.limits.max_members} members")
+        ctx.charge(len(content), location)
+        where = f"{location}!{name}"
+        if bad_path(name):
+            msg = f"member {name!r} would be written outside the folder"
+            ctx.add(rules.ARC_TRAVERSAL, msg, where, global_name=name)
+        if content:
+            scan_buffer(ctx, memoryview(content), where, depth + 1)
 
 
 def _guard(ctx: ScanContext, location: str, fn: object) -> str:
