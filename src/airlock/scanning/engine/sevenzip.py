@@ -22,6 +22,7 @@ _PACK_INFO, _UNPACK_INFO, _SUBSTREAMS, _SIZE, _CRC, _FOLDER, _UNPACK_SIZE, _NUM_
 )
 _EMPTY_STREAM, _EMPTY_FILE, _NAME, _ENCODED_HEADER, _DUMMY = 0x0E, 0x0F, 0x11, 0x17, 0x19
 _MAX_ITEMS: Final = 100_000
+_RATIO: Final = 200  # same default as Limits.max_ratio
 
 
 class Unsupported(Exception):
@@ -240,6 +241,8 @@ def _unpack(data: memoryview, pos: int, size: int, folder: _Folder, cap: int) ->
     want = min(folder.unpack_sizes)
     if want > cap:
         raise LimitExceeded("max_member_bytes", f"7z folder unpacks to {want} bytes")
+    if want > 1 << 20 and want > _RATIO * max(size, 1):
+        raise LimitExceeded("max_ratio", f"7z folder expands {size} bytes to {want} (bomb)")
     if 32 + pos + size > len(data):
         raise ParseError("7z packed stream runs past the end", 32 + pos)
     raw = data[32 + pos : 32 + pos + size]
