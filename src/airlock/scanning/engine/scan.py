@@ -191,7 +191,7 @@ def _check_legacy_storages(
 
 def _scan_7z(ctx: ScanContext, buf: memoryview, location: str, depth: int) -> None:
     try:
-        files = sevenzip.members(buf, ctx.limits.max_member_bytes)
+        files = sevenzip.members(buf, ctx.limits.max_member_bytes, ctx.limits.max_ratio)
     except sevenzip.Unsupported as exc:
         ctx.add(rules.ARC_UNSUPPORTED, f"{exc}: content was not scanned", location)
         return

@@ -22,7 +22,6 @@ _PACK_INFO, _UNPACK_INFO, _SUBSTREAMS, _SIZE, _CRC, _FOLDER, _UNPACK_SIZE, _NUM_
 )
 _EMPTY_STREAM, _EMPTY_FILE, _NAME, _ENCODED_HEADER, _DUMMY = 0x0E, 0x0F, 0x11, 0x17, 0x19
 _MAX_ITEMS: Final = 100_000
-_RATIO: Final = 200  # same default as Limits.max_ratio
 
 
 class Unsupported(Exception):
@@ -237,11 +236,12 @@ def _decoder(cid: bytes, props: bytes) -> object:
     raise Unsupported(f"7z coder {cid.hex()} is not supported")
 
 
-def _unpack(data: memoryview, pos: int, size: int, folder: _Folder, cap: int) -> bytes:
+def _unpack(data: memoryview, pos: int, size: int, folder: _Folder, cap: tuple[int, int]) -> bytes:
+    limit, ratio = cap
     want = min(folder.unpack_sizes)
-    if want > cap:
+    if want > limit:
         raise LimitExceeded("max_member_bytes", f"7z folder unpacks to {want} bytes")
-    if want > 1 << 20 and want > _RATIO * max(size, 1):
+    if want > 1 << 20 and want > ratio * max(size, 1):
         raise LimitExceeded("max_ratio", f"7z folder expands {size} bytes to {want} (bomb)")
     if 32 + pos + size > len(data):
         raise ParseError("7z packed stream runs past the end", 32 + pos)
@@ -256,7 +256,7 @@ def _unpack(data: memoryview, pos: int, size: int, folder: _Folder, cap: int) ->
     return bytes(out)
 
 
-def _folder_data(data: memoryview, s: _Streams, cap: int) -> list[bytes]:
+def _folder_data(data: memoryview, s: _Streams, cap: tuple[int, int]) -> list[bytes]:
     out, pos = [], s.pack_pos
     if len(s.pack_sizes) < len(s.folders):
         raise ParseError("7z has fewer packed streams than folders")
@@ -283,8 +283,8 @@ def _names(r: _R) -> tuple[list[str], list[bool]]:
     return names, empty
 
 
-def members(data: memoryview, cap: int) -> list[tuple[str, bytes]]:
-    """(name, content) of every file in the archive, each at most `cap` bytes unpacked."""
+def members(data: memoryview, cap: int, ratio: int = 200) -> list[tuple[str, bytes]]:
+    """(name, content) of every file, each folder at most `cap` bytes and `ratio` x its size."""
     if len(data) < 32 or bytes(data[:6]) != MAGIC:
         raise ParseError("not a 7z archive")
     off, size = struct.unpack_from("<QQ", data, 12)
@@ -295,18 +295,18 @@ def members(data: memoryview, cap: int) -> list[tuple[str, bytes]]:
         r = _R(header)
         kind = r.byte()
         if kind == _ENCODED_HEADER:
-            blobs = _folder_data(data, _streams(r), cap)
+            blobs = _folder_data(data, _streams(r), (cap, ratio))
             if not blobs:
                 raise ParseError("7z encoded header has no folder")
             header = blobs[0]
             continue
         if kind != _HEADER:
             raise ParseError(f"7z header starts with property {kind}")
-        return _files(r, data, cap)
+        return _files(r, data, (cap, ratio))
     raise ParseError("7z header is encoded too many times")
 
 
-def _files(r: _R, data: memoryview, cap: int) -> list[tuple[str, bytes]]:
+def _files(r: _R, data: memoryview, cap: tuple[int, int]) -> list[tuple[str, bytes]]:
     streams = _Streams()
     names: list[str] = []
     empty: list[bool] = []
