@@ -30,7 +30,7 @@ class Container:
 
     def uow(self) -> UnitOfWork:
         """A new unit of work on this database."""
-        return UnitOfWork(self.session_factory, self.queue)
+        return UnitOfWork(self.session_factory, self.queue, self)
 
     @property
     def blob_store(self) -> BlobStore:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from airlock.settings import Settings
 
 
 class BlobStore(Protocol):
@@ -43,4 +46,18 @@ class JobQueue(Protocol):
 
     def stop(self) -> None:
         """Stop consuming and wait for running jobs to finish."""
+        ...
+
+
+class Services(Protocol):
+    """What a unit of work can reach beyond its database (the container implements it)."""
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the process was wired with."""
+        ...
+
+    @property
+    def blob_store(self) -> BlobStore:
+        """The artifact store."""
         ...

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from airlock.core.ports import JobQueue
+from airlock.core.ports import JobQueue, Services
 
 log = logging.getLogger(__name__)
 
@@ -17,11 +17,24 @@ log = logging.getLogger(__name__)
 class UnitOfWork:
     """Wraps a session; callbacks registered with after_commit run only once it commits."""
 
-    def __init__(self, session_factory: sessionmaker[Any], queue: JobQueue | None = None) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Any],
+        queue: JobQueue | None = None,
+        services: Services | None = None,
+    ) -> None:
         self._factory = session_factory
         self.queue = queue
+        self._services = services
         self._session: Session | None = None
         self._after: list[Callable[[], None]] = []
+
+    @property
+    def services(self) -> Services:
+        """The storage and settings of the container this unit of work came from."""
+        if self._services is None:
+            raise RuntimeError("this unit of work was made without services")
+        return self._services
 
     @property
     def session(self) -> Session:

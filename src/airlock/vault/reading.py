@@ -13,11 +13,8 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.orm import sessionmaker
 
 from airlock.core.errors import NotFound, PayloadTooLarge
 from airlock.core.ports import BlobStore
@@ -33,10 +30,6 @@ from airlock.vault.keys import (
 from airlock.vault.models import Artifact, OrgKey
 from airlock.vault.rules import ArtifactState, KeyState
 
-if TYPE_CHECKING:
-    from airlock.bootstrap import Container
-
-CONTAINER_INFO_KEY = "airlock.container"
 SCRATCH_HEADROOM_BYTES = 256 * 1024 * 1024  # left free on the scratch disk for everyone else
 
 
@@ -49,68 +42,11 @@ class SystemVault:
     scratch: Path
 
 
-_FALLBACK: dict[str, Container] = {}
-
-
-def register_container(container: Container) -> None:
-    """Let jobs run on this container's sessions find its blob store and master key."""
-    container.session_factory.kw.setdefault("info", {})[CONTAINER_INFO_KEY] = container
-
-
 def system_vault(uow: UnitOfWork) -> SystemVault:
-    """The vault of the container this unit of work belongs to.
-
-    Entry points that build their own container register it (`register_container`); a worker
-    process without one uses the process settings (AIRLOCK_*), as `airlock worker` does.
-    """
-    container: Container | None = uow.session.info.get(CONTAINER_INFO_KEY)
-    if container is None:
-        container = _process_container(uow)
-    scratch = container.settings.data_dir / "tmp"
-    return SystemVault(container.blob_store, master_key_for(container.settings), scratch)
-
-
-def _process_container(uow: UnitOfWork) -> Container:
-    from airlock.bootstrap import Container
-    from airlock.settings import get_settings
-
-    settings = get_settings()
-    bind = uow.session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    if not _same_database(settings.resolved_database_url(), engine.url):
-        raise RuntimeError(
-            "this job's database is not the one AIRLOCK_DATABASE_URL names, so its vault "
-            "cannot be found; the entry point must call airlock.vault.reading.register_container"
-        )
-    key = settings.resolved_storage_url()
-    found = _FALLBACK.get(key)
-    if found is None:
-        found = Container(settings, engine, sessionmaker(bind=engine), uow.queue or _NoQueue())
-        _FALLBACK[key] = found
-    return found
-
-
-def _same_database(configured: str, actual: URL) -> bool:
-    want = make_url(configured)
-    return (want.get_backend_name(), want.host, want.port, want.database) == (
-        actual.get_backend_name(),
-        actual.host,
-        actual.port,
-        actual.database,
-    )
-
-
-class _NoQueue:
-    """A queue for a container that only reads the vault."""
-
-    def send(self, job_id: str, name: str) -> None:
-        raise RuntimeError("this container only reads the vault")
-
-    def start(self) -> None:
-        """Nothing to start."""
-
-    def stop(self) -> None:
-        """Nothing to stop."""
+    """The vault of the container this unit of work came from."""
+    services = uow.services
+    scratch = services.settings.data_dir / "tmp"
+    return SystemVault(services.blob_store, master_key_for(services.settings), scratch)
 
 
 @dataclass(frozen=True)

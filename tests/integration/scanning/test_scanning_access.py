@@ -80,10 +80,19 @@ def test_agency_admin_sets_a_scanner_state_and_it_is_audited(client, container):
     assert r.status_code == 404
 
 
-def test_a_job_on_an_unregistered_container_refuses_to_guess_its_vault(settings):
-    c = build(settings)  # not registered, and not the database AIRLOCK_DATABASE_URL names
+def test_a_job_reads_the_vault_of_the_container_it_runs_in(settings, tmp_path):
+    from airlock.core.uow import UnitOfWork
+
+    c = build(settings)
     try:
-        with c.uow() as uow, pytest.raises(RuntimeError, match="register_container"):
-            system_vault(uow)
+        with c.uow() as uow:
+            vault = system_vault(uow)
+        assert vault.store is c.blob_store
+        assert vault.scratch == settings.data_dir / "tmp"
+        with (
+            UnitOfWork(c.session_factory) as bare,
+            pytest.raises(RuntimeError, match="without services"),
+        ):
+            system_vault(bare)
     finally:
         c.close()
