@@ -64,6 +64,8 @@ def _value_kind(schema: dict[str, Any], prop: dict[str, Any]) -> tuple[str, tupl
         return "select", ("true", "false")
     if kind == "array" or kind == "object":
         return "list", ()
+    if value.get("format") in ("uri", "email", "date", "date-time"):
+        return "text", ()
     if (value.get("maxLength") or 0) > 500:
         return "textarea", ()
     return "text", ()

@@ -20,8 +20,9 @@ from airlock.enrollment import service as enrollment
 from airlock.enrollment.rules import ALLOWED as PARTICIPATION_ALLOWED
 from airlock.enrollment.rules import ParticipationState
 from airlock.submissions import service as submissions
-from airlock.submissions.rules import ALLOWED, SubmissionState
+from airlock.submissions.rules import ACTION_FOR, ALLOWED, NEEDS_ASSIGNMENT, SubmissionState
 from airlock.web.deps import ActorDep, UoWDep
+from airlock.web.pages import dossier_view
 from airlock.web.pages.render import form_data, page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -82,15 +83,21 @@ def _view(
     sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
     view = submissions.view_dossier(uow, actor=actor, submission_id=submission_id)
     assignees = submissions.list_assignees(uow, actor=actor, submission_id=submission_id)
+    assigned_ids = {u.id for u in assignees}
     reviewers: list[Any] = []
     if allowed(actor, "submission.assign"):
-        reviewers = accounts.users_with_role(
-            uow, org_id=actor.org_id, roles={Role.REVIEWER, Role.COORDINATOR}
-        )
+        reviewers = [
+            u
+            for u in accounts.users_with_role(
+                uow, org_id=actor.org_id, roles={Role.REVIEWER, Role.COORDINATOR}
+            )
+            if u.id not in assigned_ids
+        ]
     moves = [
         t.value
         for t in ALLOWED[SubmissionState(sub.state)]
-        if allowed(actor, _action_for(t), org_id=sub.org_id)
+        if allowed(actor, ACTION_FOR[t], org_id=sub.org_id)
+        and (t not in NEEDS_ASSIGNMENT or actor.user_id in assigned_ids)
     ]
     return page(
         request,
@@ -99,18 +106,13 @@ def _view(
         sub=sub,
         view=view,
         dossier_json=json.dumps(view.dossier, indent=2),
+        sections=dossier_view.sections(view.dossier),
         assignees=assignees,
         reviewers=reviewers,
         moves=sorted(moves),
         error=error,
         history=history(uow.session, object_type="submission", object_id=sub.id),
     )
-
-
-def _action_for(target: SubmissionState) -> str:
-    from airlock.submissions.rules import ACTION_FOR
-
-    return ACTION_FOR[target]
 
 
 @router.get("/review/submissions/{submission_id}")
