@@ -426,3 +426,15 @@ def redact_organisation(uow: UnitOfWork, *, org_id: str) -> int:
         sub.redacted = True
         count += 1
     return count
+
+
+def counts_by_state(uow: UnitOfWork, *, actor: Actor) -> dict[str, int]:
+    """How many submissions (drafts excluded) are in each state, for the queue's chart."""
+    authorize(actor, "queue.read")
+    rows = uow.session.execute(
+        select(Submission.state, func.count())
+        .where(Submission.state != SS.DRAFT)
+        .group_by(Submission.state)
+    ).all()
+    found = {str(state): int(n) for state, n in rows}
+    return {s.value: found.get(s.value, 0) for s in SS if s != SS.DRAFT}

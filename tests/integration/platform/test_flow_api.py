@@ -177,3 +177,16 @@ def test_withdrawal_redacts_confidential_dossier_content(client, container):
         json={"agreement_version": "2026-1", "scopes": []},
     )
     assert r.status_code == 409
+
+
+def test_the_queue_chart_counts_submissions_by_state_without_drafts(client, container):
+    from airlock.submissions import service
+
+    prog = make_program(container)
+    with container.uow() as uow:
+        counts = service.counts_by_state(uow, actor=prog.actors["coordinator"])
+    assert counts["accepted"] == 1 and counts["submitted"] == 1
+    assert "draft" not in counts and sum(counts.values()) == 2
+    tok = token_for(container, prog.actors["coordinator"])
+    page = client.get("/review", headers={"Authorization": f"Bearer {tok}"}).text
+    assert "Submissions by state" in page and 'href="?state=accepted"' in page

@@ -60,9 +60,12 @@ def review_queue(
             per_page=20,
         )
         pages = max(1, -(-result.total // result.per_page))
+        counts = submissions.counts_by_state(uow, actor=actor)
         return page(
             request,
             "review/queue.html",
+            counts=counts,
+            count_max=max([1, *counts.values()]),
             result=result,
             pages=pages,
             state=state,
