@@ -221,6 +221,8 @@ def malicious_samples(root: Path) -> list[Sample]:
         info.size = len(data)
         t.addfile(info, io.BytesIO(data))
     out.append((_w(root, "m_model.tar", tb.getvalue()), m, "archive"))
+    sz = pf.seven_zip("model/data.pkl", pf.os_system_v4())
+    out.append((_w(root, "m_model.7z", sz), m, "archive"))
     bad = np.zeros(1)
     del bad
     return out
