@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
@@ -148,7 +148,6 @@ class Limits:
     max_json_depth: int = 200
     max_findings: int = 200
     max_trace: int = 12
-    extra: dict[str, int] = field(default_factory=dict)
 
 
 class LimitExceeded(Exception):
