@@ -97,6 +97,21 @@ def ensure_other_venv() -> Path:
     return py
 
 
+def ensure_fast_core() -> str:
+    """Build the optional C skimmer in place when it is missing (the scanner works without it)."""
+    probe = [
+        sys.executable,
+        "-c",
+        "from airlock.scanning.engine.pickle_scan import has_fast_core as h; print(h())",
+    ]
+    if subprocess.run(probe, capture_output=True, text=True).stdout.strip() == "True":
+        return "yes"
+    build = [sys.executable, "setup.py", "-q", "build_ext", "--inplace"]
+    subprocess.run(build, cwd=ROOT, capture_output=True)
+    ok = subprocess.run(probe, capture_output=True, text=True).stdout.strip() == "True"
+    return "built now" if ok else "no (pure Python emulator)"
+
+
 def datasets(work: Path, big: bool) -> dict[str, list[Path]]:
     """Name -> paths handed to each tool."""
     sets: dict[str, list[Path]] = {}
@@ -191,6 +206,7 @@ def main() -> None:
     subprocess.run(gen + (["--no-big"] if args.no_big else []), check=True)
     tools = args.tools.split(",")
     other_py = ensure_other_venv() if set(tools) & set(OTHER_TOOLS) else None
+    print(f"airlock compiled core: {ensure_fast_core()}", flush=True)
     sets = datasets(args.workdir, big=not args.no_big)
     labels: dict[str, str] = {}
     if (CORPUS / "labels.csv").exists():
