@@ -159,3 +159,19 @@ def test_zip_member_that_is_not_json_in_a_keras_archive_is_review():
         z.writestr("metadata.json", "{}")
     report = scan_bytes(buf.getvalue(), name="m.keras")
     assert report.verdict is Verdict.REVIEW
+
+
+def test_fifo_and_folder_are_review_without_blocking(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for p in (fifo, tmp_path):
+        report = scan_path(p)
+        assert report.verdict is Verdict.REVIEW
+        assert "not a regular file" in report.findings[0].message
+
+
+def test_missing_file_is_review(tmp_path):
+    report = scan_path(tmp_path / "nope.pt")
+    assert report.verdict is Verdict.REVIEW

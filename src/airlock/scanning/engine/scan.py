@@ -6,6 +6,7 @@ import bz2
 import lzma
 import mmap
 import os
+import stat
 import time
 import zlib
 from pathlib import Path
@@ -265,6 +266,10 @@ def scan_path(path: Path, *, limits: Limits | None = None) -> FileReport:
     ctx = ScanContext(lim)
     name = str(path)
     try:
+        # Only regular files: opening a FIFO would block and a device never ends.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            ctx.add(rules.INTERNAL_ERROR, "not a regular file: nothing was scanned", name)
+            return _report(ctx, name, "unknown", 0, t0)
         fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
         ctx.add(rules.INTERNAL_ERROR, f"cannot open file: {exc.strerror}", name)
