@@ -114,6 +114,13 @@ def test_frame_boundary_straddle_is_review():
     assert scan_bytes(data, name="x.pkl").verdict is Verdict.REVIEW
 
 
+@pytest.mark.parametrize("text", [b"config\nsettings\nmore text", b"Important notes\nabc"])
+def test_text_starting_with_an_opcode_letter_is_not_a_pickle(text):
+    report = scan_bytes(text, name="notes.txt")
+    assert report.verdict is Verdict.PASS
+    assert report.format == "unknown"
+
+
 def test_text_that_looks_like_a_global_is_not_a_pickle():
     report = scan_bytes(b"class Foo(Bar):\n    pass\n", name="code.py")
     assert report.verdict is Verdict.PASS

@@ -74,6 +74,12 @@ def _short(value: Any, depth: int = 0) -> str:
     return repr(value)[:200]
 
 
+def _harmless(res: StreamResult) -> bool:
+    if res.calls or res.extensions or res.builds_on_globals or res.dynamic_globals:
+        return False
+    return not any(is_dangerous(g.module, g.name) for g in res.globals)
+
+
 def _globals_in(value: Any, depth: int = 0) -> list[Global]:
     if isinstance(value, Global):
         return [value]
@@ -120,7 +126,9 @@ def scan_pickle(
             ctx.limit_hit(exc, location, pos)
             return end
         quiet = not (res.globals or res.calls or res.extensions or res.truncated)
-        if n == 0 and probe and res.error is not None and quiet:
+        if n == 0 and probe and res.error is not None and _harmless(res):
+            # Guessed from one byte and broken: text such as "config\nsettings\n" parses as
+            # a GLOBAL. Without a call or a dangerous import it is data, not a pickle.
             return -1
         if n > 0 and res.error is not None and quiet:
             # Bytes after a complete stream that do not parse are data, not code.
