@@ -202,8 +202,10 @@ def download(
     filename = art.name.rsplit("/", 1)[-1]
     return StreamingResponse(
         body,
-        media_type=art.media_type,
+        # Always a download, never rendered: a firm's declared type could be text/html.
+        media_type="application/octet-stream",
         headers={
+            "X-Artifact-Media-Type": art.media_type,
             "Content-Length": str(art.size),
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
             "X-Content-SHA256": art.sha256,
