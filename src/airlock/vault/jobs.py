@@ -15,8 +15,11 @@ SHRED_WITHDRAWN = "vault.shred_withdrawn"
 
 @jobs.handler(SHRED_WITHDRAWN)
 def shred_withdrawn(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
-    """Destroy a withdrawn firm's organisation key (safe to run twice)."""
-    service.shred_organisation(uow, org_id=str(payload["org_id"]), actor=None)
+    """Destroy a withdrawn firm's organisation key, then its ciphertext (safe to run twice)."""
+    org_id = str(payload["org_id"])
+    service.shred_organisation(uow, org_id=org_id, actor=None)
+    keys = service.objects_of_organisation(uow, org_id=org_id)
+    uow.after_commit(service.delete_objects, uow.services.blob_store, keys)
 
 
 events.subscribe(WITHDRAWN_EVENT, SHRED_WITHDRAWN)

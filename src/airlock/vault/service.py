@@ -7,6 +7,7 @@ in another, so a process killed in between leaves only unreferenced objects for 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -200,6 +201,23 @@ def shred_organisation(uow: UnitOfWork, *, org_id: str, actor: Actor | None) -> 
     )
     uow.flush()
     return report
+
+
+def objects_of_organisation(uow: UnitOfWork, *, org_id: str) -> list[str]:
+    """Every stored object of a firm: its artifacts and the chunks of its uploads."""
+    keys = list(uow.session.scalars(select(Artifact.storage_key).where(Artifact.org_id == org_id)))
+    for parts in uow.session.scalars(
+        select(UploadSession.parts).where(UploadSession.org_id == org_id)
+    ):
+        keys.extend(str(p["key"]) for p in parts or [] if p.get("key"))
+    return keys
+
+
+def delete_objects(store: BlobStore, keys: list[str]) -> None:
+    """Delete objects, best effort (what fails is left for `airlock vault gc`)."""
+    for key in keys:
+        with contextlib.suppress(Exception):
+            store.delete(key)
 
 
 def _checkpoint_sqlite(engine: Engine) -> None:

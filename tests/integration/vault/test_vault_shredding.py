@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from airlock.core.audit import AuditEvent
 from airlock.core.db import utcnow
 from airlock.vault import gc, service
-from airlock.vault.crypto import VaultIntegrityError
+from airlock.vault.crypto import VaultIntegrityError, decrypt_stream, new_key
 from airlock.vault.keys import MasterKey, master_key_for
 from airlock.vault.models import Artifact, OrgKey, UploadSession
 from tests.factories.program import make_program
@@ -53,6 +53,10 @@ def test_after_withdrawal_nothing_of_the_plaintext_can_be_recovered(client, cont
         assert wrapped_before
     if str(db_url).startswith("sqlite"):  # the check below is not vacuous: the key is on disk
         assert wrapped_before in database_bytes(str(db_url))
+    # What a thief with a copy of the store would keep: ciphertext only.
+    store = container.blob_store
+    stolen = {k: b"".join(store.open(k)) for k in store.keys("")}
+    assert stolen and all(SECRET[:20] not in blob for blob in stolen.values())
 
     r = client.post(
         "/api/v1/participation/withdraw", headers=firm, json={"confirm": True, "reason": "leaving"}
@@ -84,27 +88,29 @@ def test_after_withdrawal_nothing_of_the_plaintext_can_be_recovered(client, cont
     assert wrapped_before not in raw
     assert SECRET not in raw
 
-    # The stored objects are ciphertext only, and the API refuses to decrypt them.
-    store = container.blob_store
-    keys = list(store.keys())
-    assert keys, "ciphertext remains until gc, and it is useless"
-    for k in keys:
-        assert SECRET[:20] not in b"".join(store.open(k))
+    # The stored objects are deleted after the key; the API refuses to decrypt anything.
+    wait_for(lambda: list(store.keys("")) == [])
     r = client.get(f"/api/v1/artifacts/{art['id']}/content", headers=firm)
     assert r.status_code in (404, 410)
+    master = master_key_for(container.settings)
     with container.uow() as uow:
         with pytest.raises(Exception, match="destroyed on withdrawal"):
-            service._org_key(uow, org_id=org, version=1, master=master_key_for(container.settings))
+            service._org_key(uow, org_id=org, version=1, master=master)
         # and no new key is ever made for the firm
         with pytest.raises(Exception, match="destroyed on withdrawal"):
-            service._active_org_key(uow, org_id=org, master=master_key_for(container.settings))
-
-    # gc then removes the useless ciphertext of the withdrawn firm.
-    with container.uow() as uow:
-        report = gc.expire_uploads(uow)
-        gc.sweep_objects(uow, store=store, report=report, incomplete_after_seconds=3600)
-        uow.commit()
-    assert list(store.keys()) == []
+            service._active_org_key(uow, org_id=org, master=master)
+        # No wrapped key of any kind is left to try the master key on.
+        assert uow.session.scalars(select(OrgKey.wrapped).where(OrgKey.org_id == org)).all() == [
+            None
+        ]
+        assert uow.session.scalars(
+            select(Artifact.wrapped_data_key).where(Artifact.org_id == org)
+        ).all() == [None]
+    # Even with the master key and a stolen copy of the ciphertext, nothing decrypts: the
+    # organisation key is gone, and a guessed one fails authentication on the first chunk.
+    for key, blob in stolen.items():
+        with pytest.raises(VaultIntegrityError):
+            b"".join(decrypt_stream(new_key(), [blob], artifact_id=key.rsplit("/", 1)[-1]))
 
 
 def test_master_key_rotation_rewraps_and_the_old_key_opens_nothing(client, container):
