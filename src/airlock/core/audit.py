@@ -48,31 +48,20 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
 
 
-def _digest(
-    *,
-    seq: int,
-    at: datetime,
-    actor_user_id: str | None,
-    actor_label: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    org_id: str | None,
-    detail: str,
-    prev_hash: str,
-) -> str:
+def _digest(ev: AuditEvent) -> str:
+    """The hash of a row: its content and the previous row's hash, in a fixed order."""
     body = json.dumps(
         [
-            seq,
-            at.isoformat(),
-            actor_user_id,
-            actor_label,
-            action,
-            object_type,
-            object_id,
-            org_id,
-            detail,
-            prev_hash,
+            ev.seq,
+            ev.at.isoformat(),
+            ev.actor_user_id,
+            ev.actor_label,
+            ev.action,
+            ev.object_type,
+            ev.object_id,
+            ev.org_id,
+            ev.detail,
+            ev.prev_hash,
         ],
         separators=(",", ":"),
     )
@@ -105,18 +94,6 @@ def append(
     at = utcnow()
     seq = head.seq + 1
     detail_text = json.dumps(detail or {}, sort_keys=True, separators=(",", ":"), default=str)
-    digest = _digest(
-        seq=seq,
-        at=at,
-        actor_user_id=actor_user_id,
-        actor_label=actor_label,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        org_id=org_id,
-        detail=detail_text,
-        prev_hash=head.hash,
-    )
     event = AuditEvent(
         seq=seq,
         at=at,
@@ -128,8 +105,8 @@ def append(
         org_id=org_id,
         detail=detail_text,
         prev_hash=head.hash,
-        hash=digest,
     )
+    event.hash = digest = _digest(event)
     session.add(event)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=digest))
     session.flush()
@@ -197,18 +174,7 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
                 return ChainReport(
                     False, rows, f"row {ev.seq} does not link to the row before it", ev.seq
                 )
-            digest = _digest(
-                seq=ev.seq,
-                at=ev.at,
-                actor_user_id=ev.actor_user_id,
-                actor_label=ev.actor_label,
-                action=ev.action,
-                object_type=ev.object_type,
-                object_id=ev.object_id,
-                org_id=ev.org_id,
-                detail=ev.detail,
-                prev_hash=ev.prev_hash,
-            )
+            digest = _digest(ev)
             if digest != ev.hash:
                 return ChainReport(
                     False,
