@@ -11,7 +11,7 @@ import time
 import zlib
 from pathlib import Path
 
-from . import containers, graphs, rules, sevenzip, tensors
+from . import containers, rules
 from .context import ScanContext
 from .model import FileReport, LimitExceeded, Limits, ParseError, worst
 from .pickle_scan import is_torch_legacy, looks_like_pickle, scan_pickle
@@ -105,6 +105,10 @@ def _dispatch(
         return fmt
     if fmt == "zip":
         return containers.scan_zip(ctx, buf, location, depth, _recurse, sniff)
+    if fmt in ("npy", "safetensors", "gguf"):
+        from . import tensors  # start-up time: format modules load when first needed
+    if fmt in ("hdf5", "json", "protobuf"):
+        from . import graphs
     if fmt == "npy":
         tensors.scan_npy(ctx, buf, location)
         return fmt
@@ -191,6 +195,8 @@ def _check_legacy_storages(
 
 
 def _scan_7z(ctx: ScanContext, buf: memoryview, location: str, depth: int) -> None:
+    from . import sevenzip
+
     try:
         files = sevenzip.members(buf, ctx.limits.max_member_bytes, ctx.limits.max_ratio)
     except sevenzip.Unsupported as exc:
