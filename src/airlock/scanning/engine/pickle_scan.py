@@ -62,6 +62,9 @@ def _short(value: Any, depth: int = 0) -> str:
     if isinstance(value, tuple):
         inner = ", ".join(_short(v, depth + 1) for v in value[:8])
         return f"({inner}{', ...' if len(value) > 8 else ''}{',' if len(value) == 1 else ''})"
+    if isinstance(value, list):
+        inner = ", ".join(_short(v, depth + 1) for v in value[:8])
+        return f"[{inner}{', ...' if len(value) > 8 else ''}]"
     if isinstance(value, dict):
         items = list(value.items())[:6]
         return (
@@ -233,18 +236,23 @@ def _judge(
         seen.add(pair)
         dotted = f"{g.module}.{g.name}"
         hit = called.get(pair)
-        how = f" and calls it ({hit[2]} with {_short(hit[1])})" if hit else ""
+        # Where the callable came from: the import's offset, then the call site's.
+        origin = f"imported at offset {g.offset}"
+        how = f" ({origin}) and calls it ({hit[2]} with {_short(hit[1])})" if hit else ""
         detail = _short(hit[1]) if hit else None
         if is_dangerous(g.module, g.name):
-            msg = f"imports the dangerous global {dotted}{how}"
+            msg = f"imports the dangerous global {dotted}{how or f' ({origin})'}"
             pending.append(
                 (rules.DANGEROUS_GLOBAL, msg, hit[0] if hit else g.offset, dotted, detail)
             )
         elif hit:
-            msg = f"calls {dotted}, which is not in the allowlist ({hit[2]} with {_short(hit[1])})"
+            msg = (
+                f"calls {dotted}, which is not in the allowlist "
+                f"({origin}; {hit[2]} with {_short(hit[1])})"
+            )
             pending.append((rules.UNSAFE_CALL, msg, hit[0], dotted, detail))
         else:
-            msg = f"references {dotted}, which is not in the allowlist (not called)"
+            msg = f"references {dotted}, which is not in the allowlist ({origin}, not called)"
             pending.append((rules.UNKNOWN_GLOBAL, msg, g.offset, dotted, None))
     for site in res.calls:
         if not isinstance(site.func, Global) and site.op != "BUILD":

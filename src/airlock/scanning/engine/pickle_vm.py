@@ -22,7 +22,6 @@ from .pickle_values import (
     DICT_KEEP,
     EXT,
     FLOAT,
-    LIST,
     PERS,
     SET,
     Call,
@@ -238,10 +237,13 @@ class Machine:
                 push({})
                 i += 1
             elif op == 0x5D:  # EMPTY_LIST
-                push(LIST)
+                push([])  # kept short (DICT_KEEP items): call arguments are evidence
                 i += 1
             elif op == 0x65:  # APPENDS
-                pop_mark()
+                items = pop_mark()
+                lst = stack[-1] if stack else None
+                if type(lst) is list and len(lst) < DICT_KEEP:
+                    lst.extend(items[: DICT_KEEP - len(lst)])
                 i += 1
             elif op == 0x4E:  # NONE
                 push(None)
@@ -328,7 +330,10 @@ class Machine:
                         d[k] = v
                 i += 1
             elif op == 0x61:  # APPEND
-                pop()
+                v = pop()
+                lst = stack[-1] if stack else None
+                if type(lst) is list and len(lst) < DICT_KEEP:
+                    lst.append(v)
                 i += 1
             elif op == 0x72:  # LONG_BINPUT
                 memo_put(_U32(buf, i + 1)[0], stack[-1])
@@ -369,7 +374,7 @@ class Machine:
                 if op == 0x64:
                     push(dict(zip(items[:DICT_KEEP:2], items[1:DICT_KEEP:2], strict=False)))
                 elif op != 0x90:
-                    push(LIST if op == 0x6C else SET)
+                    push(items[:DICT_KEEP] if op == 0x6C else SET)
                 i += 1
             elif op == 0x8F:  # EMPTY_SET
                 push(SET)
