@@ -103,6 +103,12 @@ TRAINING_ARGS: Final[frozenset[Pair]] = (
         "IntervalStrategy SchedulerType HubStrategy SaveStrategy EvaluationStrategy",
     )
     | _pairs("transformers.debug_utils", "DebugOption")
+    | _pairs("transformers.trainer_pt_utils", "AcceleratorConfig")
+    | _pairs("transformers.training_args", "ParallelMode")
+    | _pairs("transformers.trainer_utils", "FSDPOption")
+    | _pairs("lightning_fabric.utilities.data", "AttributeDict")
+    | _pairs("pytorch_lightning.utilities.parsing", "AttributeDict")
+    | _pairs("lightning.fabric.utilities.data", "AttributeDict")
     | _pairs("transformers.trainer_callback", "TrainerState")
     | _pairs("accelerate.utils.dataclasses", "DistributedType")
     | _pairs("accelerate.state", "PartialState")
