@@ -139,3 +139,10 @@ def test_memo_limit_is_enforced():
     report = scan_bytes(data, name="m.pkl", limits=Limits(max_memo=3))
     assert report.verdict is Verdict.REVIEW
     assert any(f.evidence.detail == "max_memo" for f in report.findings)
+
+
+def test_deployment_allowlist_extends_the_profiles():
+    data = pf.newobj_unknown()
+    assert scan_bytes(data, name="m.pkl").verdict is Verdict.BLOCK
+    trusted = Limits(allow_globals=frozenset({("mypkg.evil", "Thing")}))
+    assert scan_bytes(data, name="m.pkl", limits=trusted).verdict is Verdict.PASS

@@ -148,6 +148,8 @@ class Limits:
     max_json_depth: int = 200
     max_findings: int = 200
     max_trace: int = 12
+    # Extra exact (module, name) pairs a deployment trusts, added to every profile.
+    allow_globals: frozenset[tuple[str, str]] = frozenset()
 
 
 class LimitExceeded(Exception):
