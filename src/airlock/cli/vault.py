@@ -237,7 +237,7 @@ def keys_rotate(
     """Rewrap every organisation key under a new master key (AIRLOCK_NEW_MASTER_KEY or a file)."""
     from airlock.bootstrap import build
     from airlock.settings import SettingsError
-    from airlock.vault import service
+    from airlock.vault import keyring
     from airlock.vault.keys import (
         dev_key_path,
         generate_master_key,
@@ -264,7 +264,7 @@ def keys_rotate(
         else:
             raise SettingsError("give the new key in AIRLOCK_NEW_MASTER_KEY or --new-key-file")
         with container.uow() as uow:
-            count = service.rotate_master_key(uow, old=old, new=new, actor_label="cli")
+            count = keyring.rotate_master_key(uow, old=old, new=new, actor_label="cli")
             uow.commit()
     except (SettingsError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}")

@@ -14,21 +14,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
-
 from airlock.core.errors import NotFound, PayloadTooLarge
 from airlock.core.ports import BlobStore
 from airlock.core.uow import UnitOfWork
 from airlock.vault import crypto
+from airlock.vault.keyring import org_key_for
 from airlock.vault.keys import (
     KeyDestroyed,
     MasterKey,
-    WrappedOrgKey,
     master_key_for,
-    unwrap_org_key,
 )
-from airlock.vault.models import Artifact, OrgKey
-from airlock.vault.rules import ArtifactState, KeyState
+from airlock.vault.models import Artifact
+from airlock.vault.rules import ArtifactState
 
 SCRATCH_HEADROOM_BYTES = 256 * 1024 * 1024  # left free on the scratch disk for everyone else
 
@@ -66,20 +63,6 @@ class SystemRead:
         return f"SystemRead(artifact_id={self.artifact_id!r}, name={self.name!r})"
 
 
-def _org_key(uow: UnitOfWork, *, org_id: str, version: int, master: MasterKey) -> bytes:
-    rows = list(uow.session.scalars(select(OrgKey).where(OrgKey.org_id == org_id)))
-    destroyed = KeyDestroyed(
-        f"the vault key of organisation {org_id} was destroyed on withdrawal; "
-        "its artifacts can no longer be decrypted"
-    )
-    if any(r.state == KeyState.DESTROYED for r in rows):
-        raise destroyed
-    row = next((r for r in rows if r.version == version), None)
-    if row is None or row.wrapped is None:
-        raise destroyed
-    return unwrap_org_key(master, WrappedOrgKey(org_id, version, row.master_key_id, row.wrapped))
-
-
 def open_for_system(uow: UnitOfWork, *, artifact_id: str, master: MasterKey) -> SystemRead:
     """An artifact's data key for a system job; KeyDestroyed once its firm withdrew."""
     art = uow.session.get(Artifact, artifact_id) if len(artifact_id) <= 64 else None
@@ -87,7 +70,7 @@ def open_for_system(uow: UnitOfWork, *, artifact_id: str, master: MasterKey) -> 
         raise NotFound(f"artifact {artifact_id} not found")
     if art.state == ArtifactState.DESTROYED or art.wrapped_data_key is None:
         raise KeyDestroyed(f"artifact {artifact_id} was destroyed and cannot be decrypted")
-    org_key = _org_key(uow, org_id=art.org_id, version=art.key_version, master=master)
+    org_key = org_key_for(uow, org_id=art.org_id, version=art.key_version, master=master)
     data_key = crypto.unwrap_data_key(org_key, art.wrapped_data_key, artifact_id=art.id)
     return SystemRead(
         artifact_id=art.id,

@@ -1,4 +1,4 @@
-"""The vault: resumable uploads, the manifest, need-to-know downloads, key rotation, shredding.
+"""The vault: resumable uploads, the manifest and need-to-know downloads (keys: keyring.py).
 
 Services never commit and never hold a transaction across bulk I/O: an upload chunk or a
 completion is planned in one unit of work, written to the blob store outside it, and recorded
@@ -7,14 +7,12 @@ in another, so a process killed in between leaves only unreferenced objects for 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, select
 
 from airlock.core import audit, events
 from airlock.core.access import Actor, authorize, may_read_confidential
@@ -29,16 +27,12 @@ from airlock.submissions.models import Submission
 from airlock.submissions.rules import SubmissionState as SS
 from airlock.vault import crypto, rules
 from airlock.vault.ingest import Stored, encrypt_into_store
+from airlock.vault.keyring import active_org_key_for, key_destroyed, org_key_for
 from airlock.vault.keys import (
-    KeyDestroyed,
     MasterKey,
-    WrappedOrgKey,
-    rewrap_org_keys,
-    unwrap_org_key,
-    wrap_org_key,
 )
-from airlock.vault.models import Artifact, OrgKey, UploadSession
-from airlock.vault.rules import ArtifactKind, ArtifactState, KeyState, UploadState
+from airlock.vault.models import Artifact, UploadSession
+from airlock.vault.rules import ArtifactKind, ArtifactState, UploadState
 
 CLOSED_FOR_UPLOADS = frozenset({SS.REVIEW_COMPLETE, SS.CLOSED})
 # Published once an artifact is whole and visible; later stages (scanning) subscribe jobs.
@@ -53,181 +47,6 @@ class UploadLimits:
     max_submission_bytes: int
     chunk_bytes: int
     session_hours: int
-
-
-# --- keys -------------------------------------------------------------------------------------
-
-
-def _keys_of(uow: UnitOfWork, org_id: str) -> list[OrgKey]:
-    stmt = select(OrgKey).where(OrgKey.org_id == org_id).order_by(OrgKey.version)
-    return list(uow.session.scalars(stmt))
-
-
-def _destroyed(org_id: str) -> KeyDestroyed:
-    return KeyDestroyed(
-        f"the vault key of organisation {org_id} was destroyed on withdrawal; "
-        "its artifacts can no longer be decrypted"
-    )
-
-
-def _active_org_key(uow: UnitOfWork, *, org_id: str, master: MasterKey) -> tuple[int, bytes]:
-    """The organisation's current key (made on first use); KeyDestroyed after a withdrawal."""
-    keys = _keys_of(uow, org_id)
-    if any(k.state == KeyState.DESTROYED for k in keys):
-        raise _destroyed(org_id)
-    if keys:
-        return keys[-1].version, _unwrap(keys[-1], master)
-    org_key = crypto.new_key()
-    stored = wrap_org_key(master, org_key, org_id=org_id, version=1)
-    uow.session.add(
-        OrgKey(
-            org_id=org_id,
-            version=1,
-            state=KeyState.ACTIVE,
-            master_key_id=stored.master_key_id,
-            wrapped=stored.wrapped,
-            created_at=utcnow(),
-        )
-    )
-    uow.flush()
-    return 1, org_key
-
-
-def _unwrap(row: OrgKey, master: MasterKey) -> bytes:
-    if row.state == KeyState.DESTROYED or row.wrapped is None:
-        raise _destroyed(row.org_id)
-    return unwrap_org_key(
-        master, WrappedOrgKey(row.org_id, row.version, row.master_key_id, row.wrapped)
-    )
-
-
-def _org_key(uow: UnitOfWork, *, org_id: str, version: int, master: MasterKey) -> bytes:
-    row = uow.session.scalars(
-        select(OrgKey).where(OrgKey.org_id == org_id, OrgKey.version == version)
-    ).first()
-    if row is None:
-        raise _destroyed(org_id)
-    return _unwrap(row, master)
-
-
-def rotate_master_key(
-    uow: UnitOfWork, *, old: MasterKey, new: MasterKey, actor_label: str = "system"
-) -> int:
-    """Rewrap every live organisation key under the new master key; content is untouched."""
-    rows = [
-        r for r in uow.session.scalars(select(OrgKey).with_for_update()) if r.wrapped is not None
-    ]
-    stale = [r for r in rows if r.master_key_id not in (old.key_id, new.key_id)]
-    if stale:
-        raise InvalidInput(
-            f"{len(stale)} organisation key(s) are wrapped under master key "
-            f"{stale[0].master_key_id}, which is neither the old nor the new key"
-        )
-    todo = [r for r in rows if r.master_key_id == old.key_id]
-    assert all(r.wrapped is not None for r in todo)
-    rewrapped = rewrap_org_keys(
-        [WrappedOrgKey(r.org_id, r.version, r.master_key_id, r.wrapped or b"") for r in todo],
-        old=old,
-        new=new,
-    )
-    now = utcnow()
-    for row, item in zip(todo, rewrapped, strict=True):
-        row.wrapped, row.master_key_id, row.rotated_at = item.wrapped, item.master_key_id, now
-    audit.append(
-        uow.session,
-        action="vault.master_key_rotated",
-        actor_label=actor_label,
-        object_type="master_key",
-        object_id=new.key_id,
-        detail={"from": old.key_id, "to": new.key_id, "organisation_keys": len(todo)},
-    )
-    return len(todo)
-
-
-def shred_organisation(uow: UnitOfWork, *, org_id: str, actor: Actor | None) -> dict[str, int]:
-    """Destroy a firm's organisation key, so none of its artifacts can ever be decrypted again."""
-    if actor is not None:  # the withdrawal job runs as the system (None)
-        authorize(actor, "participation.manage", org_id=org_id)
-    if uow.session.get_bind().dialect.name == "sqlite":
-        # Zero freed space so erased keys do not linger in free pages; WAL truncated on commit.
-        uow.session.execute(text("PRAGMA secure_delete = ON"))
-        bind = uow.session.get_bind()
-        uow.after_commit(_checkpoint_sqlite, bind if isinstance(bind, Engine) else bind.engine)
-    now = utcnow()
-    versions = []
-    for row in _keys_of(uow, org_id):
-        if row.wrapped is not None or row.state != KeyState.DESTROYED:
-            versions.append(row.version)
-        row.wrapped, row.state, row.destroyed_at = None, KeyState.DESTROYED, row.destroyed_at or now
-    if not versions and not _keys_of(uow, org_id):
-        # Never had a key: record a destroyed placeholder so no key is ever made for it again.
-        uow.session.add(
-            OrgKey(
-                org_id=org_id,
-                version=0,
-                state=KeyState.DESTROYED,
-                wrapped=None,
-                created_at=now,
-                destroyed_at=now,
-            )
-        )
-    artifacts = list(uow.session.scalars(select(Artifact).where(Artifact.org_id == org_id)))
-    total = 0
-    for art in artifacts:
-        if art.state != ArtifactState.DESTROYED:
-            total += art.size
-        art.state, art.wrapped_data_key = ArtifactState.DESTROYED, None
-        art.destroyed_at = art.destroyed_at or now
-    uploads = list(uow.session.scalars(select(UploadSession).where(UploadSession.org_id == org_id)))
-    for up in uploads:
-        up.wrapped_key = None
-        if up.state in (UploadState.OPEN, UploadState.COMPLETING):
-            up.state, up.error, up.updated_at = UploadState.EXPIRED, "withdrawn", now
-    report = {
-        "key_versions_destroyed": len(versions),
-        "artifacts_destroyed": len(artifacts),
-        "bytes_destroyed": total,
-        "uploads_cancelled": len(uploads),
-    }
-    audit.append(
-        uow.session,
-        action="vault.organisation_key_destroyed",
-        actor_user_id=actor.user_id if actor else None,
-        actor_label=actor.label if actor else "system",
-        object_type="organisation",
-        object_id=org_id,
-        org_id=org_id,
-        detail={**report, "versions": versions, "destroyed_at": now.isoformat()},
-    )
-    uow.flush()
-    return report
-
-
-def objects_of_organisation(uow: UnitOfWork, *, org_id: str) -> list[str]:
-    """Every stored object of a firm: its artifacts and the chunks of its uploads."""
-    keys = list(uow.session.scalars(select(Artifact.storage_key).where(Artifact.org_id == org_id)))
-    for parts in uow.session.scalars(
-        select(UploadSession.parts).where(UploadSession.org_id == org_id)
-    ):
-        keys.extend(str(p["key"]) for p in parts or [] if p.get("key"))
-    return keys
-
-
-def delete_objects(store: BlobStore, keys: list[str]) -> None:
-    """Delete objects, best effort (what fails is left for `airlock vault gc`)."""
-    for key in keys:
-        with contextlib.suppress(Exception):
-            store.delete(key)
-
-
-def _checkpoint_sqlite(engine: Engine) -> None:
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        cur.close()
-    finally:
-        raw.close()
 
 
 # --- uploads ----------------------------------------------------------------------------------
@@ -341,7 +160,7 @@ def start_upload(
             f"size: this file would bring the submission to {used + pending + size} bytes, over "
             f"the limit of {limits.max_submission_bytes} bytes per submission"
         )
-    version, org_key = _active_org_key(uow, org_id=sub.org_id, master=master)
+    version, org_key = active_org_key_for(uow, org_id=sub.org_id, master=master)
     up = UploadSession(
         id=new_id(),
         submission_id=sub.id,
@@ -421,9 +240,9 @@ def plan_chunk(
         )
     if length != expected:
         raise InvalidInput(f"chunk {index} must be {expected} bytes (got {length})")
-    org_key = _org_key(uow, org_id=up.org_id, version=up.key_version, master=master)
+    org_key = org_key_for(uow, org_id=up.org_id, version=up.key_version, master=master)
     if up.wrapped_key is None:
-        raise _destroyed(up.org_id)
+        raise key_destroyed(up.org_id)
     session_key = crypto.unwrap_data_key(org_key, up.wrapped_key, artifact_id=_upload_aad(up.id))
     previous = str(up.parts[index]["sha256"]) if index < received else None
     return ChunkPlan(up.id, index, expected, session_key, previous)
@@ -490,9 +309,9 @@ def begin_completion(
         raise Conflict(
             f"{len(up.parts)} of {total} chunks received; send chunk {len(up.parts)} next"
         )
-    org_key = _org_key(uow, org_id=up.org_id, version=up.key_version, master=master)
+    org_key = org_key_for(uow, org_id=up.org_id, version=up.key_version, master=master)
     if up.wrapped_key is None:
-        raise _destroyed(up.org_id)
+        raise key_destroyed(up.org_id)
     session_key = crypto.unwrap_data_key(org_key, up.wrapped_key, artifact_id=_upload_aad(up.id))
     artifact_id = new_id()
     up.state, up.artifact_id, up.updated_at = UploadState.COMPLETING, artifact_id, utcnow()
@@ -539,7 +358,7 @@ def finish_completion(
     up = _upload(uow, actor=actor, upload_id=plan.upload_id, lock=True)
     if up.state != UploadState.COMPLETING or up.artifact_id != plan.artifact_id:
         raise Conflict(f"this upload session is {up.state}")
-    org_key = _org_key(uow, org_id=up.org_id, version=up.key_version, master=master)
+    org_key = org_key_for(uow, org_id=up.org_id, version=up.key_version, master=master)
     art = Artifact(
         id=plan.artifact_id,
         submission_id=up.submission_id,
@@ -629,8 +448,8 @@ def open_download(
             "only the owning firm and the reviewers assigned to this submission may download it"
         )
     if art.state == ArtifactState.DESTROYED or art.wrapped_data_key is None:
-        raise _destroyed(art.org_id)
-    org_key = _org_key(uow, org_id=art.org_id, version=art.key_version, master=master)
+        raise key_destroyed(art.org_id)
+    org_key = org_key_for(uow, org_id=art.org_id, version=art.key_version, master=master)
     data_key = crypto.unwrap_data_key(org_key, art.wrapped_data_key, artifact_id=art.id)
     audit.append(
         uow.session,

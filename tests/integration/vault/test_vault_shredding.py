@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from airlock.core.audit import AuditEvent
 from airlock.core.db import utcnow
-from airlock.vault import gc, service
+from airlock.vault import gc, keyring, service
 from airlock.vault.crypto import VaultIntegrityError, decrypt_stream, new_key
 from airlock.vault.keys import MasterKey, master_key_for
 from airlock.vault.models import Artifact, OrgKey, UploadSession
@@ -95,10 +95,10 @@ def test_after_withdrawal_nothing_of_the_plaintext_can_be_recovered(client, cont
     master = master_key_for(container.settings)
     with container.uow() as uow:
         with pytest.raises(Exception, match="destroyed on withdrawal"):
-            service._org_key(uow, org_id=org, version=1, master=master)
+            keyring.org_key_for(uow, org_id=org, version=1, master=master)
         # and no new key is ever made for the firm
         with pytest.raises(Exception, match="destroyed on withdrawal"):
-            service._active_org_key(uow, org_id=org, master=master)
+            keyring.active_org_key_for(uow, org_id=org, master=master)
         # No wrapped key of any kind is left to try the master key on.
         assert uow.session.scalars(select(OrgKey.wrapped).where(OrgKey.org_id == org)).all() == [
             None
@@ -121,7 +121,7 @@ def test_master_key_rotation_rewraps_and_the_old_key_opens_nothing(client, conta
     old = master_key_for(container.settings)
     new = MasterKey(os.urandom(32))
     with container.uow() as uow:
-        assert service.rotate_master_key(uow, old=old, new=new) == 1
+        assert keyring.rotate_master_key(uow, old=old, new=new) == 1
         uow.commit()
     with container.uow() as uow:
         dl = service.open_download(

@@ -1,0 +1,200 @@
+"""Organisation keys: creating, unwrapping, rotating under a new master key, crypto-shredding."""
+
+from __future__ import annotations
+
+import contextlib
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
+
+from airlock.core import audit
+from airlock.core.access import Actor, authorize
+from airlock.core.db import utcnow
+from airlock.core.errors import InvalidInput
+from airlock.core.ports import BlobStore
+from airlock.core.uow import UnitOfWork
+from airlock.vault import crypto
+from airlock.vault.keys import (
+    KeyDestroyed,
+    MasterKey,
+    WrappedOrgKey,
+    rewrap_org_keys,
+    unwrap_org_key,
+    wrap_org_key,
+)
+from airlock.vault.models import Artifact, OrgKey, UploadSession
+from airlock.vault.rules import ArtifactState, KeyState, UploadState
+
+
+def _keys_of(uow: UnitOfWork, org_id: str) -> list[OrgKey]:
+    stmt = select(OrgKey).where(OrgKey.org_id == org_id).order_by(OrgKey.version)
+    return list(uow.session.scalars(stmt))
+
+
+def key_destroyed(org_id: str) -> KeyDestroyed:
+    """The error every read of a withdrawn organisation's content gets."""
+    return KeyDestroyed(
+        f"the vault key of organisation {org_id} was destroyed on withdrawal; "
+        "its artifacts can no longer be decrypted"
+    )
+
+
+def active_org_key_for(uow: UnitOfWork, *, org_id: str, master: MasterKey) -> tuple[int, bytes]:
+    """The organisation's current key (made on first use); KeyDestroyed after a withdrawal."""
+    keys = _keys_of(uow, org_id)
+    if any(k.state == KeyState.DESTROYED for k in keys):
+        raise key_destroyed(org_id)
+    if keys:
+        return keys[-1].version, _unwrap(keys[-1], master)
+    org_key = crypto.new_key()
+    stored = wrap_org_key(master, org_key, org_id=org_id, version=1)
+    uow.session.add(
+        OrgKey(
+            org_id=org_id,
+            version=1,
+            state=KeyState.ACTIVE,
+            master_key_id=stored.master_key_id,
+            wrapped=stored.wrapped,
+            created_at=utcnow(),
+        )
+    )
+    uow.flush()
+    return 1, org_key
+
+
+def _unwrap(row: OrgKey, master: MasterKey) -> bytes:
+    if row.state == KeyState.DESTROYED or row.wrapped is None:
+        raise key_destroyed(row.org_id)
+    return unwrap_org_key(
+        master, WrappedOrgKey(row.org_id, row.version, row.master_key_id, row.wrapped)
+    )
+
+
+def org_key_for(uow: UnitOfWork, *, org_id: str, version: int, master: MasterKey) -> bytes:
+    """The organisation key of one version, unwrapped; KeyDestroyed after a withdrawal."""
+    row = uow.session.scalars(
+        select(OrgKey).where(OrgKey.org_id == org_id, OrgKey.version == version)
+    ).first()
+    if row is None:
+        raise key_destroyed(org_id)
+    return _unwrap(row, master)
+
+
+def rotate_master_key(
+    uow: UnitOfWork, *, old: MasterKey, new: MasterKey, actor_label: str = "system"
+) -> int:
+    """Rewrap every live organisation key under the new master key; content is untouched."""
+    rows = [
+        r for r in uow.session.scalars(select(OrgKey).with_for_update()) if r.wrapped is not None
+    ]
+    stale = [r for r in rows if r.master_key_id not in (old.key_id, new.key_id)]
+    if stale:
+        raise InvalidInput(
+            f"{len(stale)} organisation key(s) are wrapped under master key "
+            f"{stale[0].master_key_id}, which is neither the old nor the new key"
+        )
+    todo = [r for r in rows if r.master_key_id == old.key_id]
+    assert all(r.wrapped is not None for r in todo)
+    rewrapped = rewrap_org_keys(
+        [WrappedOrgKey(r.org_id, r.version, r.master_key_id, r.wrapped or b"") for r in todo],
+        old=old,
+        new=new,
+    )
+    now = utcnow()
+    for row, item in zip(todo, rewrapped, strict=True):
+        row.wrapped, row.master_key_id, row.rotated_at = item.wrapped, item.master_key_id, now
+    audit.append(
+        uow.session,
+        action="vault.master_key_rotated",
+        actor_label=actor_label,
+        object_type="master_key",
+        object_id=new.key_id,
+        detail={"from": old.key_id, "to": new.key_id, "organisation_keys": len(todo)},
+    )
+    return len(todo)
+
+
+def shred_organisation(uow: UnitOfWork, *, org_id: str, actor: Actor | None) -> dict[str, int]:
+    """Destroy a firm's organisation key, so none of its artifacts can ever be decrypted again."""
+    if actor is not None:  # the withdrawal job runs as the system (None)
+        authorize(actor, "participation.manage", org_id=org_id)
+    if uow.session.get_bind().dialect.name == "sqlite":
+        # Zero freed space so erased keys do not linger in free pages; WAL truncated on commit.
+        uow.session.execute(text("PRAGMA secure_delete = ON"))
+        bind = uow.session.get_bind()
+        uow.after_commit(_checkpoint_sqlite, bind if isinstance(bind, Engine) else bind.engine)
+    now = utcnow()
+    versions = []
+    for row in _keys_of(uow, org_id):
+        if row.wrapped is not None or row.state != KeyState.DESTROYED:
+            versions.append(row.version)
+        row.wrapped, row.state, row.destroyed_at = None, KeyState.DESTROYED, row.destroyed_at or now
+    if not versions and not _keys_of(uow, org_id):
+        # Never had a key: record a destroyed placeholder so no key is ever made for it again.
+        uow.session.add(
+            OrgKey(
+                org_id=org_id,
+                version=0,
+                state=KeyState.DESTROYED,
+                wrapped=None,
+                created_at=now,
+                destroyed_at=now,
+            )
+        )
+    artifacts = list(uow.session.scalars(select(Artifact).where(Artifact.org_id == org_id)))
+    total = 0
+    for art in artifacts:
+        if art.state != ArtifactState.DESTROYED:
+            total += art.size
+        art.state, art.wrapped_data_key = ArtifactState.DESTROYED, None
+        art.destroyed_at = art.destroyed_at or now
+    uploads = list(uow.session.scalars(select(UploadSession).where(UploadSession.org_id == org_id)))
+    for up in uploads:
+        up.wrapped_key = None
+        if up.state in (UploadState.OPEN, UploadState.COMPLETING):
+            up.state, up.error, up.updated_at = UploadState.EXPIRED, "withdrawn", now
+    report = {
+        "key_versions_destroyed": len(versions),
+        "artifacts_destroyed": len(artifacts),
+        "bytes_destroyed": total,
+        "uploads_cancelled": len(uploads),
+    }
+    audit.append(
+        uow.session,
+        action="vault.organisation_key_destroyed",
+        actor_user_id=actor.user_id if actor else None,
+        actor_label=actor.label if actor else "system",
+        object_type="organisation",
+        object_id=org_id,
+        org_id=org_id,
+        detail={**report, "versions": versions, "destroyed_at": now.isoformat()},
+    )
+    uow.flush()
+    return report
+
+
+def objects_of_organisation(uow: UnitOfWork, *, org_id: str) -> list[str]:
+    """Every stored object of a firm: its artifacts and the chunks of its uploads."""
+    keys = list(uow.session.scalars(select(Artifact.storage_key).where(Artifact.org_id == org_id)))
+    for parts in uow.session.scalars(
+        select(UploadSession.parts).where(UploadSession.org_id == org_id)
+    ):
+        keys.extend(str(p["key"]) for p in parts or [] if p.get("key"))
+    return keys
+
+
+def delete_objects(store: BlobStore, keys: list[str]) -> None:
+    """Delete objects, best effort (what fails is left for `airlock vault gc`)."""
+    for key in keys:
+        with contextlib.suppress(Exception):
+            store.delete(key)
+
+
+def _checkpoint_sqlite(engine: Engine) -> None:
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cur.close()
+    finally:
+        raw.close()
