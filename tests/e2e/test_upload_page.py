@@ -333,6 +333,7 @@ def test_upload_with_progress_then_resume_after_reload(
         assert bar.evaluate("p => [p.value, p.max]") == [first.stat().st_size] * 2
         expect(row.locator(".upload-bytes")).to_contain_text("(100%)")
         assert row.get_attribute("data-sha256") == first_sha  # the page's hash of the file
+        assert row.get_attribute("data-hash-source") == "computed"
         line = panel.locator(f"#manifest tr.artifact[data-name='{first.name}']")
         expect(line.locator("code.sha256")).to_have_text(first_sha)
         expect(line).to_contain_text("weights")
@@ -372,6 +373,7 @@ def test_upload_with_progress_then_resume_after_reload(
         row = row_of(second)
         expect(row.locator(".upload-note")).to_contain_text("resuming from 44%")
         assert row.get_attribute("data-resumed-from") == str(2 * CHUNK)
+        assert row.get_attribute("data-hash-source") == "remembered"  # not read twice
         expect(row.locator(".upload-state")).to_have_text("stored", timeout=60_000)
         timings["second file (4.5 MB) cut, reload, resume, complete"] = time.monotonic() - started
         expect(row.locator(".upload-bytes")).to_contain_text("(100%)")

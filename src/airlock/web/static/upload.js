@@ -13,7 +13,7 @@
 
   // --- SHA-256 (FIPS 180-4), incremental -----------------------------------------------------
 
-  var K = new Uint32Array([
+  var K = new Int32Array([
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
     0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -28,7 +28,7 @@
     this.h = new Uint32Array([
       0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
     ]);
-    this.w = new Uint32Array(64);
+    this.w = new Int32Array(64);
     this.buf = new Uint8Array(64);
     this.bufLen = 0;
     this.length = 0; // bytes hashed so far (exact up to 2^53)
@@ -37,29 +37,33 @@
 
   Sha256.prototype._blocks = function (d, off, end) {
     var w = this.w, h = this.h;
-    var a, b, c, e, f, g, hh, dd, t, x, y, t1, t2;
+    var h0 = h[0] | 0, h1 = h[1] | 0, h2 = h[2] | 0, h3 = h[3] | 0;
+    var h4 = h[4] | 0, h5 = h[5] | 0, h6 = h[6] | 0, h7 = h[7] | 0;
+    var a, b, c, dd, e, f, g, hh, t, x, y, wt, t1, t2;
     for (; off + 64 <= end; off += 64) {
-      for (t = 0; t < 16; t++) {
-        x = off + 4 * t;
-        w[t] = (d[x] << 24) | (d[x + 1] << 16) | (d[x + 2] << 8) | d[x + 3];
-      }
-      for (t = 16; t < 64; t++) {
-        x = w[t - 15];
-        y = w[t - 2];
-        w[t] = (((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)) +
-          (((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10)) +
-          w[t - 16] + w[t - 7];
-      }
-      a = h[0]; b = h[1]; c = h[2]; dd = h[3]; e = h[4]; f = h[5]; g = h[6]; hh = h[7];
+      a = h0; b = h1; c = h2; dd = h3; e = h4; f = h5; g = h6; hh = h7;
       for (t = 0; t < 64; t++) {
+        if (t < 16) {
+          x = off + (t << 2);
+          wt = (d[x] << 24) | (d[x + 1] << 16) | (d[x + 2] << 8) | d[x + 3];
+        } else {
+          x = w[t - 15];
+          y = w[t - 2];
+          wt = ((((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)) +
+            (((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10)) +
+            w[t - 16] + w[t - 7]) | 0;
+        }
+        w[t] = wt;
         t1 = (hh + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) +
-          ((e & f) ^ (~e & g)) + K[t] + w[t]) | 0;
+          (g ^ (e & (f ^ g))) + K[t] + wt) | 0;
         t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) +
-          ((a & b) ^ (a & c) ^ (b & c))) | 0;
+          ((a & b) | (c & (a | b)))) | 0;
         hh = g; g = f; f = e; e = (dd + t1) | 0; dd = c; c = b; b = a; a = (t1 + t2) | 0;
       }
-      h[0] += a; h[1] += b; h[2] += c; h[3] += dd; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+      h0 = (h0 + a) | 0; h1 = (h1 + b) | 0; h2 = (h2 + c) | 0; h3 = (h3 + dd) | 0;
+      h4 = (h4 + e) | 0; h5 = (h5 + f) | 0; h6 = (h6 + g) | 0; h7 = (h7 + hh) | 0;
     }
+    h[0] = h0; h[1] = h1; h[2] = h2; h[3] = h3; h[4] = h4; h[5] = h5; h[6] = h6; h[7] = h7;
     return off;
   };
 
@@ -188,6 +192,24 @@
     this.manifest = section.querySelector("#manifest tbody");
   }
 
+  /* This tab remembers each file's hash (until it is closed), so resuming after a reload
+   * does not read a large file twice. A file changed without a change of size or date would
+   * fail the server's check at completion; the remembered hash is then forgotten. */
+  Uploader.prototype.memoKey = function (file) {
+    return ["airlock-sha256", this.submissionId, file.name, file.size, file.lastModified].join(":");
+  };
+
+  function memoGet(key) {
+    try { return window.sessionStorage.getItem(key); } catch (e) { return null; }
+  }
+
+  function memoSet(key, value) {
+    try {
+      if (value === null) window.sessionStorage.removeItem(key);
+      else window.sessionStorage.setItem(key, value);
+    } catch (e) { /* storage unavailable: hash again next time */ }
+  }
+
   Uploader.prototype.api = async function (method, url, body) {
     var init = {
       method: method,
@@ -284,11 +306,20 @@
 
   Uploader.prototype.upload = async function (file, kind, row) {
     var self = this;
-    row.state("hashing 0%");
-    var sha = await hashFile(file, function (done) {
-      row.state("hashing " + percent(done, file.size) + "%");
-    });
+    var memo = this.memoKey(file);
+    var sha = memoGet(memo);
+    if (sha) {
+      row.node.setAttribute("data-hash-source", "remembered");
+    } else {
+      row.state("hashing 0%");
+      sha = await hashFile(file, function (done) {
+        row.state("hashing " + percent(done, file.size) + "%");
+      });
+      memoSet(memo, sha);
+      row.node.setAttribute("data-hash-source", "computed");
+    }
     row.sha(sha);
+    row.memo = memo;
     row.state("starting");
     var up = await this.api(
       "POST",
@@ -339,6 +370,7 @@
       "POST", "/api/v1/uploads/" + encodeURIComponent(up.id) + "/complete"
     );
     row.progress(file.size);
+    memoSet(row.memo, null);
     row.state("stored", "done");
     row.node.setAttribute("data-artifact-id", art.id);
     this.addToManifest(art);
@@ -392,6 +424,7 @@
         await this.upload(file, kind, row);
       } catch (err) {
         var msg = err && err.message ? err.message : String(err);
+        if (row.memo && !(err instanceof ApiError && err.network)) memoSet(row.memo, null);
         row.state("stopped", "failed");
         row.note(err instanceof ApiError && err.network
           ? msg + ". Select the same file again to resume where it stopped."
