@@ -257,9 +257,14 @@ def test_upload_with_progress_then_resume_after_reload(
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    refused: list[str] = []  # 4xx answers: only the one provoked below is expected
     page.on(
         "response",
-        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+        lambda r: (
+            (problems if r.status >= 500 else refused).append(f"{r.status} {r.url}")
+            if r.status >= 400
+            else None
+        ),
     )
     gate = ChunkGate()
     page.route("**/api/v1/uploads/*/chunks/*", gate.handle)
@@ -414,6 +419,19 @@ def test_upload_with_progress_then_resume_after_reload(
         )
         assert "weights" not in other_kinds and "dataset_sample" not in other_kinds
         assert "config" in other_kinds
+        # a weights file with the kind guessed from its name is refused with the reason
+        refused.clear()
+        small = tmp_path / "adapter.safetensors"
+        small.write_bytes(b"\0" * 1000)
+        page.set_input_files("#artifact-files", str(small))
+        page.click("#upload-start")
+        row = row_of(small)
+        expect(row.locator(".upload-state")).to_have_text("stopped")
+        expect(row.locator(".upload-kind")).to_have_text("weights")
+        expect(row.locator(".upload-note")).to_contain_text("needs the weights scope")
+        assert len(refused) == 1 and refused[0].startswith("422 ") and "/uploads" in refused[0]
+        refused.clear()
+        panel_shot("07-refused-kind")
     except Exception as exc:
         with contextlib.suppress(Exception):
             shot("failure")
@@ -424,6 +442,7 @@ def test_upload_with_progress_then_resume_after_reload(
     finally:
         context.close()
     assert problems == [], problems
+    assert refused == [], refused
     print("timings:", {k: round(v, 2) for k, v in timings.items()})
     keep = os.environ.get("AIRLOCK_E2E_SCREENSHOTS")
     if keep:
