@@ -12,17 +12,21 @@ from typing import BinaryIO, Final
 
 from airlock.adapters.storage import validate_key
 from airlock.core.errors import NotFound
+from airlock.core.ports import Chunk
 
 READ_BYTES: Final = 1024 * 1024
 TMP_PREFIX: Final = ".tmp-"
 
 
+WRITE_BEHIND_DEPTH = 8
+
+
 class _WriteBehind:
     """Writes blocks to a file descriptor on a helper thread, so producing and writing overlap."""
 
-    def __init__(self, fd: int, depth: int = 8) -> None:
+    def __init__(self, fd: int, depth: int = WRITE_BEHIND_DEPTH) -> None:
         self._fd = fd
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[Chunk | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="blob-writer", daemon=True)
         self._thread.start()
@@ -38,7 +42,7 @@ class _WriteBehind:
             except BaseException as exc:  # re-raised in the producing thread
                 self._error = exc
 
-    def write(self, block: bytes) -> None:
+    def write(self, block: Chunk) -> None:
         if self._error is not None:
             raise self._error
         if block:
@@ -69,6 +73,9 @@ class _WriteBehind:
 class LocalBlobStore:
     """Objects as files under root; a reader never sees a half-written object."""
 
+    # The write-behind queue plus the block being written.
+    max_held_chunks = WRITE_BEHIND_DEPTH + 1
+
     def __init__(self, root: Path, *, fsync: bool = True) -> None:
         self.root = root.resolve()
         self.fsync = fsync
@@ -80,7 +87,7 @@ class LocalBlobStore:
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*validate_key(key).split("/"))
 
-    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+    def put(self, key: str, chunks: Iterable[Chunk]) -> int:
         """Store the chunks under key atomically (all or nothing); return the bytes written."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from airlock.adapters.storage import validate_key
 from airlock.core.errors import NotFound
+from airlock.core.ports import Chunk
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -24,6 +25,8 @@ _MISSING: Final = frozenset({"404", "NoSuchKey", "NotFound"})
 
 class S3BlobStore:
     """Objects under bucket/prefix; a failed upload is aborted, so nothing partial is visible."""
+
+    max_held_chunks = 0  # put() copies each chunk into its part buffer at once
 
     def __init__(
         self, client: S3Client, *, bucket: str, prefix: str = "", part_size: int | None = None
@@ -58,7 +61,7 @@ class S3BlobStore:
     def _key(self, key: str) -> str:
         return self.prefix + validate_key(key)
 
-    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+    def put(self, key: str, chunks: Iterable[Chunk]) -> int:
         """Store the chunks under key atomically (all or nothing); return the bytes written."""
         name = self._key(key)
         buf = bytearray()

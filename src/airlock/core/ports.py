@@ -9,10 +9,17 @@ if TYPE_CHECKING:
     from airlock.settings import Settings
 
 
+Chunk = bytes | bytearray | memoryview
+
+
 class BlobStore(Protocol):
     """Opaque objects by key. Keys are chosen by Airlock, never by a client."""
 
-    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+    # How many chunks put() may still hold, unwritten and uncopied, when it asks for the next
+    # one; a producer may reuse a chunk's buffer once that many more have been requested.
+    max_held_chunks: int
+
+    def put(self, key: str, chunks: Iterable[Chunk]) -> int:
         """Store the chunks under key atomically (all or nothing); return the bytes written."""
         ...
 

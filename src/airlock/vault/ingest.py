@@ -23,14 +23,17 @@ class Stored:
 
 
 def read_blocks(path: Path, *, block_bytes: int = READ_BYTES) -> Iterator[memoryview]:
-    """Yield a file's content in large blocks read into one reused buffer.
+    """Yield a file's content in large blocks read into two alternating buffers.
 
-    Each block is valid only until the next one is requested (StreamEncryptor honours that).
+    A block stays valid until the block after next is requested, so the encryptor can hash one
+    block while the next is read (StreamEncryptor honours that).
     """
-    buf = bytearray(block_bytes)
-    with path.open("rb", buffering=0) as f, memoryview(buf) as view:
-        while n := f.readinto(buf):
-            yield view[:n]
+    bufs = (bytearray(block_bytes), bytearray(block_bytes))
+    with path.open("rb", buffering=0) as f:
+        turn = 0
+        while n := f.readinto(bufs[turn]):
+            yield memoryview(bufs[turn])[:n]
+            turn ^= 1
 
 
 def encrypt_into_store(
@@ -38,5 +41,5 @@ def encrypt_into_store(
 ) -> Stored:
     """Encrypt blocks under data_key and store them atomically under key."""
     enc = StreamEncryptor(data_key, artifact_id=artifact_id)
-    written = store.put(key, enc.encrypt(blocks))
+    written = store.put(key, enc.encrypt(blocks, reuse_after=store.max_held_chunks))
     return Stored(size=enc.size, sha256=enc.sha256, stored_bytes=written)
