@@ -167,3 +167,46 @@ def test_an_encryptor_is_single_use() -> None:
 def test_same_plaintext_twice_gives_different_ciphertext() -> None:
     key = new_key()
     assert encrypt(b"same", key) != encrypt(b"same", key)
+
+
+@pytest.mark.parametrize("held", [0, 1, 9])
+def test_reused_chunk_buffers_stay_intact_for_a_consumer_holding_that_many(held: int) -> None:
+    """A consumer that keeps `held` chunks before copying them still gets every byte right."""
+    from collections import deque
+
+    key = new_key()
+    data = os.urandom(40 * CHUNK + 5)
+    enc = StreamEncryptor(key, artifact_id="ring", chunk_size=CHUNK)
+    waiting: deque[bytes | memoryview] = deque()
+    out = bytearray()
+    for chunk in enc.encrypt(
+        [data[i : i + 3000] for i in range(0, len(data), 3000)], reuse_after=held
+    ):
+        waiting.append(chunk)
+        if len(waiting) > held:
+            out += waiting.popleft()
+    while waiting:
+        out += waiting.popleft()
+    assert enc.sha256 == hashlib.sha256(data).hexdigest()
+    assert decrypt(bytes(out), key, artifact_id="ring") == data
+
+
+def test_a_consumer_holding_more_than_it_declared_sees_overwritten_chunks() -> None:
+    key = new_key()
+    data = os.urandom(40 * CHUNK)
+    enc = StreamEncryptor(key, artifact_id="ring", chunk_size=CHUNK)
+    kept = list(enc.encrypt([data], reuse_after=1))  # holds every chunk: breaks the contract
+    with pytest.raises(VaultIntegrityError):
+        decrypt(b"".join(bytes(c) for c in kept), key, artifact_id="ring")
+
+
+def test_the_local_store_holds_no_more_chunks_than_it_declares(tmp_path) -> None:
+    from airlock.adapters.storage_local import LocalBlobStore
+    from airlock.vault.ingest import encrypt_into_store
+
+    store = LocalBlobStore(tmp_path, fsync=False)
+    key = new_key()
+    data = os.urandom(64 * 1024 * 1024 + 7)  # 65 chunks of 1 MiB: the ring turns over often
+    stored = encrypt_into_store(store, "obj", [data], data_key=key, artifact_id="local")
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert b"".join(decrypt_stream(key, store.open("obj"), artifact_id="local")) == data

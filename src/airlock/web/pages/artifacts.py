@@ -17,13 +17,13 @@ from fastapi import APIRouter, Request
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session, sessionmaker
+from sqlalchemy.orm import object_session
 
 from airlock.bootstrap import Container
-from airlock.core.access import Actor, allowed
+from airlock.core.access import Actor, allowed, may_read_confidential
 from airlock.core.db import utcnow
 from airlock.core.errors import AirlockError
-from airlock.core.uow import UnitOfWork
+from airlock.core.uow import BorrowedUnitOfWork, UnitOfWork
 from airlock.enrollment import rules as enrollment_rules
 from airlock.enrollment import service as enrollment
 from airlock.submissions import service as submissions
@@ -76,31 +76,11 @@ class Panel:
     artifacts: list[ManifestLine] = field(default_factory=list)
     total_bytes: int = 0
     may_upload: bool = False
+    may_download: bool = False
     why_not: str = ""
     kinds: list[str] = field(default_factory=list)
     pending: list[PendingUpload] = field(default_factory=list)
     hidden: str = ""
-
-
-class _BorrowedUnitOfWork(UnitOfWork):
-    """The page's own open session, for reads while the page renders; it never commits.
-
-    On SQLite a second unit of work opened while the page's is open would wait for its write
-    lock; reading through the page's session avoids that.
-    """
-
-    def __init__(self, session: Session) -> None:
-        super().__init__(sessionmaker())
-        self._borrowed = session
-
-    @property
-    def session(self) -> Session:
-        """The page's session."""
-        return self._borrowed
-
-    def commit(self) -> None:
-        """A borrowed session is committed by its owner."""
-        raise RuntimeError("a borrowed unit of work cannot commit")
 
 
 def allowed_kinds(agreed: frozenset[enrollment_rules.Scope]) -> list[str]:
@@ -132,6 +112,11 @@ def build_panel(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Panel:
     ]
     panel.total_bytes = sum(a.size for a in arts if a.state == rules.ArtifactState.STORED)
     sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
+    panel.may_download = may_read_confidential(
+        actor,
+        org_id=sub.org_id,
+        assigned_user_ids=submissions.assigned_user_ids(uow, submission_id=sub.id),
+    )
     if actor.org_id != sub.org_id or not allowed(actor, "artifact.upload", org_id=sub.org_id):
         return panel
     # The same conditions as vault.service.start_upload, checked before the firm picks a file.
@@ -187,7 +172,7 @@ def artifact_panel_for(context: Context, submission: Any) -> Panel:
     try:
         if session is not None:
             return build_panel(
-                _BorrowedUnitOfWork(session), actor=actor, submission_id=submission_id
+                BorrowedUnitOfWork(session), actor=actor, submission_id=submission_id
             )
         container: Container = request.app.state.container
         with container.uow() as uow:

@@ -12,12 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from sqlalchemy.orm import Session, object_session, sessionmaker
+from sqlalchemy.orm import object_session
 
 from airlock.bootstrap import Container
 from airlock.core.access import Actor
 from airlock.core.errors import AirlockError
-from airlock.core.uow import UnitOfWork
+from airlock.core.uow import BorrowedUnitOfWork, UnitOfWork
 from airlock.scanning import service
 from airlock.scanning.schemas import (
     ArtifactScanOut,
@@ -86,27 +86,6 @@ def list_findings(submission_id: str, actor: ActorDep, uow: UoWDep) -> Submissio
         return submission_findings(uow, actor=actor, submission_id=submission_id)
 
 
-class _BorrowedUnitOfWork(UnitOfWork):
-    """The page's own open session, for reads while the page renders; it never commits.
-
-    On SQLite every transaction holds the write lock, so a second unit of work opened while
-    the page's is open would wait for it; reading through the page's session avoids that.
-    """
-
-    def __init__(self, session: Session) -> None:
-        super().__init__(sessionmaker())
-        self._borrowed = session
-
-    @property
-    def session(self) -> Session:
-        """The page's session."""
-        return self._borrowed
-
-    def commit(self) -> None:
-        """A borrowed session is committed by its owner."""
-        raise RuntimeError("a borrowed unit of work cannot commit")
-
-
 @pass_context
 def scan_findings_for(context: Context, submission: Any) -> dict[str, Any]:
     """For a submission page: the artifacts with verdicts and findings the viewer may see.
@@ -123,7 +102,7 @@ def scan_findings_for(context: Context, submission: Any) -> dict[str, Any]:
     try:
         if session is not None:
             out = submission_findings(
-                _BorrowedUnitOfWork(session), actor=actor, submission_id=submission_id
+                BorrowedUnitOfWork(session), actor=actor, submission_id=submission_id
             )
         else:
             container: Container = request.app.state.container
