@@ -201,3 +201,20 @@ def test_an_empty_file_round_trips(client, container):
     assert art["size"] == 0
     r = client.get(f"/api/v1/artifacts/{art['id']}/content", headers=firm)
     assert r.status_code == 200 and r.content == b""
+
+
+def test_review_page_lists_the_manifest_and_links_downloads_only_for_the_assigned(
+    client, container
+):
+    prog = make_program(container)
+    firm = auth(container, prog.actors["firm_a_admin"])
+    art = upload(
+        client, firm, prog.ids["sub_a"], os.urandom(1000), name="config.json", kind="config"
+    )
+    link = f'href="/api/v1/artifacts/{art["id"]}/content"'
+    pages = {}
+    for role in ("reviewer", "other_reviewer"):
+        h = {**auth(container, prog.actors[role]), "Accept": "text/html"}
+        pages[role] = client.get(f"/review/submissions/{prog.ids['sub_a']}", headers=h).text
+    assert "config.json" in pages["reviewer"] and link in pages["reviewer"]
+    assert "config.json" in pages["other_reviewer"] and link not in pages["other_reviewer"]
