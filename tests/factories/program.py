@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from importlib import resources
-from typing import Any
 
 from airlock.accounts import service as accounts
 from airlock.accounts.rules import OrgKind, Role
 from airlock.bootstrap import Container
 from airlock.core.access import Actor
+from airlock.demo import example_dossier
 from airlock.enrollment import service as enrollment
 from airlock.enrollment.rules import CURRENT_AGREEMENT
 from airlock.submissions import service as submissions
@@ -20,11 +18,7 @@ PASSWORD = "correct horse battery staple"
 ALL_SCOPES = ["architecture", "training_data_docs", "safeguards", "weights", "eval_endpoint"]
 
 
-def example(name: str) -> dict[str, Any]:
-    """An example dossier shipped with the package."""
-    text = resources.files("airlock.dossiers").joinpath(f"examples/{name}.json").read_text()
-    doc: dict[str, Any] = json.loads(text)
-    return doc
+example = example_dossier
 
 
 @dataclass

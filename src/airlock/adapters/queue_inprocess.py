@@ -75,7 +75,7 @@ class InProcessQueue:
                 if result in ("busy", "queued") and self._running:
                     timer = threading.Timer(self._retry_delay, self.send, args=(job_id, name))
                     timer.daemon = True
-                    self._timers.append(timer)
+                    self._timers = [t for t in self._timers if t.is_alive()] + [timer]
                     timer.start()
             except Exception:
                 log.exception("job %s (%s) crashed its worker loop", job_id, name)

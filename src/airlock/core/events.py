@@ -16,11 +16,6 @@ def subscribe(event: str, job_name: str) -> None:
         _SUBSCRIBERS[event].append(job_name)
 
 
-def subscribers(event: str) -> list[str]:
-    """The job names subscribed to an event."""
-    return list(_SUBSCRIBERS[event])
-
-
 def publish(uow: UnitOfWork, event: str, payload: dict[str, Any]) -> list[str]:
     """Queue every subscriber's job in uow's transaction; return the job ids."""
     return [uow.enqueue(job_name, payload) for job_name in _SUBSCRIBERS[event]]

@@ -81,11 +81,6 @@ def handler(name: str, *, max_attempts: int = 5) -> Callable[[Handler], Handler]
     return register
 
 
-def registered_names() -> list[str]:
-    """The names of every registered job handler."""
-    return sorted(_REGISTRY)
-
-
 def load_handler_modules(extra: str = "") -> None:
     """Import the modules that register handlers (built-in ones plus AIRLOCK_JOB_MODULES)."""
     for module in ["airlock.jobs_catalogue", *[m for m in extra.split(",") if m.strip()]]:
@@ -199,7 +194,6 @@ def run_job(make_uow: Callable[[], UnitOfWork], job_id: str, *, lease_seconds: i
             work.commit()
         return JobState.DONE
     except Exception as exc:
-        stop.set()
         log.warning(
             "job %s (%s) failed on attempt %d: %s", job_id, name, attempts, type(exc).__name__
         )
@@ -216,10 +210,14 @@ def run_job(make_uow: Callable[[], UnitOfWork], job_id: str, *, lease_seconds: i
         stop.set()
 
 
-def _lost_filter(now: datetime, queued_before: datetime | None) -> ColumnElement[bool]:
-    expired = and_(
+def _lease_ran_out(now: datetime) -> ColumnElement[bool]:
+    return and_(
         Job.state == JobState.RUNNING, or_(Job.lease_until.is_(None), Job.lease_until <= now)
     )
+
+
+def _lost_filter(now: datetime, queued_before: datetime | None) -> ColumnElement[bool]:
+    expired = _lease_ran_out(now)
     queued = Job.state == JobState.QUEUED
     if queued_before is not None:
         queued = and_(queued, Job.created_at <= queued_before)
@@ -261,11 +259,7 @@ def requeue_lost(
             # Only a lease that is still expired: a worker may have claimed the job meanwhile.
             uow.session.execute(
                 update(Job)
-                .where(
-                    Job.id.in_([jid for jid, _ in lost]),
-                    Job.state == JobState.RUNNING,
-                    or_(Job.lease_until.is_(None), Job.lease_until <= now),
-                )
+                .where(Job.id.in_([jid for jid, _ in lost]), _lease_ran_out(now))
                 .values(state=JobState.QUEUED, lease_until=None)
                 .execution_options(synchronize_session=False)
             )

@@ -74,10 +74,10 @@ def list_models(uow: UnitOfWork, *, actor: Actor, org_id: str | None = None) -> 
     )
 
 
-def _check_content(
-    uow: UnitOfWork, *, org_id: str, carries: list[str], dossier: dict[str, Any], limit: int
+def _check_sharing(
+    uow: UnitOfWork, *, org_id: str, carries: list[str], dossier: dict[str, Any]
 ) -> list[str]:
-    """Validate the dossier and the scopes it carries against the firm's agreement."""
+    """The scopes carried, if the firm may submit, agreed to them, and the dossier stays in them."""
     carried = enrollment_rules.parse_scopes(carries)
     participation = enrollment.participation_of(uow, org_id=org_id)
     if participation is None or not enrollment_rules.may_submit(
@@ -90,13 +90,20 @@ def _check_content(
     if missing:
         names = ", ".join(s.value for s in missing)
         raise InvalidInput(f"carries: your agreement does not include {names}")
-    errors = validation.validate_dossier(dossier, max_bytes=limit)
-    if errors:
-        raise validation.invalid_input(errors)
     scope_errors = dossier_rules.check_scopes(dossier, frozenset(s.value for s in carried))
     if scope_errors:
         raise validation.invalid_input(scope_errors)
     return sorted(s.value for s in carried)
+
+
+def _check_content(
+    uow: UnitOfWork, *, org_id: str, carries: list[str], dossier: dict[str, Any], limit: int
+) -> list[str]:
+    """Validate the dossier against the schema, then what it shares against the agreement."""
+    errors = validation.validate_dossier(dossier, max_bytes=limit)
+    if errors:
+        raise validation.invalid_input(errors)
+    return _check_sharing(uow, org_id=org_id, carries=carries, dossier=dossier)
 
 
 def create_submission(
@@ -215,8 +222,6 @@ def update_submission(
     """The firm edits a draft or returned submission."""
     sub = _get(uow, submission_id)
     authorize(actor, "submission.edit", org_id=sub.org_id)
-    if not actor.org_id == sub.org_id:
-        raise NotFound("submission not found")
     if not rules.is_editable(SS(sub.state)):
         raise Conflict(f"a submission that is {sub.state} can no longer be edited")
     new_carries = list(carries) if carries is not None else list(sub.carries)
@@ -268,13 +273,8 @@ def transition(
         gaps = dossier_rules.check_complete(sub.dossier, scopes=frozenset(sub.carries))
         if gaps:
             raise validation.invalid_input(gaps)
-        _check_content(
-            uow,
-            org_id=sub.org_id,
-            carries=list(sub.carries),
-            dossier=sub.dossier,
-            limit=10 * 1024 * 1024,
-        )
+        # The dossier was validated when saved; the agreement may have narrowed since.
+        _check_sharing(uow, org_id=sub.org_id, carries=list(sub.carries), dossier=sub.dossier)
         sub.submitted_at = utcnow()
         sub.return_reason = ""
     if target == SS.RETURNED:

@@ -109,23 +109,20 @@ class BodyLimit:
                     await _too_large(send, limit)
                     return
         seen = 0
-        sent_error = False
 
         async def limited_receive() -> Any:
-            nonlocal seen, sent_error
+            nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    sent_error = True
                     raise _BodyTooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
-            if sent_error:
-                await _too_large(send, limit)
+            await _too_large(send, limit)
 
 
 class _BodyTooLarge(Exception):

@@ -67,7 +67,8 @@ def test_posts_without_the_csrf_token_are_refused_and_write_nothing(client, cont
         follow_redirects=False,
     )
     assert r.status_code == 303
-    assert prog.ids["model_a"]
+    assert "legit" in client.get("/portal").text
+    assert prog.ids["model_a"] in {m["id"] for m in client.get("/api/v1/models").json()}
 
 
 def test_expired_and_forged_sessions_are_not_accepted(client, container):

@@ -6,6 +6,7 @@ controls, versions) is edited as a JSON array, since its items have fields of th
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,12 +76,47 @@ def _label(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """Where one input goes, derived from the schema alone."""
+
+    name: str  # e.g. B.model_name
+    label: str
+    kind: str
+    choices: tuple[str, ...] = ()
+
+
+@functools.cache
+def _layout() -> tuple[tuple[str, str, tuple[_Slot, ...]], ...]:
+    """(section key, title, slots) for every section; the schema is read once per process."""
+    schema = validation.load_schema()
+    out = []
+    for key, ref in schema["properties"]["sections"]["properties"].items():
+        sec = _resolve(schema, ref)
+        slots = []
+        for name, prop_ref in sec.get("properties", {}).items():
+            prop = _resolve(schema, prop_ref)
+            if prop.get("type") == "array" or "value" not in prop.get("properties", {}):
+                slots.append(_Slot(f"{key}.{name}", _label(name), "array"))
+            else:
+                kind, choices = _value_kind(schema, prop)
+                slots.append(_Slot(f"{key}.{name}", _label(name), kind, choices))
+        out.append((key, str(sec.get("title", key)), tuple(slots)))
+    return tuple(out)
+
+
+def _shown(kind: str, value: Any) -> str:
+    if kind == "list":
+        return json.dumps(value)
+    if value is None:
+        return ""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def build_form(
     doc: dict[str, Any], errors: list[dict[str, str]] | None = None
 ) -> list[FormSection]:
     """The form for a dossier, with its values and the errors placed at their fields."""
-    schema = validation.load_schema()
-    sections_schema = schema["properties"]["sections"]["properties"]
     sections_doc = doc.get("sections", {}) if isinstance(doc, dict) else {}
     by_field: dict[str, list[str]] = {}
     for err in errors or []:
@@ -90,8 +126,7 @@ def build_form(
             key = parts[1] + "._section"
         by_field.setdefault(key, []).append(err.get("message", ""))
     out = []
-    for key, ref in sections_schema.items():
-        sec = _resolve(schema, ref)
+    for key, title, slots in _layout():
         body = sections_doc.get(key, {}) if isinstance(sections_doc.get(key), dict) else {}
         fields: list[FormField] = []
         if by_field.get(f"{key}._section"):
@@ -103,37 +138,23 @@ def build_form(
                     errors=by_field[f"{key}._section"],
                 )
             )
-        for name, prop_ref in sec.get("properties", {}).items():
-            prop = _resolve(schema, prop_ref)
-            current = body.get(name)
-            errs = by_field.get(f"{key}.{name}", [])
-            if prop.get("type") == "array" or "value" not in prop.get("properties", {}):
-                text = json.dumps(current, indent=2) if current is not None else ""
-                fields.append(
-                    FormField(
-                        name=f"{key}.{name}",
-                        label=_label(name),
-                        kind="array",
-                        value=text,
-                        errors=errs,
-                    )
-                )
-                continue
-            kind, choices = _value_kind(schema, prop)
+        for slot in slots:
+            current = body.get(slot.name.split(".", 1)[1])
             f = FormField(
-                name=f"{key}.{name}", label=_label(name), kind=kind, choices=choices, errors=errs
+                name=slot.name,
+                label=slot.label,
+                kind=slot.kind,
+                choices=slot.choices,
+                errors=by_field.get(slot.name, []),
             )
-            if isinstance(current, dict):
-                v = current.get("value")
-                f.value = (
-                    json.dumps(v)
-                    if kind == "list"
-                    else ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
-                )
+            if slot.kind == "array":
+                f.value = json.dumps(current, indent=2) if current is not None else ""
+            elif isinstance(current, dict):
+                f.value = _shown(slot.kind, current.get("value"))
                 f.disclosure = str(current.get("disclosure", f.disclosure))
                 f.provenance = str(current.get("provenance", f.provenance))
             fields.append(f)
-        out.append(FormSection(key=key, title=str(sec.get("title", key)), fields=fields))
+        out.append(FormSection(key=key, title=title, fields=fields))
     return out
 
 
@@ -159,14 +180,12 @@ def _coerce(kind: str, raw: str) -> Any:
     return raw
 
 
-def parse_form(data: dict[str, str], base: dict[str, Any]) -> dict[str, Any]:
+def parse_form(data: dict[str, str]) -> dict[str, Any]:
     """The dossier posted by the form; blank fields are left out."""
     sections: dict[str, Any] = {}
-    for sec in build_form(base):
+    for key, _, slots in _layout():
         body: dict[str, Any] = {}
-        for f in sec.fields:
-            if f.kind == "note":
-                continue
+        for f in slots:
             raw = data.get(f"v:{f.name}", "")
             if not raw.strip():
                 continue
@@ -180,5 +199,5 @@ def parse_form(data: dict[str, str], base: dict[str, Any]) -> dict[str, Any]:
                 "provenance": data.get(f"p:{f.name}", "self_reported"),
             }
         if body:
-            sections[sec.key] = body
+            sections[key] = body
     return {"schema_version": validation.SCHEMA_VERSION, "sections": sections}

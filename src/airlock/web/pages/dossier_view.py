@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -62,13 +63,18 @@ def _rows(node: Any, prefix: str) -> list[Row]:
     return [Row(prefix, _text(node), "", "", False)]
 
 
-def sections(doc: dict[str, Any]) -> list[Section]:
-    """The sections present in a (possibly redacted) dossier, in schema order."""
+@functools.cache
+def _titles() -> dict[str, str]:
     schema = validation.load_schema()
-    titles = {
-        key: schema["$defs"].get(f"section_{key}", {}).get("title", key)
+    return {
+        key: str(schema["$defs"].get(f"section_{key}", {}).get("title", key))
         for key in schema["properties"]["sections"]["properties"]
     }
+
+
+def sections(doc: dict[str, Any]) -> list[Section]:
+    """The sections present in a (possibly redacted) dossier, in schema order."""
+    titles = _titles()
     body = doc.get("sections", {}) if isinstance(doc, dict) else {}
     return [
         Section(key, str(titles[key]), _rows(body[key], ""))

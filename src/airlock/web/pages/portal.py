@@ -30,7 +30,9 @@ def _firm(actor: Actor) -> Actor:
     return actor
 
 
-def _dashboard(request: Request, uow: UnitOfWork, actor: Actor, **extra: Any) -> Response:
+def _dashboard(
+    request: Request, uow: UnitOfWork, actor: Actor, *, error: str = "", status_code: int = 200
+) -> Response:
     p = enrollment.get_participation(uow, actor=actor, org_id=actor.org_id)
     return page(
         request,
@@ -40,8 +42,8 @@ def _dashboard(request: Request, uow: UnitOfWork, actor: Actor, **extra: Any) ->
         submissions=submissions.list_for_firm(uow, actor=actor),
         scopes=[s.value for s in enrollment_rules.Scope],
         agreement=enrollment_rules.CURRENT_AGREEMENT,
-        status_code=extra.pop("status_code", 200),
-        **{"error": "", **extra},
+        status_code=status_code,
+        error=error,
     )
 
 
@@ -206,14 +208,13 @@ async def save_submission(
     first = {k: v[0] for k, v in data.items()}
     with uow:
         actor = _firm(actor)
-        sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
         try:
             if first.get("mode") == "json":
                 doc = json.loads(first.get("raw_json", "") or "{}")
                 if not isinstance(doc, dict):
                     raise InvalidInput("dossier: must be a JSON object")
             else:
-                doc = dossier_form.parse_form(first, dict(sub.dossier))
+                doc = dossier_form.parse_form(first)
         except json.JSONDecodeError as exc:
             return _editor(
                 request,
