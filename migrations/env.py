@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from airlock.core.db import make_engine
-from airlock.models_registry import metadata
+from airlock.composition import metadata
 from airlock.settings import get_settings
 
 config = context.config

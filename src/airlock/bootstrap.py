@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from airlock import composition  # noqa: F401 - every stage's tables and job handlers
 from airlock.core import jobs
 from airlock.core.db import make_engine, make_session_factory
 from airlock.core.ports import BlobStore, JobQueue

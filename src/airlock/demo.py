@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from airlock.accounts import service as accounts
 from airlock.accounts.models import Organisation
-from airlock.accounts.rules import OrgKind, Role
 from airlock.bootstrap import Container
 from airlock.core.access import Actor
+from airlock.core.roles import OrgKind, Role
 from airlock.enrollment import service as enrollment
 from airlock.enrollment.rules import CURRENT_AGREEMENT, ParticipationState
 from airlock.submissions import service as submissions

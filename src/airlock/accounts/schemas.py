@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from airlock.accounts.rules import Role
+from airlock.core.roles import Role
 
 
 class In(BaseModel):

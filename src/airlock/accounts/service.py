@@ -17,11 +17,11 @@ from airlock.accounts.models import (
     User,
     WebSession,
 )
-from airlock.accounts.rules import OrgKind, Role
 from airlock.core import audit
 from airlock.core.access import Actor, authorize
 from airlock.core.db import utcnow
 from airlock.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
+from airlock.core.roles import OrgKind, Role, role_fits_org
 from airlock.core.secrets import hash_password, new_token, token_hash, verify_password
 from airlock.core.uow import UnitOfWork
 
@@ -61,7 +61,7 @@ def create_user(
     org = uow.session.get(Organisation, org_id)
     if org is None:
         raise NotFound(f"organisation {org_id} not found")
-    if not rules.role_fits_org(role, OrgKind(org.kind)):
+    if not role_fits_org(role, OrgKind(org.kind)):
         raise InvalidInput(f"role: {role} is not a role in a {org.kind} organisation")
     problem = rules.password_problem(password)
     if problem:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -12,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from airlock.accounts.rules import OrgKind, Role
+from airlock.core.roles import OrgKind, Role
 
 if TYPE_CHECKING:
     from airlock.bootstrap import Container
@@ -221,21 +219,13 @@ def demo_seed() -> None:
         console.print(f"  {email:38} {role}")
 
 
-def _optional(module: str, attr: str, name: str) -> None:
-    if importlib.util.find_spec(module) is None:
-        return
-    mod = importlib.import_module(module)
-    target = getattr(mod, attr, None)
-    if isinstance(target, typer.Typer):
-        app.add_typer(target, name=name)
-    elif callable(target):
-        app.command(name)(target)
+def _register_stage_commands() -> None:
+    from airlock.composition import register_commands
+
+    register_commands(app)
 
 
-_optional("airlock.scanning.engine.cli", "scan_command", "scan")
-if importlib.util.find_spec("airlock.cli.vault") is not None:
-    # The vault's commands (submit, keys rotate, vault gc) register themselves on the app.
-    importlib.import_module("airlock.cli.vault").register(app)
+_register_stage_commands()
 
 
 def main() -> None:

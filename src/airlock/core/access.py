@@ -11,8 +11,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
-from airlock.accounts.rules import OrgKind, Role
 from airlock.core.errors import Forbidden, NotFound
+from airlock.core.roles import OrgKind, Role
 
 
 @dataclass(frozen=True)

@@ -82,8 +82,11 @@ def handler(name: str, *, max_attempts: int = 5) -> Callable[[Handler], Handler]
 
 
 def load_handler_modules(extra: str = "") -> None:
-    """Import the modules that register handlers (built-in ones plus AIRLOCK_JOB_MODULES)."""
-    for module in ["airlock.jobs_catalogue", *[m for m in extra.split(",") if m.strip()]]:
+    """Import the extra handler modules named in AIRLOCK_JOB_MODULES (plugins outside Airlock).
+
+    Airlock's own handlers are imported by `airlock.composition`.
+    """
+    for module in [m for m in extra.split(",") if m.strip()]:
         importlib.import_module(module.strip())
 
 

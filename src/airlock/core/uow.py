@@ -88,24 +88,3 @@ class UnitOfWork:
         if self.queue is None:
             raise RuntimeError("this unit of work has no job queue")
         return jobs.enqueue(self, self.queue, name, payload).id
-
-
-class BorrowedUnitOfWork(UnitOfWork):
-    """Another unit of work's open session, for reads while a page renders; never commits.
-
-    On SQLite every transaction holds the write lock, so a second unit of work opened while a
-    page's is open would wait for it; parts of a page read through the page's own session.
-    """
-
-    def __init__(self, session: Session) -> None:
-        super().__init__(sessionmaker())
-        self._borrowed = session
-
-    @property
-    def session(self) -> Session:
-        """The borrowed session."""
-        return self._borrowed
-
-    def commit(self) -> None:
-        """A borrowed session is committed by its owner."""
-        raise RuntimeError("a borrowed unit of work cannot commit")

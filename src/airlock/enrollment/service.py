@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from airlock.accounts.models import Organisation
-from airlock.accounts.rules import OrgKind
 from airlock.core import audit, events
 from airlock.core.access import Actor, authorize
 from airlock.core.db import utcnow
-from airlock.core.errors import InvalidInput, NotFound
+from airlock.core.errors import Forbidden, InvalidInput, NotFound
+from airlock.core.roles import OrgKind
 from airlock.core.transitions import record_change, record_transition
 from airlock.core.uow import UnitOfWork
 from airlock.enrollment import rules
@@ -139,6 +139,18 @@ def withdraw(uow: UnitOfWork, *, actor: Actor, reason: str) -> Participation:
 def agreed_scopes(p: Participation) -> frozenset[Scope]:
     """The scopes a participation agreed to."""
     return rules.parse_scopes(p.scopes)
+
+
+def scopes_while_submitting(uow: UnitOfWork, *, org_id: str, doing: str) -> frozenset[Scope]:
+    """The scopes a firm agreed to, or Forbidden while its participation does not let it submit.
+
+    doing names what was refused ("submit", "upload") in the error.
+    """
+    p = participation_of(uow, org_id=org_id)
+    if p is None or not rules.may_submit(PS(p.state)):
+        state = p.state if p else "not enrolled"
+        raise Forbidden(f"your organisation cannot {doing} while its participation is {state}")
+    return agreed_scopes(p)
 
 
 def list_firms(uow: UnitOfWork, *, actor: Actor) -> list[tuple[Organisation, Participation]]:

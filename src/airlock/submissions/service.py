@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from airlock.accounts.models import Membership, Organisation, User
-from airlock.accounts.rules import Role
 from airlock.core import audit
 from airlock.core.access import Actor, authorize, may_read_confidential
 from airlock.core.db import utcnow
 from airlock.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from airlock.core.roles import Role
 from airlock.core.transitions import record_change
 from airlock.core.uow import UnitOfWork
 from airlock.dossiers import rules as dossier_rules
@@ -79,13 +79,7 @@ def _check_sharing(
 ) -> list[str]:
     """The scopes carried, if the firm may submit, agreed to them, and the dossier stays in them."""
     carried = enrollment_rules.parse_scopes(carries)
-    participation = enrollment.participation_of(uow, org_id=org_id)
-    if participation is None or not enrollment_rules.may_submit(
-        enrollment_rules.ParticipationState(participation.state)
-    ):
-        state = participation.state if participation else "not enrolled"
-        raise Forbidden(f"your organisation cannot submit while its participation is {state}")
-    agreed = enrollment.agreed_scopes(participation)
+    agreed = enrollment.scopes_while_submitting(uow, org_id=org_id, doing="submit")
     missing = enrollment_rules.missing_scopes(carried, agreed)
     if missing:
         names = ", ".join(s.value for s in missing)

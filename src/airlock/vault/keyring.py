@@ -80,6 +80,51 @@ def org_key_for(uow: UnitOfWork, *, org_id: str, version: int, master: MasterKey
     return _unwrap(row, master)
 
 
+def upload_aad(upload_id: str) -> str:
+    """What an upload session's key (and its chunks, with their index) is bound to."""
+    return f"upload:{upload_id}"
+
+
+def _unwrap_data_key(
+    uow: UnitOfWork,
+    *,
+    org_id: str,
+    version: int,
+    wrapped: bytes | None,
+    bound_to: str,
+    master: MasterKey,
+) -> bytes:
+    if wrapped is None:
+        raise key_destroyed(org_id)
+    org_key = org_key_for(uow, org_id=org_id, version=version, master=master)
+    return crypto.unwrap_data_key(org_key, wrapped, artifact_id=bound_to)
+
+
+def artifact_data_key(uow: UnitOfWork, art: Artifact, *, master: MasterKey) -> bytes:
+    """An artifact's data key, unwrapped; KeyDestroyed once its firm withdrew."""
+    wrapped = None if art.state == ArtifactState.DESTROYED else art.wrapped_data_key
+    return _unwrap_data_key(
+        uow,
+        org_id=art.org_id,
+        version=art.key_version,
+        wrapped=wrapped,
+        bound_to=art.id,
+        master=master,
+    )
+
+
+def upload_session_key(uow: UnitOfWork, up: UploadSession, *, master: MasterKey) -> bytes:
+    """The key an upload session's chunks are staged under; KeyDestroyed once its firm withdrew."""
+    return _unwrap_data_key(
+        uow,
+        org_id=up.org_id,
+        version=up.key_version,
+        wrapped=up.wrapped_key,
+        bound_to=upload_aad(up.id),
+        master=master,
+    )
+
+
 def rotate_master_key(
     uow: UnitOfWork, *, old: MasterKey, new: MasterKey, actor_label: str = "system"
 ) -> int:

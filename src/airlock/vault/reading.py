@@ -18,14 +18,12 @@ from airlock.core.errors import NotFound, PayloadTooLarge
 from airlock.core.ports import BlobStore
 from airlock.core.uow import UnitOfWork
 from airlock.vault import crypto
-from airlock.vault.keyring import org_key_for
+from airlock.vault.keyring import artifact_data_key
 from airlock.vault.keys import (
-    KeyDestroyed,
     MasterKey,
     master_key_for,
 )
 from airlock.vault.models import Artifact
-from airlock.vault.rules import ArtifactState
 
 SCRATCH_HEADROOM_BYTES = 256 * 1024 * 1024  # left free on the scratch disk for everyone else
 
@@ -68,10 +66,7 @@ def open_for_system(uow: UnitOfWork, *, artifact_id: str, master: MasterKey) -> 
     art = uow.session.get(Artifact, artifact_id) if len(artifact_id) <= 64 else None
     if art is None:
         raise NotFound(f"artifact {artifact_id} not found")
-    if art.state == ArtifactState.DESTROYED or art.wrapped_data_key is None:
-        raise KeyDestroyed(f"artifact {artifact_id} was destroyed and cannot be decrypted")
-    org_key = org_key_for(uow, org_id=art.org_id, version=art.key_version, master=master)
-    data_key = crypto.unwrap_data_key(org_key, art.wrapped_data_key, artifact_id=art.id)
+    data_key = artifact_data_key(uow, art, master=master)
     return SystemRead(
         artifact_id=art.id,
         submission_id=art.submission_id,

@@ -66,10 +66,22 @@ _MEDIA_TYPE: Final = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&
 _SHA256: Final = re.compile(r"[0-9a-f]{64}")
 
 
+def kind_allowed(kind: ArtifactKind, agreed: Iterable[Scope]) -> bool:
+    """Whether the firm's agreed scopes include what this kind of artifact needs."""
+    needed = KIND_SCOPE[kind]
+    return needed is None or needed in set(agreed)
+
+
+def allowed_kinds(agreed: Iterable[Scope]) -> list[ArtifactKind]:
+    """The artifact kinds a firm with these agreed scopes may upload, in declaration order."""
+    agreed_set = frozenset(agreed)
+    return [kind for kind in ArtifactKind if kind_allowed(kind, agreed_set)]
+
+
 def check_kind_allowed(kind: ArtifactKind, agreed: Iterable[Scope]) -> None:
     """Raise unless the firm's agreed scopes include what this kind of artifact needs."""
     needed = KIND_SCOPE[kind]
-    if needed is not None and needed not in set(agreed):
+    if not kind_allowed(kind, agreed):
         raise InvalidInput(
             f"kind: a {kind} artifact needs the {needed} scope, which your agreement does not "
             "include"

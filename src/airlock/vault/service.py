@@ -20,14 +20,20 @@ from airlock.core.db import new_id, utcnow
 from airlock.core.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from airlock.core.ports import BlobStore
 from airlock.core.uow import UnitOfWork
-from airlock.enrollment import rules as enrollment_rules
 from airlock.enrollment import service as enrollment
+from airlock.enrollment.rules import Scope
 from airlock.submissions import service as submissions
 from airlock.submissions.models import Submission
 from airlock.submissions.rules import SubmissionState as SS
 from airlock.vault import crypto, rules
 from airlock.vault.ingest import Stored, encrypt_into_store
-from airlock.vault.keyring import active_org_key_for, key_destroyed, org_key_for
+from airlock.vault.keyring import (
+    active_org_key_for,
+    artifact_data_key,
+    org_key_for,
+    upload_aad,
+    upload_session_key,
+)
 from airlock.vault.keys import (
     MasterKey,
 )
@@ -52,25 +58,17 @@ class UploadLimits:
 # --- uploads ----------------------------------------------------------------------------------
 
 
-def _submission_for_upload(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Submission:
-    sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
+def check_may_upload(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> frozenset[Scope]:
+    """The scopes the actor's firm may upload artifacts of into sub, or the error saying why not.
+
+    The one eligibility check of uploads: `start_upload` and the submission page's uploader.
+    """
     authorize(actor, "artifact.upload", org_id=sub.org_id)
     if actor.org_id != sub.org_id:
         raise NotFound("submission not found")
     if sub.state in CLOSED_FOR_UPLOADS:
         raise Conflict(f"a submission that is {sub.state} takes no more artifacts")
-    return sub
-
-
-def _agreed_scopes(uow: UnitOfWork, org_id: str) -> frozenset[enrollment_rules.Scope]:
-    p = enrollment.participation_of(uow, org_id=org_id)
-    state = enrollment_rules.ParticipationState(p.state) if p else None
-    if p is None or state is None or not enrollment_rules.may_submit(state):
-        raise Forbidden(
-            f"your organisation cannot upload while its participation is "
-            f"{p.state if p else 'not enrolled'}"
-        )
-    return enrollment.agreed_scopes(p)
+    return enrollment.scopes_while_submitting(uow, org_id=sub.org_id, doing="upload")
 
 
 def _upload(uow: UnitOfWork, *, actor: Actor, upload_id: str, lock: bool = False) -> UploadSession:
@@ -110,11 +108,12 @@ def start_upload(
     master: MasterKey,
 ) -> UploadSession:
     """Open an upload session (or return the open one for the same file, to resume it)."""
-    sub = _submission_for_upload(uow, actor=actor, submission_id=submission_id)
+    sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
+    agreed = check_may_upload(uow, actor=actor, sub=sub)
     name = rules.check_name(name)
     sha256 = rules.check_sha256(sha256)
     media_type = rules.check_media_type(media_type or rules.guess_media_type(name))
-    rules.check_kind_allowed(kind, _agreed_scopes(uow, sub.org_id))
+    rules.check_kind_allowed(kind, agreed)
     if size < 0:
         raise InvalidInput(f"size: must be 0 or more (got {size})")
     if size > limits.max_artifact_bytes:
@@ -179,7 +178,7 @@ def start_upload(
         updated_at=now,
         expires_at=now + timedelta(hours=limits.session_hours),
     )
-    up.wrapped_key = crypto.wrap_data_key(org_key, crypto.new_key(), artifact_id=_upload_aad(up.id))
+    up.wrapped_key = crypto.wrap_data_key(org_key, crypto.new_key(), artifact_id=upload_aad(up.id))
     uow.session.add(up)
     uow.flush()
     audit.append(
@@ -193,10 +192,6 @@ def start_upload(
         detail={"submission_id": sub.id, "name": name, "size": size, "sha256": sha256},
     )
     return up
-
-
-def _upload_aad(upload_id: str) -> str:
-    return f"upload:{upload_id}"
 
 
 def upload_status(uow: UnitOfWork, *, actor: Actor, upload_id: str) -> UploadSession:
@@ -240,10 +235,7 @@ def plan_chunk(
         )
     if length != expected:
         raise InvalidInput(f"chunk {index} must be {expected} bytes (got {length})")
-    org_key = org_key_for(uow, org_id=up.org_id, version=up.key_version, master=master)
-    if up.wrapped_key is None:
-        raise key_destroyed(up.org_id)
-    session_key = crypto.unwrap_data_key(org_key, up.wrapped_key, artifact_id=_upload_aad(up.id))
+    session_key = upload_session_key(uow, up, master=master)
     previous = str(up.parts[index]["sha256"]) if index < received else None
     return ChunkPlan(up.id, index, expected, session_key, previous)
 
@@ -259,7 +251,7 @@ def write_chunk(store: BlobStore, plan: ChunkPlan, data: bytes) -> Part:
             )
         return Part("", digest, len(data), written=False)
     key = f"uploads/{plan.upload_id}/{plan.index:08d}-{new_id()[:8]}"
-    aad_id = f"{_upload_aad(plan.upload_id)}:{plan.index}"
+    aad_id = f"{upload_aad(plan.upload_id)}:{plan.index}"
     enc = crypto.StreamEncryptor(plan.session_key, artifact_id=aad_id)
     store.put(key, enc.encrypt([data]))
     return Part(key, digest, len(data), written=True)
@@ -309,10 +301,7 @@ def begin_completion(
         raise Conflict(
             f"{len(up.parts)} of {total} chunks received; send chunk {len(up.parts)} next"
         )
-    org_key = org_key_for(uow, org_id=up.org_id, version=up.key_version, master=master)
-    if up.wrapped_key is None:
-        raise key_destroyed(up.org_id)
-    session_key = crypto.unwrap_data_key(org_key, up.wrapped_key, artifact_id=_upload_aad(up.id))
+    session_key = upload_session_key(uow, up, master=master)
     artifact_id = new_id()
     up.state, up.artifact_id, up.updated_at = UploadState.COMPLETING, artifact_id, utcnow()
     return Completion(
@@ -329,7 +318,7 @@ def begin_completion(
 
 def _plaintext_of_parts(store: BlobStore, plan: Completion) -> Iterator[bytes]:
     for index, key in enumerate(plan.part_keys):
-        aad_id = f"{_upload_aad(plan.upload_id)}:{index}"
+        aad_id = f"{upload_aad(plan.upload_id)}:{index}"
         yield from crypto.decrypt_stream(plan.session_key, store.open(key), artifact_id=aad_id)
 
 
@@ -408,6 +397,21 @@ def fail_completion(uow: UnitOfWork, *, actor: Actor, upload_id: str, error: str
     return [str(p["key"]) for p in up.parts]
 
 
+def pending_uploads(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> list[UploadSession]:
+    """The open, unexpired upload sessions of a submission, oldest first (its firm only)."""
+    check_may_upload(uow, actor=actor, sub=sub)
+    stmt = (
+        select(UploadSession)
+        .where(
+            UploadSession.submission_id == sub.id,
+            UploadSession.state == UploadState.OPEN,
+            UploadSession.expires_at > utcnow(),
+        )
+        .order_by(UploadSession.created_at)
+    )
+    return list(uow.session.scalars(stmt))
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 
@@ -447,10 +451,7 @@ def open_download(
         raise Forbidden(
             "only the owning firm and the reviewers assigned to this submission may download it"
         )
-    if art.state == ArtifactState.DESTROYED or art.wrapped_data_key is None:
-        raise key_destroyed(art.org_id)
-    org_key = org_key_for(uow, org_id=art.org_id, version=art.key_version, master=master)
-    data_key = crypto.unwrap_data_key(org_key, art.wrapped_data_key, artifact_id=art.id)
+    data_key = artifact_data_key(uow, art, master=master)
     audit.append(
         uow.session,
         action="artifact.downloaded",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,23 +13,11 @@ from fastapi.staticfiles import StaticFiles
 
 from airlock import __version__
 from airlock.bootstrap import Container, start_workers
+from airlock.composition import api_routers, page_routers
 from airlock.web import errors
-from airlock.web.api.v1 import accounts, enrollment, submissions, system
 from airlock.web.pages import render
 
 STATIC = Path(__file__).parent / "static"
-
-# Routers of later stages, included when their package is present.
-_OPTIONAL_API = ("airlock.web.api.v1.artifacts", "airlock.web.api.v1.scanning")
-_OPTIONAL_PAGES = ("airlock.web.pages.artifacts",)
-
-
-def _optional_routers(names: tuple[str, ...]) -> list[APIRouter]:
-    routers = []
-    for name in names:
-        if importlib.util.find_spec(name) is not None:
-            routers.append(importlib.import_module(name).router)
-    return routers
 
 
 def create_app(container: Container, *, start_jobs: bool = True) -> FastAPI:
@@ -56,24 +42,10 @@ def create_app(container: Container, *, start_jobs: bool = True) -> FastAPI:
     )
     app.state.container = container
     api = APIRouter(prefix="/api/v1")
-    for router in (
-        system.router,
-        accounts.router,
-        enrollment.router,
-        submissions.router,
-        *_optional_routers(_OPTIONAL_API),
-    ):
+    for router in api_routers():
         api.include_router(router)
     app.include_router(api)
-    from airlock.web.pages import portal, public, review, session
-
-    for router in (
-        session.router,
-        public.router,
-        portal.router,
-        review.router,
-        *_optional_routers(_OPTIONAL_PAGES),
-    ):
+    for router in page_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app, render.error_page)

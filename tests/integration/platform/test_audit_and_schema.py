@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, delete, text, update
 
 from airlock.core.audit import AuditEvent
-from airlock.models_registry import metadata
+from airlock.composition import metadata
 from tests.factories.program import make_program
 
 ROOT = Path(__file__).resolve().parents[3]

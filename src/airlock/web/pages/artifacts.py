@@ -1,41 +1,25 @@
-"""The artifacts panel of the firm's submission page: the manifest and the browser uploader.
+"""The artifacts and scan sections of a submission page: manifest, uploader, verdicts.
 
-Importing this module registers the Jinja global `artifact_panel_for`, which the
-`artifacts/panel.html` block calls. The uploads themselves go from `/static/upload.js` through
-the chunked upload API (`airlock.web.api.v1.artifacts`) with the session cookie and the CSRF
-header; this module only says what the panel shows and whether the viewer may upload.
+Page handlers call `submission_sections` with their own unit of work and pass what it returns
+to the `artifacts/panel.html` and `scanning/findings.html` blocks: a failure to read them fails
+the page like any other error. The uploads themselves go from `/static/upload.js` through the
+chunked upload API (`airlock.web.api.v1.artifacts`) with the session cookie and the CSRF header;
+this module only says what the panel shows and whether the viewer may upload.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
-from jinja2 import pass_context
-from jinja2.runtime import Context
-from sqlalchemy import select
-from sqlalchemy.orm import object_session
-
-from airlock.bootstrap import Container
 from airlock.core.access import Actor, allowed, may_read_confidential
-from airlock.core.db import utcnow
-from airlock.core.errors import AirlockError
-from airlock.core.uow import BorrowedUnitOfWork, UnitOfWork
-from airlock.enrollment import rules as enrollment_rules
-from airlock.enrollment import service as enrollment
+from airlock.core.errors import Conflict, Forbidden
+from airlock.core.uow import UnitOfWork
 from airlock.submissions import service as submissions
+from airlock.submissions.models import Submission
 from airlock.vault import rules, service
-from airlock.vault.models import UploadSession
-from airlock.vault.rules import ArtifactKind, UploadState
-from airlock.web.pages.render import TEMPLATES
-
-log = logging.getLogger(__name__)
-
-# No routes of its own: the panel is part of the submission page and talks to the API.
-router = APIRouter(include_in_schema=False)
+from airlock.web.api.v1.scanning import submission_findings
 
 
 @dataclass(frozen=True)
@@ -80,23 +64,12 @@ class Panel:
     why_not: str = ""
     kinds: list[str] = field(default_factory=list)
     pending: list[PendingUpload] = field(default_factory=list)
-    hidden: str = ""
 
 
-def allowed_kinds(agreed: frozenset[enrollment_rules.Scope]) -> list[str]:
-    """The artifact kinds a firm with these agreed scopes may upload, in declaration order."""
-    out = []
-    for kind in ArtifactKind:
-        needed = rules.KIND_SCOPE[kind]
-        if needed is None or needed in agreed:
-            out.append(kind.value)
-    return out
-
-
-def build_panel(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Panel:
+def build_panel(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> Panel:
     """The manifest and upload state of a submission, as this actor may see them."""
-    panel = Panel(submission_id=submission_id)
-    arts = service.list_artifacts(uow, actor=actor, submission_id=submission_id)
+    panel = Panel(submission_id=sub.id)
+    arts = service.list_artifacts(uow, actor=actor, submission_id=sub.id)
     panel.artifacts = [
         ManifestLine(
             id=a.id,
@@ -111,7 +84,6 @@ def build_panel(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Panel:
         for a in arts
     ]
     panel.total_bytes = sum(a.size for a in arts if a.state == rules.ArtifactState.STORED)
-    sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
     panel.may_download = may_read_confidential(
         actor,
         org_id=sub.org_id,
@@ -119,30 +91,13 @@ def build_panel(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Panel:
     )
     if actor.org_id != sub.org_id or not allowed(actor, "artifact.upload", org_id=sub.org_id):
         return panel
-    # The same conditions as vault.service.start_upload, checked before the firm picks a file.
-    if sub.state in service.CLOSED_FOR_UPLOADS:
-        panel.why_not = f"This submission is {sub.state}: it takes no more files."
-        return panel
-    p = enrollment.participation_of(uow, org_id=sub.org_id)
-    state = enrollment_rules.ParticipationState(p.state) if p else None
-    if p is None or state is None or not enrollment_rules.may_submit(state):
-        panel.why_not = (
-            f"Your organisation cannot upload while its participation is "
-            f"{p.state if p else 'not enrolled'}."
-        )
+    try:
+        agreed = service.check_may_upload(uow, actor=actor, sub=sub)
+    except (Conflict, Forbidden) as exc:
+        panel.why_not = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
         return panel
     panel.may_upload = True
-    panel.kinds = allowed_kinds(enrollment.agreed_scopes(p))
-    now = utcnow()
-    open_uploads = uow.session.scalars(
-        select(UploadSession)
-        .where(
-            UploadSession.submission_id == sub.id,
-            UploadSession.state == UploadState.OPEN,
-            UploadSession.expires_at > now,
-        )
-        .order_by(UploadSession.created_at)
-    )
+    panel.kinds = [k.value for k in rules.allowed_kinds(agreed)]
     panel.pending = [
         PendingUpload(
             name=up.name,
@@ -151,48 +106,16 @@ def build_panel(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Panel:
             received_bytes=min(len(up.parts or []) * up.chunk_bytes, up.size),
             expires_at=up.expires_at,
         )
-        for up in open_uploads
+        for up in service.pending_uploads(uow, actor=actor, sub=sub)
     ]
     return panel
 
 
-@pass_context
-def artifact_panel_for(context: Context, submission: Any) -> Panel:
-    """For a submission page: its manifest, and whether and what the viewer may upload.
-
-    submission is the page's submission (read through the page's session) or its id. The
-    panel never breaks the page it is on: a failure shows as a short `hidden` reason.
-    """
-    submission_id = str(getattr(submission, "id", submission))
-    request: Request | None = context.get("request")
-    actor: Actor | None = context.get("actor")
-    if request is None or actor is None:
-        return Panel(submission_id=submission_id, hidden="sign in to see the artifacts")
-    session = object_session(submission) if hasattr(submission, "_sa_instance_state") else None
-    try:
-        if session is not None:
-            return build_panel(
-                BorrowedUnitOfWork(session), actor=actor, submission_id=submission_id
-            )
-        container: Container = request.app.state.container
-        with container.uow() as uow:
-            return build_panel(uow, actor=actor, submission_id=submission_id)
-    except AirlockError as exc:
-        return Panel(submission_id=submission_id, hidden=str(exc))
-    except Exception:  # the rest of the submission page still shows
-        log.exception("could not read the artifacts of submission %s", submission_id)
-        return Panel(submission_id=submission_id, hidden="the artifacts could not be read just now")
-
-
-def _size(n: int) -> str:
-    """A byte count for people: 5.2 MB, 812 KB, 17 B (decimal units, as file managers show)."""
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
-
-
-TEMPLATES.env.globals["artifact_panel_for"] = artifact_panel_for
-TEMPLATES.env.filters["filesize"] = _size
+def submission_sections(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> dict[str, Any]:
+    """What a submission page shows below the dossier: the artifacts panel and scan verdicts."""
+    panel = build_panel(uow, actor=actor, sub=sub)
+    # Scan results are confidential: need-to-know, like the downloads (None: not for this viewer).
+    scan = (
+        submission_findings(uow, actor=actor, submission_id=sub.id) if panel.may_download else None
+    )
+    return {"panel": panel, "scan": scan}

@@ -18,7 +18,7 @@ from airlock.submissions import rules as submission_rules
 from airlock.submissions import service as submissions
 from airlock.submissions.rules import SubmissionState
 from airlock.web.deps import ActorDep, ContainerDep, UoWDep
-from airlock.web.pages import dossier_form, dossier_view
+from airlock.web.pages import artifacts, dossier_form, dossier_view
 from airlock.web.pages.render import form_data, form_lists, page, redirect
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -185,6 +185,7 @@ def _editor(
         disclosures=dossier_form.DISCLOSURES,
         provenances=dossier_form.PROVENANCES,
         history=history(uow.session, object_type="submission", object_id=sub.id),
+        **artifacts.submission_sections(uow, actor=actor, sub=sub),
     )
 
 

@@ -19,7 +19,18 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _size(n: int) -> str:
+    """A byte count for people: 5.2 MB, 812 KB, 17 B (decimal units, as file managers show)."""
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
 TEMPLATES.env.filters["when"] = _when
+TEMPLATES.env.filters["filesize"] = _size
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

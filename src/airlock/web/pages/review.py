@@ -10,10 +10,10 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from airlock.accounts import service as accounts
-from airlock.accounts.rules import Role
 from airlock.core import audit
 from airlock.core.access import Actor, allowed, authorize
 from airlock.core.errors import AirlockError, Forbidden, InvalidInput, InvalidTransition
+from airlock.core.roles import Role
 from airlock.core.transitions import history
 from airlock.core.uow import UnitOfWork
 from airlock.enrollment import service as enrollment
@@ -22,7 +22,7 @@ from airlock.enrollment.rules import ParticipationState
 from airlock.submissions import service as submissions
 from airlock.submissions.rules import ACTION_FOR, ALLOWED, NEEDS_ASSIGNMENT, SubmissionState
 from airlock.web.deps import ActorDep, UoWDep
-from airlock.web.pages import dossier_view
+from airlock.web.pages import artifacts, dossier_view
 from airlock.web.pages.render import form_data, page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -115,6 +115,7 @@ def _view(
         moves=sorted(moves),
         error=error,
         history=history(uow.session, object_type="submission", object_id=sub.id),
+        **artifacts.submission_sections(uow, actor=actor, sub=sub),
     )
 
 

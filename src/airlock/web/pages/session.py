@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from airlock.accounts import rules, service
-from airlock.accounts.rules import Role
 from airlock.core.access import Actor
 from airlock.core.errors import AirlockError, Conflict, InvalidInput
+from airlock.core.roles import Role
 from airlock.core.uow import UnitOfWork
 from airlock.web.deps import SESSION_COOKIE, ActorDep, ContainerDep, MaybeActorDep, UoWDep
 from airlock.web.pages.render import form_data, page, redirect
