@@ -14,7 +14,7 @@ from airlock.bootstrap import Container
 from airlock.core.access import Actor
 from airlock.core.roles import OrgKind, Role
 from airlock.enrollment import service as enrollment
-from airlock.enrollment.rules import CURRENT_AGREEMENT, ParticipationState
+from airlock.enrollment.rules import CURRENT_AGREEMENT, ParticipationState, Scope
 from airlock.submissions import service as submissions
 from airlock.submissions.rules import SubmissionState as SS
 
@@ -31,7 +31,7 @@ DEMO_ACCOUNTS: list[tuple[str, Role]] = [
     ("admin@helios.example", Role.DEVELOPER_ADMIN),
 ]
 FIRMS = {"northwind.example": "Northwind AI", "helios.example": "Helios Labs"}
-ALL_SCOPES = ["architecture", "training_data_docs", "safeguards", "weights", "eval_endpoint"]
+ALL_SCOPES = [s.value for s in Scope]
 
 
 def example_dossier(name: str) -> dict[str, Any]:
@@ -46,11 +46,10 @@ def seed(container: Container) -> bool:
     with container.uow() as uow:
         if uow.session.scalars(select(Organisation).where(Organisation.name == AGENCY)).first():
             return False
-        agency = accounts.create_organisation(uow, name=AGENCY, kind=OrgKind.AGENCY)
+        agency = enrollment.create_organisation(uow, name=AGENCY, kind=OrgKind.AGENCY)
         orgs = {"agency.example": agency.id}
         for domain, name in FIRMS.items():
-            org = accounts.create_organisation(uow, name=name, kind=OrgKind.DEVELOPER)
-            enrollment.open_participation(uow, org_id=org.id)
+            org = enrollment.create_organisation(uow, name=name, kind=OrgKind.DEVELOPER)
             orgs[domain] = org.id
         actors: dict[str, Actor] = {}
         for email, role in DEMO_ACCOUNTS:

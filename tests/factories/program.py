@@ -35,7 +35,7 @@ def make_program(container: Container) -> Program:
     draft `draft_a`; firm B's `sub_b` submitted."""
     prog = Program()
     with container.uow() as uow:
-        agency = accounts.create_organisation(uow, name="Agency", kind=OrgKind.AGENCY)
+        agency = enrollment.create_organisation(uow, name="Agency", kind=OrgKind.AGENCY)
         people = {
             "agency_admin": Role.AGENCY_ADMIN,
             "coordinator": Role.COORDINATOR,
@@ -49,10 +49,9 @@ def make_program(container: Container) -> Program:
             )
             prog.actors[key] = accounts.actor_for(uow, user_id=u.id)
         for firm in ("a", "b"):
-            org = accounts.create_organisation(
+            org = enrollment.create_organisation(
                 uow, name=f"Firm {firm.upper()}", kind=OrgKind.DEVELOPER
             )
-            enrollment.open_participation(uow, org_id=org.id)
             prog.ids[f"org_{firm}"] = org.id
             for key, role in (("admin", Role.DEVELOPER_ADMIN), ("member", Role.DEVELOPER_MEMBER)):
                 u = accounts.create_user(

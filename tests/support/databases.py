@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from airlock.core.migrate import upgrade
 from airlock.composition import metadata
+from airlock.core.migrate import upgrade
 
 PG_HOST = os.environ.get("AIRLOCK_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("AIRLOCK_TEST_PG_PORT", "5432"))

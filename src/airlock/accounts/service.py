@@ -218,9 +218,9 @@ def create_api_token(
     )
     uow.session.add(tok)
     uow.flush()
-    audit.record(
+    audit.append(
         uow.session,
-        actor,
+        actor=actor,
         action="token.created",
         object_type="api_token",
         object_id=tok.id,
@@ -245,9 +245,9 @@ def revoke_api_token(uow: UnitOfWork, *, actor: Actor, token_id: str) -> ApiToke
         raise NotFound("token not found")
     if tok.revoked_at is None:
         tok.revoked_at = utcnow()
-        audit.record(
+        audit.append(
             uow.session,
-            actor,
+            actor=actor,
             action="token.revoked",
             object_type="api_token",
             object_id=tok.id,
@@ -296,9 +296,9 @@ def invite(uow: UnitOfWork, *, actor: Actor, email: str, role: Role, days: int) 
     )
     uow.session.add(inv)
     uow.flush()
-    audit.record(
+    audit.append(
         uow.session,
-        actor,
+        actor=actor,
         action="invitation.created",
         object_type="invitation",
         object_id=inv.id,

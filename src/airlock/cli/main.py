@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from airlock.core.roles import OrgKind, Role
+from airlock.core.roles import Role, kind_for_role
 
 if TYPE_CHECKING:
     from airlock.bootstrap import Container
@@ -127,19 +127,13 @@ def user_create(
     from airlock.enrollment import service as enrollment
 
     container = _container()
-    kind = (
-        OrgKind.AGENCY
-        if role in (Role.REVIEWER, Role.COORDINATOR, Role.AGENCY_ADMIN, Role.AUDITOR)
-        else OrgKind.DEVELOPER
-    )
+    kind = kind_for_role(role)
     try:
         with container.uow() as uow:
             found = uow.session.scalars(select(Organisation).where(Organisation.name == org))
             organisation = found.first()
             if organisation is None:
-                organisation = service.create_organisation(uow, name=org, kind=kind)
-                if kind == OrgKind.DEVELOPER:
-                    enrollment.open_participation(uow, org_id=organisation.id)
+                organisation = enrollment.create_organisation(uow, name=org, kind=kind)
             user = service.create_user(
                 uow, org_id=organisation.id, email=email, password=password, role=role, name=name
             )

@@ -46,6 +46,7 @@ POLICY: Final[dict[str, frozenset[Role]]] = {
     "org.read": FIRM | STAFF | {Role.AUDITOR},
     "participation.manage": FIRM_ADMIN,
     "participation.read": FIRM | STAFF,
+    "participation.set_state": TRIAGE,
     "members.manage": FIRM_ADMIN | {Role.AGENCY_ADMIN},
     "model.create": FIRM,
     "model.read": FIRM | STAFF,

@@ -12,10 +12,11 @@ from sqlalchemy import BigInteger, Integer, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from airlock.core.access import Actor, authorize
 from airlock.core.db import ID, Base, utcnow
 
 if TYPE_CHECKING:
-    from airlock.core.access import Actor
+    from airlock.core.uow import UnitOfWork
 
 GENESIS = "0" * 64
 
@@ -72,6 +73,7 @@ def append(
     session: Session,
     *,
     action: str,
+    actor: Actor | None = None,
     actor_user_id: str | None = None,
     actor_label: str = "",
     object_type: str = "",
@@ -79,7 +81,13 @@ def append(
     org_id: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain inside the caller's transaction."""
+    """Append one event to the chain inside the caller's transaction.
+
+    actor names who did it; without one, actor_user_id and actor_label do (a failed sign-in
+    has only an email, a job is "system").
+    """
+    if actor is not None:
+        actor_user_id, actor_label = actor.user_id, actor.label
     locked = select(AuditHead).where(AuditHead.id == 1).with_for_update()
     head = session.scalars(locked).first()
     if head is None:
@@ -113,27 +121,20 @@ def append(
     return event
 
 
-def record(
-    session: Session,
-    actor: Actor | None,
-    *,
-    action: str,
-    object_type: str = "",
-    object_id: str = "",
-    org_id: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append an event done by actor (None: the system itself)."""
-    return append(
-        session,
-        action=action,
-        actor_user_id=actor.user_id if actor else None,
-        actor_label=actor.label if actor else "system",
-        object_type=object_type,
-        object_id=object_id,
-        org_id=org_id,
-        detail=detail,
-    )
+@dataclass(frozen=True)
+class Trail:
+    """The newest audit events, and the chain check when one was asked for."""
+
+    events: list[AuditEvent]
+    report: ChainReport | None
+
+
+def read_trail(uow: UnitOfWork, *, actor: Actor, limit: int = 200, verify: bool = False) -> Trail:
+    """The audit trail newest first (auditors and agency admins), with a chain check on demand."""
+    authorize(actor, "audit.read")
+    stmt = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    events = list(uow.session.scalars(stmt))
+    return Trail(events, verify_chain(uow.session) if verify else None)
 
 
 @dataclass(frozen=True)

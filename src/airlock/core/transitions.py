@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, select
@@ -13,6 +14,13 @@ from airlock.core.db import ID, Base, new_id, utcnow
 
 if TYPE_CHECKING:
     from airlock.core.access import Actor
+
+
+class ObjectType(StrEnum):
+    """The objects whose state machines write to the transitions table."""
+
+    PARTICIPATION = "participation"
+    SUBMISSION = "submission"
 
 
 class Transition(Base):
@@ -34,7 +42,7 @@ class Transition(Base):
 def record_transition(
     session: Session,
     *,
-    object_type: str,
+    object_type: ObjectType,
     object_id: str,
     from_state: str | None,
     to_state: str,
@@ -59,7 +67,7 @@ def record_change(
     session: Session,
     actor: Actor | None,
     *,
-    object_type: str,
+    object_type: ObjectType,
     object_id: str,
     org_id: str | None,
     from_state: str | None,
@@ -76,9 +84,10 @@ def record_change(
         actor_user_id=actor.user_id if actor else None,
         reason=reason,
     )
-    audit.record(
+    audit.append(
         session,
-        actor,
+        actor=actor,
+        actor_label="system",  # when no actor
         action=f"{object_type}.{to_state}",
         object_type=object_type,
         object_id=object_id,
@@ -88,7 +97,7 @@ def record_change(
     return row
 
 
-def history(session: Session, *, object_type: str, object_id: str) -> list[Transition]:
+def history(session: Session, *, object_type: ObjectType, object_id: str) -> list[Transition]:
     """Every transition of one object, oldest first."""
     stmt = (
         select(Transition)

@@ -8,10 +8,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, Literal
 
 from airlock.dossiers.validation import DossierError, make_error
+from airlock.enrollment.rules import Scope
 
 Disclosure = Literal["public", "reviewer", "restricted"]
 
-SCOPES: Final = ("architecture", "training_data_docs", "safeguards", "weights", "eval_endpoint")
+SCOPES: Final = tuple(s.value for s in Scope)  # the agreement's scopes, as dossier keys
 SECTIONS: Final = tuple("ABCDEFGHIJKL")
 DISCLOSURE_LEVELS: Final[tuple[Disclosure, ...]] = ("public", "reviewer", "restricted")
 _RANK: Final[Mapping[str, int]] = {level: rank for rank, level in enumerate(DISCLOSURE_LEVELS)}

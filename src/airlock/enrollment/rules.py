@@ -29,6 +29,15 @@ ALLOWED: Final[Mapping[ParticipationState, frozenset[ParticipationState]]] = {
 }
 
 
+# The moves agency staff make; the firm enrolls and withdraws itself.
+STAFF_TARGETS: Final = frozenset({S.ACTIVE, S.SUSPENDED})
+
+
+def staff_moves(current: ParticipationState) -> list[ParticipationState]:
+    """The states agency staff may move a participation in state current to, sorted."""
+    return sorted(ALLOWED.get(current, frozenset()) & STAFF_TARGETS, key=lambda s: s.value)
+
+
 def check_transition(current: ParticipationState, target: ParticipationState) -> None:
     """Raise InvalidTransition unless participation may move from current to target."""
     if target not in ALLOWED.get(current, frozenset()):

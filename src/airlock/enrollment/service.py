@@ -6,13 +6,14 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
+from airlock.accounts import service as accounts
 from airlock.accounts.models import Organisation
 from airlock.core import audit, events
-from airlock.core.access import Actor, authorize
+from airlock.core.access import Actor, allowed, authorize
 from airlock.core.db import utcnow
 from airlock.core.errors import Forbidden, InvalidInput, NotFound
 from airlock.core.roles import OrgKind
-from airlock.core.transitions import record_change, record_transition
+from airlock.core.transitions import ObjectType, record_change, record_transition
 from airlock.core.uow import UnitOfWork
 from airlock.enrollment import rules
 from airlock.enrollment.models import Participation
@@ -32,13 +33,21 @@ def _move(
     record_change(
         uow.session,
         actor,
-        object_type="participation",
+        object_type=ObjectType.PARTICIPATION,
         object_id=p.id,
         org_id=p.org_id,
         from_state=current,
         to_state=target,
         reason=reason,
     )
+
+
+def create_organisation(uow: UnitOfWork, *, name: str, kind: OrgKind) -> Organisation:
+    """Create an organisation; a developer firm gets its participation, in the invited state."""
+    org = accounts.create_organisation(uow, name=name, kind=kind)
+    if kind == OrgKind.DEVELOPER:
+        open_participation(uow, org_id=org.id)
+    return org
 
 
 def open_participation(uow: UnitOfWork, *, org_id: str) -> Participation:
@@ -51,7 +60,7 @@ def open_participation(uow: UnitOfWork, *, org_id: str) -> Participation:
     uow.flush()
     record_transition(
         uow.session,
-        object_type="participation",
+        object_type=ObjectType.PARTICIPATION,
         object_id=p.id,
         from_state=None,
         to_state=PS.INVITED,
@@ -100,11 +109,11 @@ def change_scopes(uow: UnitOfWork, *, actor: Actor, scopes: Iterable[str]) -> Pa
     before = list(p.scopes)
     p.scopes = sorted(s.value for s in chosen)
     p.updated_at = utcnow()
-    audit.record(
+    audit.append(
         uow.session,
-        actor,
+        actor=actor,
         action="participation.scopes_changed",
-        object_type="participation",
+        object_type=ObjectType.PARTICIPATION,
         object_id=p.id,
         org_id=p.org_id,
         detail={"from": before, "to": p.scopes},
@@ -116,14 +125,21 @@ def set_state(
     uow: UnitOfWork, *, actor: Actor, org_id: str, target: PS, reason: str
 ) -> Participation:
     """Agency staff activate, suspend or reactivate a firm's participation."""
-    authorize(actor, "submission.triage")
-    if target not in (PS.ACTIVE, PS.SUSPENDED):
+    authorize(actor, "participation.set_state")
+    if target not in rules.STAFF_TARGETS:
         raise InvalidInput(f"state: agency staff may only set active or suspended, not {target}")
     if not reason.strip() and target == PS.SUSPENDED:
         raise InvalidInput("reason: a suspension needs a reason")
     p = get_participation(uow, actor=actor, org_id=org_id)
     _move(uow, p, target, actor=actor, reason=reason.strip())
     return p
+
+
+def allowed_moves(*, actor: Actor, p: Participation) -> list[PS]:
+    """The states this actor may set a firm's participation to now (none for most roles)."""
+    if not allowed(actor, "participation.set_state"):
+        return []
+    return rules.staff_moves(PS(p.state))
 
 
 def withdraw(uow: UnitOfWork, *, actor: Actor, reason: str) -> Participation:

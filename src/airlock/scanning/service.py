@@ -82,8 +82,7 @@ def set_scanner_state(uow: UnitOfWork, *, actor: Actor, name: str, state: str) -
         audit.append(
             uow.session,
             action="scanner.state_changed",
-            actor_user_id=actor.user_id,
-            actor_label=actor.label,
+            actor=actor,
             object_type="scanner",
             object_id=name,
             detail={"from": before, "to": str(target), "version": row.version},

@@ -15,7 +15,7 @@ from airlock.core.access import Actor, authorize, may_read_confidential
 from airlock.core.db import utcnow
 from airlock.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from airlock.core.roles import Role
-from airlock.core.transitions import record_change
+from airlock.core.transitions import ObjectType, record_change
 from airlock.core.uow import UnitOfWork
 from airlock.dossiers import rules as dossier_rules
 from airlock.dossiers import validation
@@ -54,9 +54,9 @@ def register_model(uow: UnitOfWork, *, actor: Actor, name: str, description: str
     )
     uow.session.add(model)
     uow.flush()
-    audit.record(
+    audit.append(
         uow.session,
-        actor,
+        actor=actor,
         action="model.registered",
         object_type="ai_model",
         object_id=model.id,
@@ -142,7 +142,7 @@ def create_submission(
     record_change(
         uow.session,
         actor,
-        object_type="submission",
+        object_type=ObjectType.SUBMISSION,
         object_id=sub.id,
         org_id=sub.org_id,
         from_state=None,
@@ -190,11 +190,11 @@ def view_dossier(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Dossie
     sub = get_submission(uow, actor=actor, submission_id=submission_id)
     assigned = assigned_user_ids(uow, submission_id=sub.id)
     if may_read_confidential(actor, org_id=sub.org_id, assigned_user_ids=assigned):
-        audit.record(
+        audit.append(
             uow.session,
-            actor,
+            actor=actor,
             action="dossier.read_confidential",
-            object_type="submission",
+            object_type=ObjectType.SUBMISSION,
             object_id=sub.id,
             org_id=sub.org_id,
         )
@@ -229,29 +229,50 @@ def update_submission(
     if version is not None:
         sub.version = _clean(version, "version", max_len=80, required=False)
     sub.updated_at = utcnow()
-    audit.record(
+    audit.append(
         uow.session,
-        actor,
+        actor=actor,
         action="submission.edited",
-        object_type="submission",
+        object_type=ObjectType.SUBMISSION,
         object_id=sub.id,
         org_id=sub.org_id,
     )
     return sub
 
 
+def _check_role_may_ask(actor: Actor, sub: Submission, target: SS) -> None:
+    action = rules.ACTION_FOR.get(target)
+    if action is None:
+        raise InvalidInput(f"state: {target} cannot be asked for")
+    authorize(actor, action, org_id=sub.org_id)
+
+
+def _check_assigned_if_needed(actor: Actor, target: SS, assigned: set[str]) -> None:
+    if target in rules.NEEDS_ASSIGNMENT and actor.user_id not in assigned:
+        raise Forbidden("only a reviewer assigned to this submission may do this")
+
+
+def allowed_moves(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> list[SS]:
+    """The states this actor may move a submission to now (what a page offers), sorted."""
+    sub = get_submission(uow, actor=actor, submission_id=submission_id)
+    assigned = assigned_user_ids(uow, submission_id=sub.id)
+    moves = []
+    for target in rules.ALLOWED[SS(sub.state)]:
+        try:
+            _check_role_may_ask(actor, sub, target)
+            _check_assigned_if_needed(actor, target, assigned)
+        except (InvalidInput, Forbidden, NotFound):
+            continue
+        moves.append(target)
+    return sorted(moves, key=lambda s: s.value)
+
+
 def transition(
     uow: UnitOfWork, *, actor: Actor, submission_id: str, target: SS, reason: str = ""
 ) -> Submission:
     """Move a submission through its state machine, if the actor's role may make that move."""
-    sub = _get(uow, submission_id)
-    action = rules.ACTION_FOR.get(target)
-    if action is None:
-        raise InvalidInput(f"state: {target} cannot be asked for")
-    authorize(actor, "submission.read", org_id=sub.org_id)
-    if actor.is_agency and sub.state == SS.DRAFT:
-        raise NotFound("submission not found")
-    authorize(actor, action, org_id=sub.org_id)
+    sub = get_submission(uow, actor=actor, submission_id=submission_id)
+    _check_role_may_ask(actor, sub, target)
     current = SS(sub.state)
     rules.check_transition(current, target)
     reason = reason.strip()
@@ -259,10 +280,7 @@ def transition(
         raise InvalidInput("reason: must be at most 5000 characters")
     if target in rules.REASON_REQUIRED and not reason:
         raise InvalidInput(f"reason: required when a submission is {target}")
-    if target in rules.NEEDS_ASSIGNMENT and actor.user_id not in assigned_user_ids(
-        uow, submission_id=sub.id
-    ):
-        raise Forbidden("only a reviewer assigned to this submission may do this")
+    _check_assigned_if_needed(actor, target, assigned_user_ids(uow, submission_id=sub.id))
     if target == SS.SUBMITTED:
         gaps = dossier_rules.check_complete(sub.dossier, scopes=frozenset(sub.carries))
         if gaps:
@@ -278,7 +296,7 @@ def transition(
     record_change(
         uow.session,
         actor,
-        object_type="submission",
+        object_type=ObjectType.SUBMISSION,
         object_id=sub.id,
         org_id=sub.org_id,
         from_state=current,
@@ -315,11 +333,11 @@ def assign_reviewer(
     )
     uow.session.add(a)
     uow.flush()
-    audit.record(
+    audit.append(
         uow.session,
-        actor,
+        actor=actor,
         action="submission.assigned",
-        object_type="submission",
+        object_type=ObjectType.SUBMISSION,
         object_id=sub.id,
         org_id=sub.org_id,
         detail={"reviewer_id": reviewer_id},

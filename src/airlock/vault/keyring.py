@@ -207,8 +207,8 @@ def shred_organisation(uow: UnitOfWork, *, org_id: str, actor: Actor | None) -> 
     audit.append(
         uow.session,
         action="vault.organisation_key_destroyed",
-        actor_user_id=actor.user_id if actor else None,
-        actor_label=actor.label if actor else "system",
+        actor=actor,
+        actor_label="system",  # when no actor: withdrawal jobs
         object_type="organisation",
         object_id=org_id,
         org_id=org_id,

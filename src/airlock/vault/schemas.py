@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from airlock.vault.rules import ArtifactKind
+from airlock.vault.models import UploadSession
+from airlock.vault.rules import ArtifactKind, chunk_count
 
 
 class UploadIn(BaseModel):
@@ -63,3 +64,26 @@ class ManifestOut(BaseModel):
     submission_id: str
     artifacts: list[ArtifactOut]
     total_bytes: int
+
+
+def upload_out(up: UploadSession) -> UploadOut:
+    """The API view of an upload session, with where to resume."""
+    total = chunk_count(up.size, up.chunk_bytes)
+    received = len(up.parts)
+    return UploadOut(
+        id=up.id,
+        submission_id=up.submission_id,
+        name=up.name,
+        kind=up.kind,
+        size=up.size,
+        sha256=up.sha256,
+        state=up.state,
+        chunk_bytes=up.chunk_bytes,
+        chunks_total=total,
+        chunks_received=received,
+        next_index=received if received < total else None,
+        next_offset=min(received * up.chunk_bytes, up.size),
+        expires_at=up.expires_at,
+        artifact_id=up.artifact_id,
+        error=up.error,
+    )

@@ -184,8 +184,7 @@ def start_upload(
     audit.append(
         uow.session,
         action="artifact.upload_started",
-        actor_user_id=actor.user_id,
-        actor_label=actor.label,
+        actor=actor,
         object_type="upload",
         object_id=up.id,
         org_id=up.org_id,
@@ -371,8 +370,7 @@ def finish_completion(
     audit.append(
         uow.session,
         action="artifact.stored",
-        actor_user_id=actor.user_id,
-        actor_label=actor.label,
+        actor=actor,
         object_type="artifact",
         object_id=art.id,
         org_id=art.org_id,
@@ -455,8 +453,7 @@ def open_download(
     audit.append(
         uow.session,
         action="artifact.downloaded",
-        actor_user_id=actor.user_id,
-        actor_label=actor.label,
+        actor=actor,
         object_type="artifact",
         object_id=art.id,
         org_id=art.org_id,

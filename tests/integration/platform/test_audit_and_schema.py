@@ -11,8 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, delete, text, update
 
-from airlock.core.audit import AuditEvent
 from airlock.composition import metadata
+from airlock.core.audit import AuditEvent
 from tests.factories.program import make_program
 
 ROOT = Path(__file__).resolve().parents[3]

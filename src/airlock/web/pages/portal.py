@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from airlock.core.access import Actor
 from airlock.core.errors import Conflict, Forbidden, InvalidInput
-from airlock.core.transitions import history
+from airlock.core.transitions import ObjectType, history
 from airlock.core.uow import UnitOfWork
 from airlock.enrollment import rules as enrollment_rules
 from airlock.enrollment import service as enrollment
@@ -184,7 +184,7 @@ def _editor(
         sections=dossier_view.sections(doc),
         disclosures=dossier_form.DISCLOSURES,
         provenances=dossier_form.PROVENANCES,
-        history=history(uow.session, object_type="submission", object_id=sub.id),
+        history=history(uow.session, object_type=ObjectType.SUBMISSION, object_id=sub.id),
         **artifacts.submission_sections(uow, actor=actor, sub=sub),
     )
 

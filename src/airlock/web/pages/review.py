@@ -7,20 +7,18 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from airlock.accounts import service as accounts
 from airlock.core import audit
-from airlock.core.access import Actor, allowed, authorize
+from airlock.core.access import Actor, allowed
 from airlock.core.errors import AirlockError, Forbidden, InvalidInput, InvalidTransition
 from airlock.core.roles import Role
-from airlock.core.transitions import history
+from airlock.core.transitions import ObjectType, history
 from airlock.core.uow import UnitOfWork
 from airlock.enrollment import service as enrollment
-from airlock.enrollment.rules import ALLOWED as PARTICIPATION_ALLOWED
 from airlock.enrollment.rules import ParticipationState
 from airlock.submissions import service as submissions
-from airlock.submissions.rules import ACTION_FOR, ALLOWED, NEEDS_ASSIGNMENT, SubmissionState
+from airlock.submissions.rules import SubmissionState
 from airlock.web.deps import ActorDep, UoWDep
 from airlock.web.pages import artifacts, dossier_view
 from airlock.web.pages.render import form_data, page, redirect
@@ -96,12 +94,7 @@ def _view(
             )
             if u.id not in assigned_ids
         ]
-    moves = [
-        t.value
-        for t in ALLOWED[SubmissionState(sub.state)]
-        if allowed(actor, ACTION_FOR[t], org_id=sub.org_id)
-        and (t not in NEEDS_ASSIGNMENT or actor.user_id in assigned_ids)
-    ]
+    moves = submissions.allowed_moves(uow, actor=actor, submission_id=sub.id)
     return page(
         request,
         "review/submission.html",
@@ -112,9 +105,9 @@ def _view(
         sections=dossier_view.sections(view.dossier),
         assignees=assignees,
         reviewers=reviewers,
-        moves=sorted(moves),
+        moves=[m.value for m in moves],
         error=error,
-        history=history(uow.session, object_type="submission", object_id=sub.id),
+        history=history(uow.session, object_type=ObjectType.SUBMISSION, object_id=sub.id),
         **artifacts.submission_sections(uow, actor=actor, sub=sub),
     )
 
@@ -187,12 +180,7 @@ def _firms_page(
 ) -> Response:
     rows = enrollment.list_firms(uow, actor=_staff(actor))
     moves = {
-        p.org_id: sorted(
-            t.value
-            for t in PARTICIPATION_ALLOWED[ParticipationState(p.state)]
-            if t in (ParticipationState.ACTIVE, ParticipationState.SUSPENDED)
-        )
-        for _, p in rows
+        p.org_id: [m.value for m in enrollment.allowed_moves(actor=actor, p=p)] for _, p in rows
     }
     return page(
         request,
@@ -200,7 +188,7 @@ def _firms_page(
         status_code=status_code,
         rows=rows,
         error=error,
-        moves=moves if allowed(actor, "submission.triage") else {},
+        moves=moves if allowed(actor, "participation.set_state") else {},
     )
 
 
@@ -237,12 +225,6 @@ async def set_firm_state(org_id: str, request: Request, actor: ActorDep, uow: Uo
 @router.get("/audit")
 def audit_page(request: Request, actor: ActorDep, uow: UoWDep, verify: bool = False) -> Response:
     """The audit trail, newest first, with a chain check on demand."""
-    authorize(actor, "audit.read")
     with uow:
-        events = list(
-            uow.session.scalars(
-                select(audit.AuditEvent).order_by(audit.AuditEvent.seq.desc()).limit(200)
-            )
-        )
-        report = audit.verify_chain(uow.session) if verify else None
-        return page(request, "review/audit.html", events=events, report=report)
+        trail = audit.read_trail(uow, actor=actor, verify=verify)
+        return page(request, "review/audit.html", events=trail.events, report=trail.report)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from airlock.core.transitions import history
+from airlock.core.transitions import ObjectType, history
 from airlock.submissions import service
 from airlock.submissions.rules import SubmissionState
 from airlock.submissions.schemas import (
@@ -133,7 +133,7 @@ def submission_history(submission_id: str, actor: ActorDep, uow: UoWDep) -> list
     """Every state change of the submission: who, when, from, to and why."""
     with uow:
         s = service.get_submission(uow, actor=actor, submission_id=submission_id)
-        rows = history(uow.session, object_type="submission", object_id=s.id)
+        rows = history(uow.session, object_type=ObjectType.SUBMISSION, object_id=s.id)
         return [TransitionOut.model_validate(r) for r in rows]
 
 
