@@ -22,20 +22,24 @@ from airlock.web.pages.artifacts import build_panel
 from tests.factories.program import make_program
 
 
-def test_an_upload_runs_start_to_end_through_the_flows_without_the_web(container):
-    prog = make_program(container)
-    firm = prog.actors["firm_a_admin"]
-    data = b"x" * 1000
-    up = flows.declare_upload(
+def _declare(container, firm, submission_id, data, sha256=None):
+    return flows.declare_upload(
         container.uow,
         actor=firm,
-        submission_id=prog.ids["sub_a"],
+        submission_id=submission_id,
         name="config.json",
         kind="config",
         media_type="",
         size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256 or hashlib.sha256(data).hexdigest(),
     )
+
+
+def test_an_upload_runs_start_to_end_through_the_flows_without_the_web(container):
+    prog = make_program(container)
+    firm = prog.actors["firm_a_admin"]
+    data = b"x" * 1000
+    up = _declare(container, firm, prog.ids["sub_a"], data)
     up = flows.put_chunk(container.uow, actor=firm, upload_id=up.id, index=0, data=data)
     assert len(up.parts) == 1
     art = flows.complete_upload(container.uow, actor=firm, upload_id=up.id)
@@ -50,16 +54,7 @@ def test_a_completion_that_does_not_match_the_declaration_fails_and_cleans_up(co
     prog = make_program(container)
     firm = prog.actors["firm_a_admin"]
     data = b"y" * 100
-    up = flows.declare_upload(
-        container.uow,
-        actor=firm,
-        submission_id=prog.ids["sub_a"],
-        name="config.json",
-        kind="config",
-        media_type="",
-        size=len(data),
-        sha256="0" * 64,
-    )
+    up = _declare(container, firm, prog.ids["sub_a"], data, sha256="0" * 64)
     flows.put_chunk(container.uow, actor=firm, upload_id=up.id, index=0, data=data)
     with pytest.raises(InvalidInput, match="does not match what was declared"):
         flows.complete_upload(container.uow, actor=firm, upload_id=up.id)
