@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from alembic import context
 
+from airlock import composition
 from airlock.core.db import make_engine
-from airlock.composition import metadata
 from airlock.settings import get_settings
 
 config = context.config
+metadata = composition.load()
 
 
 def _url() -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from airlock import composition  # noqa: F401 - every stage's tables and job handlers
+from airlock import composition
 from airlock.core import jobs
 from airlock.core.db import make_engine, make_session_factory
 from airlock.core.ports import BlobStore, JobQueue
@@ -71,6 +71,7 @@ def build(settings: Settings | None = None) -> Container:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url())
     factory = make_session_factory(engine)
+    composition.load()
     jobs.load_handler_modules(settings.job_modules)
     holder: dict[str, Container] = {}
 

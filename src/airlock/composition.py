@@ -1,8 +1,10 @@
 """The composition root: every stage's tables, job handlers, routers and commands, in one place.
 
 Each module is imported by name in code, never looked up by string, so a renamed or missing
-module fails at import instead of silently dropping its routes, handlers or tables.
-`tests/unit/test_composition.py` checks that everything a stage defines is reachable from here.
+module fails at import instead of silently dropping its routes, handlers or tables. The imports
+sit inside functions so that a process loads only what it uses (`airlock scan` needs no
+database). `tests/unit/core/test_composition.py` checks that everything a stage defines is
+reachable from here.
 """
 
 from __future__ import annotations
@@ -10,39 +12,44 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from airlock.accounts import models as accounts_models
-from airlock.core import audit, transitions
-from airlock.core import jobs as core_jobs
-from airlock.core.db import Base
-from airlock.enrollment import models as enrollment_models
-from airlock.scanning import jobs as scanning_jobs
-from airlock.scanning import models as scanning_models
-from airlock.submissions import jobs as submissions_jobs
-from airlock.submissions import models as submissions_models
-from airlock.vault import jobs as vault_jobs
-from airlock.vault import models as vault_models
-
 if TYPE_CHECKING:
     import typer
     from fastapi import APIRouter
+    from sqlalchemy import MetaData
 
-TABLE_MODULES: tuple[ModuleType, ...] = (
-    audit,
-    core_jobs,
-    transitions,
-    accounts_models,
-    enrollment_models,
-    submissions_models,
-    vault_models,
-    scanning_models,
-)
-JOB_MODULES: tuple[ModuleType, ...] = (submissions_jobs, vault_jobs, scanning_jobs)
 
-metadata = Base.metadata
+def table_modules() -> list[ModuleType]:
+    """The modules that define the platform's and every stage's tables, in flow order."""
+    from airlock.accounts import models as accounts
+    from airlock.core import audit, jobs, transitions
+    from airlock.enrollment import models as enrollment
+    from airlock.scanning import models as scanning
+    from airlock.submissions import models as submissions
+    from airlock.vault import models as vault
+
+    return [audit, jobs, transitions, accounts, enrollment, submissions, vault, scanning]
+
+
+def job_modules() -> list[ModuleType]:
+    """The modules that register job handlers and their event subscriptions, in flow order."""
+    from airlock.scanning import jobs as scanning
+    from airlock.submissions import jobs as submissions
+    from airlock.vault import jobs as vault
+
+    return [submissions, vault, scanning]
+
+
+def load() -> MetaData:
+    """Import every stage's tables and job handlers; the metadata of the whole schema."""
+    from airlock.core.db import Base
+
+    table_modules()
+    job_modules()
+    return Base.metadata
 
 
 def api_routers() -> list[APIRouter]:
-    """The routers mounted under /api/v1 (imported here so workers need not load the web)."""
+    """The routers mounted under /api/v1."""
     from airlock.web.api.v1 import accounts, artifacts, enrollment, scanning, submissions, system
 
     return [

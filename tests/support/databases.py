@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from airlock.composition import metadata
+from airlock import composition
 from airlock.core.migrate import upgrade
 
 PG_HOST = os.environ.get("AIRLOCK_TEST_PG_HOST", "127.0.0.1")
@@ -64,7 +64,7 @@ def drop_pg_database(url: str) -> None:
 def empty_pg_database(url: str) -> None:
     """Remove every row (keeping the schema and alembic's version)."""
     eng = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    tables = ", ".join(f'"{t.name}"' for t in composition.load().sorted_tables)
     try:
         for attempt in range(5):
             try:

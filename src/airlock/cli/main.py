@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from airlock.composition import register_commands
 from airlock.core.roles import Role, kind_for_role
 
 if TYPE_CHECKING:
@@ -213,13 +214,7 @@ def demo_seed() -> None:
         console.print(f"  {email:38} {role}")
 
 
-def _register_stage_commands() -> None:
-    from airlock.composition import register_commands
-
-    register_commands(app)
-
-
-_register_stage_commands()
+register_commands(app)
 
 
 def main() -> None:

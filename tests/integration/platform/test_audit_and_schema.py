@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, delete, text, update
 
-from airlock.composition import metadata
+from airlock import composition
 from airlock.core.audit import AuditEvent
 from tests.factories.program import make_program
 
@@ -77,7 +77,7 @@ def test_migrations_and_models_agree(db_url):
     engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.connect() as conn:
         diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+            MigrationContext.configure(conn, opts={"compare_type": True}), composition.load()
         )
         assert conn.execute(text("select count(*) from alembic_version")).scalar() == 1
     engine.dispose()

@@ -34,7 +34,7 @@ def test_every_job_handler_a_stage_declares_is_registered():
         if path.parent.name == "core":
             continue
         module = importlib.import_module(_module_name(path))
-        assert module in composition.JOB_MODULES, f"{module.__name__} is not in the composition"
+        assert module in composition.job_modules(), f"{module.__name__} is not in the composition"
         for node in ast.walk(_tree(path)):
             if isinstance(node, ast.FunctionDef):
                 for deco in node.decorator_list:
@@ -62,7 +62,7 @@ def test_every_table_defined_anywhere_is_in_the_metadata():
                     ):
                         tables.append(stmt.value.value)
     assert len(tables) >= 10
-    assert sorted(set(tables) - set(composition.metadata.tables)) == []
+    assert sorted(set(tables) - set(composition.load().tables)) == []
 
 
 def _router_modules(folder: Path) -> list[str]:
