@@ -14,3 +14,5 @@ _MODULES = (
 for _name in _MODULES:
     if importlib.util.find_spec(_name) is not None:
         importlib.import_module(_name)
+
+import airlock.checks_catalogue  # noqa: E402, F401 - registers every check and its jobs

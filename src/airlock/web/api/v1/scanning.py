@@ -1,7 +1,8 @@
-"""API: scanner states (agency admins) and a submission's scan findings (need-to-know).
+"""API: check states (agency admins), a submission's scan results (need-to-know) and
+rescans (assigned reviewers).
 
-Importing this module also gives the submission pages `scan_findings_for`, which the
-`scanning/findings.html` block calls to show each artifact's verdict and findings.
+Importing this module also gives the submission pages `scan_results_for`, which the
+`scanning/results.html` block calls to show each artifact's verdict and scan results.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from airlock.core.uow import BorrowedUnitOfWork, UnitOfWork
 from airlock.scanning import service
 from airlock.scanning.schemas import (
     ArtifactScanOut,
-    FindingOut,
+    RescanIn,
+    RescanOut,
     ScannerOut,
     ScannersOut,
     ScannerStateIn,
-    SubmissionFindingsOut,
+    ScanResultOut,
+    SubmissionResultsOut,
 )
 from airlock.web.deps import ActorDep, UoWDep
 from airlock.web.pages.render import TEMPLATES
@@ -52,12 +55,12 @@ def set_scanner_state(name: str, body: ScannerStateIn, actor: ActorDep, uow: UoW
         return ScannerOut.model_validate(row)
 
 
-def submission_findings(
+def submission_results(
     uow: UnitOfWork, *, actor: Actor, submission_id: str
-) -> SubmissionFindingsOut:
-    """A submission's artifacts with their verdicts and the findings this actor may see."""
-    scans = service.findings_for_submission(uow, actor=actor, submission_id=submission_id)
-    return SubmissionFindingsOut(
+) -> SubmissionResultsOut:
+    """A submission's artifacts with their verdicts and the scan results this actor may see."""
+    scans = service.results_for_submission(uow, actor=actor, submission_id=submission_id)
+    return SubmissionResultsOut(
         submission_id=submission_id,
         artifacts=[
             ArtifactScanOut(
@@ -66,11 +69,11 @@ def submission_findings(
                 verdict=s.verdict,
                 scanned_at=s.scanned_at,
                 error=s.error,
-                findings=[
-                    FindingOut.model_validate(f).model_copy(
-                        update={"seen_in_other_submissions": s.recurring.get(f.fingerprint, 0)}
+                results=[
+                    ScanResultOut.model_validate(r).model_copy(
+                        update={"seen_in_other_submissions": s.recurring.get(r.fingerprint, 0)}
                     )
-                    for f in s.findings
+                    for r in s.results
                 ],
             )
             for s in scans
@@ -78,17 +81,26 @@ def submission_findings(
     )
 
 
-@router.get("/submissions/{submission_id}/findings", response_model=SubmissionFindingsOut)
-def list_findings(submission_id: str, actor: ActorDep, uow: UoWDep) -> SubmissionFindingsOut:
-    """Each artifact's verdict and findings: the firm sees enabled scanners, assigned staff
+@router.get("/submissions/{submission_id}/results", response_model=SubmissionResultsOut)
+def list_results(submission_id: str, actor: ActorDep, uow: UoWDep) -> SubmissionResultsOut:
+    """Each artifact's verdict and scan results: the firm sees enabled checks, assigned staff
     also those in evaluation."""
     with uow:
-        return submission_findings(uow, actor=actor, submission_id=submission_id)
+        return submission_results(uow, actor=actor, submission_id=submission_id)
+
+
+@router.post("/checks/{name}/rescan", response_model=RescanOut, status_code=202)
+def rescan(name: str, body: RescanIn, actor: ActorDep, uow: UoWDep) -> RescanOut:
+    """Run a check again on one subject, even with the same version (assigned reviewers)."""
+    with uow:
+        job_id = service.request_rescan(uow, actor=actor, name=name, subject_id=body.subject_id)
+        uow.commit()
+    return RescanOut(job_id=job_id)
 
 
 @pass_context
-def scan_findings_for(context: Context, submission: Any) -> dict[str, Any]:
-    """For a submission page: the artifacts with verdicts and findings the viewer may see.
+def scan_results_for(context: Context, submission: Any) -> dict[str, Any]:
+    """For a submission page: the artifacts with verdicts and scan results the viewer may see.
 
     submission is the page's submission (read through the page's session) or its id. Returns
     {"artifacts": [...]} or {"hidden": reason}; it never breaks the page it is on.
@@ -101,19 +113,19 @@ def scan_findings_for(context: Context, submission: Any) -> dict[str, Any]:
     session = object_session(submission) if hasattr(submission, "_sa_instance_state") else None
     try:
         if session is not None:
-            out = submission_findings(
+            out = submission_results(
                 BorrowedUnitOfWork(session), actor=actor, submission_id=submission_id
             )
         else:
             container: Container = request.app.state.container
             with container.uow() as uow:
-                out = submission_findings(uow, actor=actor, submission_id=submission_id)
+                out = submission_results(uow, actor=actor, submission_id=submission_id)
     except AirlockError as exc:
         return {"hidden": str(exc)}
     except Exception:  # a page shows the rest of the submission even if this part fails
-        log.exception("could not read the scan findings of submission %s", submission_id)
+        log.exception("could not read the scan results of submission %s", submission_id)
         return {"hidden": "scan results could not be read just now"}
     return {"artifacts": out.artifacts}
 
 
-TEMPLATES.env.globals["scan_findings_for"] = scan_findings_for
+TEMPLATES.env.globals["scan_results_for"] = scan_results_for
