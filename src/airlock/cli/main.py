@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from airlock.accounts.rules import OrgKind, Role
+from airlock.cli import checks as checks_cli
 
 if TYPE_CHECKING:
     from airlock.bootstrap import Container
@@ -248,6 +249,7 @@ def _optional(module: str, attr: str, name: str) -> None:
 
 
 _optional("airlock.scanning.engine.cli", "scan_command", "scan")
+checks_cli.register(app)
 if importlib.util.find_spec("airlock.cli.vault") is not None:
     # The vault's commands (submit, keys rotate, vault gc) register themselves on the app.
     importlib.import_module("airlock.cli.vault").register(app)
