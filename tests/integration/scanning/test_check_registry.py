@@ -33,8 +33,10 @@ from airlock.scanning.registry import (
 )
 from airlock.settings import get_settings
 from airlock.submissions.models import Submission
+from tests.factories.accounts import auth
 from tests.factories.program import make_program
-from tests.integration.scanning.test_scanning_platform import EVIL_PICKLE, auth, upload
+from tests.factories.scanning import EVIL_PICKLE
+from tests.integration.scanning.test_scanning_platform import upload
 
 TOY_EVENT = "test.dossier_changed"
 SAW_RECORDED = "test.saw_check_recorded"

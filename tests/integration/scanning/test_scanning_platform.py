@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
-import zipfile
-
 from sqlalchemy import func, select
 
 from airlock.scanning import service
@@ -13,44 +9,14 @@ from airlock.scanning.engine import ENGINE_NAME, ENGINE_VERSION
 from airlock.scanning.models import ScanResult, ScanRun
 from airlock.vault.models import Artifact
 from airlock.vault.reading import system_vault
-from tests.factories.program import make_program, token_for
-
-# A protocol-2 pickle that would call os.system("echo pwned") if it were loaded, written opcode
-# by opcode (never produced by pickling a real callable).
-EVIL_PICKLE = (
-    b"\x80\x02"  # PROTO 2
-    b"cos\nsystem\n"  # GLOBAL os.system
-    b"q\x00"  # BINPUT 0
-    b"X\x0a\x00\x00\x00echo pwned"  # BINUNICODE 'echo pwned'
-    b"\x85"  # TUPLE1
-    b"R"  # REDUCE: os.system('echo pwned')
-    b"."  # STOP
-)
-# A benign pickle: a dict {"a": 1}.
-BENIGN_PICKLE = b"\x80\x02}q\x00X\x01\x00\x00\x00aK\x01s."
-
-
-def auth(container, actor) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_for(container, actor)}"}
+from tests.factories import vault as vault_factory
+from tests.factories.accounts import auth
+from tests.factories.program import make_program
+from tests.factories.scanning import BENIGN_PICKLE, EVIL_PICKLE, torch_style_checkpoint
 
 
 def upload(client, headers, sid, data, name="model.pkl", kind="weights"):
-    body = {
-        "name": name,
-        "kind": kind,
-        "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
-    }
-    r = client.post(f"/api/v1/submissions/{sid}/uploads", headers=headers, json=body)
-    assert r.status_code == 201, r.text
-    up = r.json()
-    for i in range(up["chunks_total"]):
-        chunk = data[i * up["chunk_bytes"] : (i + 1) * up["chunk_bytes"]]
-        r = client.put(f"/api/v1/uploads/{up['id']}/chunks/{i}", headers=headers, content=chunk)
-        assert r.status_code == 200, r.text
-    r = client.post(f"/api/v1/uploads/{up['id']}/complete", headers=headers)
-    assert r.status_code == 201, r.text
-    return r.json()
+    return vault_factory.upload(client, headers, sid, data, name=name, kind=kind)
 
 
 def set_state(client, container, prog, state):
@@ -100,16 +66,6 @@ def test_malicious_pickle_is_blocked_and_the_firm_sees_it_via_api_and_page(clien
     page = client.get(f"/review/submissions/{sid}", headers=reviewer)
     assert page.status_code == 200, page.text
     assert "verdict-block" in page.text and f.fingerprint in page.text
-
-
-def torch_style_checkpoint(payload: bytes) -> bytes:
-    """A zip laid out like torch.save's: archive/data.pkl holding the given pickle."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
-        zf.writestr("archive/data.pkl", payload)
-        zf.writestr("archive/version", b"3\n")
-        zf.writestr("archive/byteorder", b"little")
-    return buf.getvalue()
 
 
 def test_malicious_checkpoint_points_inside_the_artifact_and_leaves_no_plaintext(client, container):
