@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from airlock.core import jobs
@@ -200,8 +200,19 @@ def _sweep_interval(settings: Settings) -> timedelta:
     return timedelta(seconds=min(60.0, max(1.0, settings.job_lease_seconds / 2)))
 
 
+SLOT_ROWS_KEPT: Final = timedelta(days=7)
+
+
 @periodic(SWEEP_LOST, every=_sweep_interval, max_attempts=1)
 def sweep_lost_jobs(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
-    """Re-queue jobs whose worker died, and resend jobs whose message was lost long ago."""
+    """Re-queue jobs whose worker died, resend jobs whose message was lost long ago, and
+    forget finished periodic slots older than a week (no scheduler makes a past slot again)."""
     grace = timedelta(seconds=uow.services.settings.job_redispatch_seconds)
     jobs.sweep_lost(uow, queued_grace=grace)
+    uow.session.execute(
+        delete(jobs.Job).where(
+            jobs.Job.slot.is_not(None),
+            jobs.Job.state == jobs.JobState.DONE,
+            jobs.Job.finished_at < utcnow() - SLOT_ROWS_KEPT,
+        )
+    )

@@ -152,13 +152,25 @@ def test_the_lost_job_sweep_is_a_periodic_task_that_requeues_a_dead_workers_job(
     with container.uow() as uow:
         uow.session.add(dead)
         uow.commit()
+    old_slot = Job(
+        id=uuid.uuid4().hex,
+        name=schedule.SWEEP_LOST,
+        state=JobState.DONE,
+        slot=f"{schedule.SWEEP_LOST}@long ago",
+        created_at=now - timedelta(days=8),
+        run_at=now - timedelta(days=8),
+        finished_at=now - timedelta(days=8),
+    )
+    with container.uow() as uow:
+        uow.session.add(old_slot)
+        uow.commit()
     report = schedule.tick(container.uow, container.queue, container.settings)
     assert report.created == 1  # the sweep's row for this slot
     container.queue.start()
     container.queue.join(timeout=30)
     with container.uow() as uow:
         [sweep] = uow.session.scalars(select(Job).where(Job.name == schedule.SWEEP_LOST))
-        assert sweep.state == JobState.DONE
+        assert sweep.state == JobState.DONE and sweep.id != old_slot.id  # a week old: forgotten
     deadline = time.monotonic() + 30
     while runs(container, key) == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
