@@ -67,11 +67,26 @@ class ArtifactScanOut(BaseModel):
     results: list[ScanResultOut]
 
 
+class SubjectCheckOut(BaseModel):
+    """The latest run of a check on a subject other than an artifact (a dossier, an endpoint)."""
+
+    subject_kind: str
+    subject_id: str
+    check: str
+    version: str
+    verdict: str
+    finished_at: datetime
+    error: str = ""
+    results: list[ScanResultOut]
+
+
 class SubmissionResultsOut(BaseModel):
-    """A submission's artifacts with their verdicts and scan results."""
+    """A submission's artifacts with their verdicts and scan results, and the checks of its
+    other subjects."""
 
     submission_id: str
     artifacts: list[ArtifactScanOut]
+    checks: list[SubjectCheckOut] = []
 
 
 class RescanIn(BaseModel):

@@ -393,6 +393,45 @@ def results_for_submission(
     return out
 
 
+@dataclass(frozen=True)
+class SubjectCheck:
+    """The latest run of one check on a subject other than an artifact, with its results."""
+
+    subject_kind: str
+    subject_id: str
+    run: ScanRun
+    results: list[ScanResult]
+
+
+def subject_checks_for_submission(
+    uow: UnitOfWork, *, actor: Actor, submission_id: str
+) -> list[SubjectCheck]:
+    """The latest visible run of each check on the submission's other subjects (the dossier,
+    the endpoint), with its results, as this viewer may see them."""
+    sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
+    firm = _viewer_states(uow, actor=actor, org_id=sub.org_id, submission_id=sub.id)
+    names = visible_scanners(uow, firm=firm)
+    stmt = (
+        select(ScanRun)
+        .where(
+            ScanRun.submission_id == sub.id,
+            ScanRun.subject_kind != SubjectKind.ARTIFACT,
+            ScanRun.scanner_name.in_(names),
+        )
+        .order_by(ScanRun.finished_at)
+    )
+    latest: dict[tuple[str, str, str], ScanRun] = {}
+    for run in uow.session.scalars(stmt):
+        latest[(run.subject_kind, run.subject_id, run.scanner_name)] = run
+    out = []
+    for (kind, subject_id, _), run in sorted(latest.items()):
+        rows = uow.session.scalars(
+            select(ScanResult).where(ScanResult.run_id == run.id).order_by(ScanResult.id)
+        )
+        out.append(SubjectCheck(kind, subject_id, run, _ordered(list(rows))))
+    return out
+
+
 def _recurring(
     uow: UnitOfWork,
     *,

@@ -119,7 +119,7 @@ def _seen(container) -> set[str]:
 
 
 def test_a_toy_submission_check_runs_on_its_event_publishes_and_can_be_rescanned(
-    container, toy_check
+    client, container, toy_check
 ):
     prog = make_program(container)
     sid = prog.ids["sub_a"]
@@ -157,6 +157,18 @@ def test_a_toy_submission_check_runs_on_its_event_publishes_and_can_be_rescanned
     assert first.id == run.id and second.scanner_version == first.scanner_version
     assert second.request_key not in ("auto", first.request_key)
     assert _seen(container) == {first.id, second.id}
+
+    # The firm sees the latest run of its submission's check, with its result.
+    firm = auth(container, prog.actors["firm_a_admin"])
+    out = client.get(f"/api/v1/submissions/{sid}/results", headers=firm).json()
+    [shown] = out["checks"]
+    assert (shown["subject_kind"], shown["subject_id"], shown["check"]) == (
+        "submission",
+        sid,
+        toy_check.name,
+    )
+    assert shown["verdict"] == "review" and [r["rule_id"] for r in shown["results"]] == ["TOY001"]
+    assert shown["results"][0]["id"] != result.id  # the rescan's own result, not the first
 
 
 def test_only_assigned_reviewers_may_ask_for_a_rescan(container, toy_check):

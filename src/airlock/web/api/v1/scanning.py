@@ -28,6 +28,7 @@ from airlock.scanning.schemas import (
     ScannersOut,
     ScannerStateIn,
     ScanResultOut,
+    SubjectCheckOut,
     SubmissionResultsOut,
 )
 from airlock.web.deps import ActorDep, UoWDep
@@ -60,7 +61,21 @@ def submission_results(
 ) -> SubmissionResultsOut:
     """A submission's artifacts with their verdicts and the scan results this actor may see."""
     scans = service.results_for_submission(uow, actor=actor, submission_id=submission_id)
+    others = service.subject_checks_for_submission(uow, actor=actor, submission_id=submission_id)
     return SubmissionResultsOut(
+        checks=[
+            SubjectCheckOut(
+                subject_kind=c.subject_kind,
+                subject_id=c.subject_id,
+                check=c.run.scanner_name,
+                version=c.run.scanner_version,
+                verdict=c.run.verdict,
+                finished_at=c.run.finished_at,
+                error=c.run.error,
+                results=[ScanResultOut.model_validate(r) for r in c.results],
+            )
+            for c in others
+        ],
         submission_id=submission_id,
         artifacts=[
             ArtifactScanOut(
