@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from airlock.bootstrap import build, start_workers
 from airlock.core import schedule
@@ -178,3 +178,19 @@ def test_the_lost_job_sweep_is_a_periodic_task_that_requeues_a_dead_workers_job(
         job = uow.session.get(Job, dead.id)
         assert job.state == JobState.DONE and job.attempts == 2
     assert runs(container, key) == 1
+
+
+def test_end_reads_ends_a_read_only_transaction_and_refuses_after_a_write(container):
+    with container.uow() as uow:
+        assert uow.session.scalars(select(Job)).all() == []
+        uow.end_reads()  # nothing was written: the transaction just ends
+        uow.enqueue(jobs_fixture.SLOW_MARK, {"key": "x", "seconds": 0})
+        uow.flush()
+        with pytest.raises(RuntimeError, match="would drop it"):
+            uow.end_reads()
+        uow.commit()
+    with container.uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Job)) == 1
+        uow.session.execute(update(Job).values(error="touched"))  # a write without the ORM
+        with pytest.raises(RuntimeError, match="would drop it"):
+            uow.end_reads()
