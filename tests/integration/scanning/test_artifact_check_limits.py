@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from airlock.scanning.artifact_check import limits_from
 from airlock.scanning.models import ScanResult
 from airlock.settings import Settings
 from tests.conftest import make_settings
@@ -23,23 +22,6 @@ TWO_CALLS = (
 @pytest.fixture
 def settings(db_url, tmp_path) -> Settings:
     return make_settings(db_url, tmp_path / "data", scan_max_results=1)
-
-
-def test_limits_are_read_from_the_settings():
-    s = Settings(
-        scan_time_seconds=7.5,
-        scan_max_depth=3,
-        scan_max_members=11,
-        scan_max_expanded_bytes=1234,
-        scan_max_member_bytes=99,
-        scan_max_ratio=5,
-        scan_max_results=4,
-        max_artifact_bytes=4096,
-    )
-    limits = limits_from(s)
-    assert (limits.time_seconds, limits.max_depth, limits.max_members) == (7.5, 3, 11)
-    assert (limits.max_expanded_bytes, limits.max_member_bytes, limits.max_ratio) == (1234, 99, 5)
-    assert (limits.max_findings, limits.max_file_bytes) == (4, 4096)
 
 
 def test_a_scan_stops_recording_results_at_the_configured_limit(client, container):
