@@ -97,11 +97,6 @@ def load_handler_modules(extra: str = "") -> None:
         importlib.import_module(module.strip())
 
 
-def is_registered(name: str) -> bool:
-    """Whether a handler is registered under name."""
-    return name in _REGISTRY
-
-
 def new_job(
     name: str,
     payload: Mapping[str, Any] | None = None,
