@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -108,10 +108,12 @@ def beat() -> None:
         raise typer.Exit(2)
     settings = container.settings
     container.engine.dispose()  # beat itself never touches the database
-    queue.beat_main(
-        every=settings.scheduler_tick_seconds,
-        schedule_file=str((settings.data_dir / f"beat-{os.getpid()}.schedule").resolve()),
-    )
+    # Beat's own schedule file only holds when it last sent the tick: nothing worth keeping.
+    with tempfile.TemporaryDirectory(prefix="airlock-beat-") as folder:
+        queue.beat_main(
+            every=settings.scheduler_tick_seconds,
+            schedule_file=str(Path(folder) / "beat.schedule"),
+        )
 
 
 @db_app.command("upgrade")
