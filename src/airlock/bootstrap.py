@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from airlock import composition
-from airlock.core import jobs
+from airlock.core import jobs, schedule
 from airlock.core.db import make_engine, make_session_factory
 from airlock.core.ports import BlobStore, JobQueue
 from airlock.core.uow import UnitOfWork
@@ -28,6 +28,7 @@ class Container:
     session_factory: sessionmaker[Any]
     queue: JobQueue
     _blob_store: BlobStore | None = field(default=None, repr=False)
+    _ticker: schedule.Ticker | None = field(default=None, repr=False)
 
     def uow(self) -> UnitOfWork:
         """A new unit of work on this database."""
@@ -46,13 +47,29 @@ class Container:
         """Run one job with this container's database (what every worker calls)."""
         return jobs.run_job(self.uow, job_id, lease_seconds=self.settings.job_lease_seconds)
 
-    def close(self) -> None:
-        """Stop workers and release connections."""
+    def tick(self) -> schedule.TickReport:
+        """Create due periodic tasks and send due delayed jobs (what every scheduler calls)."""
+        return schedule.tick(self.uow, self.queue, self.settings)
+
+    def start_scheduler(self) -> None:
+        """Tick on a thread of this process until close()."""
+        if self._ticker is None:
+            self._ticker = schedule.Ticker(self.tick, every=self.settings.scheduler_tick_seconds)
+        self._ticker.start()
+
+    def close_workers(self) -> None:
+        """Stop the scheduler and the in-process workers."""
+        if self._ticker is not None:
+            self._ticker.stop()
         self.queue.stop()
+
+    def close(self) -> None:
+        """Stop the scheduler and workers and release connections."""
+        self.close_workers()
         self.engine.dispose()
 
 
-def queue_from_url(url: str, runner: Any, settings: Settings) -> JobQueue:
+def queue_from_url(url: str, runner: Any, settings: Settings, tick: Any = None) -> JobQueue:
     """inprocess:// worker threads, or Celery on redis:// / amqp:// (imported only then)."""
     if url.startswith("inprocess://"):
         from airlock.adapters.queue_inprocess import InProcessQueue
@@ -61,7 +78,7 @@ def queue_from_url(url: str, runner: Any, settings: Settings) -> JobQueue:
     if url.startswith(("redis://", "amqp://", "pyamqp://", "celery+")):
         from airlock.adapters.queue_celery import CeleryQueue
 
-        return CeleryQueue(url, runner, queue_name=settings.queue_name)
+        return CeleryQueue(url, runner, queue_name=settings.queue_name, tick=tick)
     raise ValueError(f"AIRLOCK_QUEUE_URL: unknown scheme in {url.split('://')[0]!r}")
 
 
@@ -78,16 +95,23 @@ def build(settings: Settings | None = None) -> Container:
     def runner(job_id: str) -> str:
         return holder["c"].run_job(job_id)
 
-    queue = queue_from_url(settings.queue_url, runner, settings)
+    def tick() -> schedule.TickReport:
+        return holder["c"].tick()
+
+    queue = queue_from_url(settings.queue_url, runner, settings, tick)
     container = Container(settings, engine, factory, queue)
     holder["c"] = container
     return container
 
 
 def start_workers(container: Container) -> int:
-    """Start in-process workers and re-queue jobs lost by a previous process."""
+    """Start in-process workers and re-queue jobs lost by a previous process; with in-process
+    jobs, the server also runs the scheduler (Celery deployments run `airlock beat`)."""
     container.queue.start()
-    return jobs.requeue_lost(container.uow, container.queue)
+    found = jobs.requeue_lost(container.uow, container.queue)
+    if container.settings.queue_url.startswith("inprocess://"):
+        container.start_scheduler()
+    return found
 
 
 __all__ = ["Container", "build", "start_workers"]

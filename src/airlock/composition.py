@@ -32,11 +32,12 @@ def table_modules() -> list[ModuleType]:
 
 def job_modules() -> list[ModuleType]:
     """The modules that register job handlers and their event subscriptions, in flow order."""
+    from airlock import checks_catalogue
     from airlock.scanning import jobs as scanning
     from airlock.submissions import jobs as submissions
     from airlock.vault import jobs as vault
 
-    return [submissions, vault, scanning]
+    return [submissions, vault, scanning, checks_catalogue]
 
 
 def load() -> MetaData:
@@ -71,8 +72,9 @@ def page_routers() -> list[APIRouter]:
 
 def register_commands(app: typer.Typer) -> None:
     """Add the stages' command groups to the `airlock` command line."""
-    from airlock.cli import vault
+    from airlock.cli import checks, vault
     from airlock.scanning.engine.cli import scan_command
 
     app.command("scan")(scan_command)
     vault.register(app)
+    checks.register(app)

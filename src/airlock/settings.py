@@ -40,10 +40,23 @@ class Settings(BaseSettings):
     inprocess_workers: int = 2
     job_lease_seconds: int = 300
     job_modules: str = ""
+    # How often the scheduler looks for periodic tasks and delayed jobs that fell due.
+    scheduler_tick_seconds: float = Field(default=1.0, gt=0, le=60)
+    # A queued job whose message went out this long ago without a worker taking it is resent.
+    job_redispatch_seconds: int = Field(default=3600, ge=1)
     max_artifact_bytes: int = 64 * 1024**3
     max_submission_bytes: int = 256 * 1024**3
     upload_chunk_bytes: int = 8 * 1024 * 1024
     upload_session_hours: int = 48
+    # Bounds of the artifact safety scanner on one artifact (the file itself is bounded by
+    # max_artifact_bytes): seconds, archive nesting, members, expanded bytes, results.
+    scan_time_seconds: float = Field(default=120.0, gt=0)
+    scan_max_depth: int = Field(default=6, ge=1, le=64)
+    scan_max_members: int = Field(default=20_000, ge=1)
+    scan_max_expanded_bytes: int = Field(default=8 * 1024**3, ge=1)
+    scan_max_member_bytes: int = Field(default=2 * 1024**3, ge=1)
+    scan_max_ratio: int = Field(default=200, ge=1)
+    scan_max_results: int = Field(default=200, ge=1)
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data folder."""

@@ -1,4 +1,5 @@
-"""Factories for a small program: the agency with its staff, firms with their members."""
+"""A small program across stages: the agency with its staff, firms with their members,
+models and submissions (stage factories: accounts, vault, scanning)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from airlock.enrollment import service as enrollment
 from airlock.enrollment.rules import CURRENT_AGREEMENT
 from airlock.submissions import service as submissions
 from airlock.submissions.rules import SubmissionState as SS
+from tests.factories.accounts import PASSWORD, token_for
 
-PASSWORD = "correct horse battery staple"
+__all__ = ["ALL_SCOPES", "PASSWORD", "Program", "example", "make_program", "token_for"]
+
 ALL_SCOPES = ["architecture", "training_data_docs", "safeguards", "weights", "eval_endpoint"]
 
 
@@ -101,11 +104,3 @@ def make_program(container: Container) -> Program:
         )
         uow.commit()
     return prog
-
-
-def token_for(container: Container, actor: Actor) -> str:
-    """A fresh API token secret for an actor."""
-    with container.uow() as uow:
-        new = accounts.create_api_token(uow, actor=actor, name="test")
-        uow.commit()
-    return new.secret

@@ -131,6 +131,22 @@ class Workers:
         self.procs.append((proc, log))
         return proc
 
+    def start_beat(self, name: str) -> subprocess.Popen[bytes]:
+        """`airlock beat` in its own process group, logging to a file."""
+        log = self.folder / f"beat-{name}.log"
+        with log.open("ab") as out:
+            proc = subprocess.Popen(
+                [str(AIRLOCK_BIN), "beat"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.procs.append((proc, log))
+        return proc
+
     def wait_ready(self, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
         """Wait until the worker says it is consuming (its start-up re-queue is over)."""
         log = next(path for p, path in self.procs if p is proc)
@@ -406,6 +422,56 @@ def test_worker_retries_a_failed_job_until_it_succeeds(
     job = job_row(c, job_id)
     assert job is not None and job.attempts == 2 and job.error == ""
     assert runs_of(c, job_id) == 1
+
+
+@pytest.mark.celery
+@pytest.mark.postgres
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("broker_url", ["redis"], indirect=True)
+def test_two_beats_run_a_delayed_job_when_due_and_each_periodic_slot_once(
+    celery_env: tuple[Container, Workers],
+) -> None:
+    """A worker that does not tick itself, and two `airlock beat` processes driving it."""
+    c, workers = celery_env
+    workers.env["AIRLOCK_JOB_MODULES"] = f"{JOB_MODULES},tests.support.periodic_fixture"
+    workers.env["AIRLOCK_SCHEDULER_TICK_SECONDS"] = "0.25"
+    workers.wait_ready(workers.start("w1", "--no-tick"))
+    run_at = utcnow() + timedelta(seconds=4)
+    with c.uow() as uow:
+        job_id = uow.enqueue(SLOW_MARK, payload(), run_at=run_at)
+        uow.commit()
+    beats = [workers.start_beat("b1"), workers.start_beat("b2")]
+    while utcnow() < run_at - timedelta(seconds=0.3):
+        job = job_row(c, job_id)
+        assert job is not None and job.state == JobState.QUEUED and job.attempts == 0
+        time.sleep(0.1)
+    try:
+        wait_for(state_is(c, job_id, JobState.DONE), timeout=30, what="the delayed job done")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{workers.logs()}") from None
+    job = job_row(c, job_id)
+    assert job is not None and job.started_at is not None and job.started_at >= run_at
+    assert runs_of(c, job_id) == 1
+
+    def periodic_runs() -> list[str]:
+        with c.uow() as uow:
+            stmt = select(AuditEvent.object_id).where(AuditEvent.action == "test.periodic_ran")
+            return list(uow.session.scalars(stmt))
+
+    try:
+        wait_for(lambda: len(periodic_runs()) >= 3, timeout=30, what="three periodic slots")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{workers.logs()}") from None
+    # A beat that dies loses nothing: the other one keeps the slots coming.
+    workers.kill(beats[0])
+    seen = len(periodic_runs())
+    wait_for(lambda: len(periodic_runs()) >= seen + 2, timeout=30, what="slots after a kill")
+    slots = periodic_runs()
+    assert len(slots) == len(set(slots)), "a periodic slot ran twice"
+    with c.uow() as uow:
+        rows = list(uow.session.scalars(select(Job.slot).where(Job.name == "test.every_second")))
+    assert len(rows) == len(set(rows)) >= len(slots)
+    assert "Traceback" not in workers.logs(lines=10_000)
 
 
 # --------------------------------------------------------------------------- in-process queue

@@ -12,6 +12,7 @@ from celery.signals import worker_process_init
 log = logging.getLogger(__name__)
 
 TASK_NAME = "airlock.run_job"
+TICK_TASK = "airlock.tick"
 
 
 def broker_url(url: str) -> str:
@@ -32,6 +33,7 @@ class CeleryQueue:
         *,
         busy_retry: float = 5.0,
         queue_name: str = "airlock",
+        tick: Callable[[], object] | None = None,
     ) -> None:
         self.app = Celery("airlock", broker=broker_url(url))
         self.app.conf.update(
@@ -59,6 +61,15 @@ class CeleryQueue:
 
         self._task = run
 
+        @self.app.task(name=TICK_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
+        def run_tick() -> None:
+            # Sent by `airlock beat`: the schedule itself is in the job rows, so a late,
+            # duplicated or lost tick changes nothing but when due work is sent.
+            if tick is not None:
+                tick()
+
+        self._tick_task = run_tick
+
     def send(self, job_id: str, name: str) -> None:
         """Publish the job id to the broker."""
         self._task.apply_async(args=[job_id])
@@ -75,14 +86,15 @@ class CeleryQueue:
         concurrency: int = 1,
         hostname: str | None = None,
         on_child_start: Callable[[], None] | None = None,
-        sweep: Callable[[], int] | None = None,
-        sweep_every: float = 60.0,
+        tick: Callable[[], object] | None = None,
+        tick_every: float = 1.0,
     ) -> None:
         """Run a Celery worker in this process until it is told to stop.
 
         on_child_start runs in each forked pool process before it takes work (it must not use
-        the parent's database connections); sweep runs every sweep_every seconds in the main
-        process, so jobs of a worker that died are found while this one keeps running.
+        the parent's database connections); tick, when given, runs every tick_every seconds in
+        the main process (the scheduler, so periodic tasks such as the lost-job sweep run
+        even with no `airlock beat`).
         """
         if on_child_start is not None:
             start = on_child_start
@@ -91,18 +103,34 @@ class CeleryQueue:
                 start()
 
             worker_process_init.connect(child_init, weak=False)
-        if sweep is not None:
-            self.app.steps["worker"].add(_sweeper(sweep, sweep_every))
+        if tick is not None:
+            self.app.steps["worker"].add(_ticker(tick, tick_every))
         argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork"]
         if hostname:
             argv.append(f"--hostname={hostname}")
         self.app.worker_main(argv)
 
+    def beat_main(self, *, every: float, schedule_file: str) -> None:
+        """Run Celery beat in this process: it sends the tick task every `every` seconds.
 
-def _sweeper(sweep: Callable[[], int], every: float) -> type[bootsteps.StartStopStep]:
-    """A worker bootstep calling sweep() on the worker's timer (in its main process)."""
+        Any number of beats may run; each tick is idempotent, since the periodic tasks and
+        delayed jobs it sends are rows with unique due slots (see airlock.core.schedule).
+        """
+        self.app.conf.beat_schedule = {
+            "airlock-tick": {
+                "task": TICK_TASK,
+                "schedule": every,
+                # A tick that waited longer than its interval is useless: the next one is due.
+                "options": {"expires": max(every * 2, 1.0)},
+            }
+        }
+        self.app.Beat(schedule=schedule_file, loglevel="INFO", max_interval=max(every, 0.5)).run()
 
-    class Sweeper(bootsteps.StartStopStep):  # type: ignore[misc]
+
+def _ticker(tick: Callable[[], object], every: float) -> type[bootsteps.StartStopStep]:
+    """A worker bootstep calling tick() on the worker's timer (in its main process)."""
+
+    class Ticker(bootsteps.StartStopStep):  # type: ignore[misc]
         requires = {"celery.worker.components:Timer"}
 
         def __init__(self, parent: Any, **kwargs: Any) -> None:
@@ -114,16 +142,13 @@ def _sweeper(sweep: Callable[[], int], every: float) -> type[bootsteps.StartStop
 
         def run(self) -> None:
             try:
-                found = sweep()
-            except Exception:  # the next sweep tries again
-                log.warning("the job sweep failed", exc_info=True)
-                return
-            if found:
-                log.info("re-queued %d job(s) whose worker stopped holding them", found)
+                tick()
+            except Exception:  # the next tick tries again; nothing is lost in between
+                log.warning("the scheduler tick failed", exc_info=True)
 
         def stop(self, parent: Any) -> None:
             if self.tref is not None:
                 self.tref.cancel()
                 self.tref = None
 
-    return Sweeper
+    return Ticker

@@ -71,7 +71,8 @@ class InProcessQueue:
                 if (job_id, name) == _STOP:
                     return
                 result = self._runner(job_id)
-                # Held by another worker, or failed with attempts left: try again shortly.
+                # Held by another worker, or failed with attempts left: try again shortly. A job
+                # not due yet is left alone: the scheduler sends it when it is.
                 if result in ("busy", "queued") and self._running:
                     timer = threading.Timer(self._retry_delay, self.send, args=(job_id, name))
                     timer.daemon = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -65,10 +66,11 @@ def serve(
 def worker(
     concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     hostname: Annotated[str, typer.Option(help="Celery node name.")] = "",
+    tick: Annotated[
+        bool, typer.Option(help="Also run the scheduler tick (not needed with `airlock beat`).")
+    ] = True,
 ) -> None:
     """Run a Celery worker that executes Airlock's background jobs."""
-    from datetime import timedelta
-
     from airlock.core import jobs
 
     container = _container()
@@ -79,22 +81,37 @@ def worker(
     found = jobs.requeue_lost(container.uow, queue)
     if found:
         console.print(f"re-queued {found} job(s) lost by earlier processes")
-    lease = container.settings.job_lease_seconds
-
-    def sweep() -> int:
-        # Running jobs whose lease ran out (their worker died, even after this one started);
-        # queued ones only when long overdue, so a backlog waiting in the broker is not resent.
-        return jobs.requeue_lost(container.uow, queue, queued_grace=timedelta(hours=1))
-
     # Forked pool processes open their own connections: sharing the parent's breaks both.
     container.engine.dispose()
     queue.worker_main(
         concurrency=concurrency,
         hostname=hostname or None,
         on_child_start=lambda: container.engine.dispose(close=False),
-        sweep=sweep,
-        sweep_every=max(1.0, min(60.0, lease / 2)),
+        tick=container.tick if tick else None,
+        tick_every=container.settings.scheduler_tick_seconds,
     )
+
+
+@app.command()
+def beat() -> None:
+    """Run Celery beat: it sends the scheduler tick that starts periodic and delayed jobs.
+
+    Any number may run: the schedule lives in job rows with unique due slots, so a beat that
+    dies loses nothing and two beats never run a task twice.
+    """
+    container = _container()
+    queue = container.queue
+    if not hasattr(queue, "beat_main"):
+        err.print("[red]AIRLOCK_QUEUE_URL is not a Celery broker (redis:// or amqp://)[/red]")
+        raise typer.Exit(2)
+    settings = container.settings
+    container.engine.dispose()  # beat itself never touches the database
+    # Beat's own schedule file only holds when it last sent the tick: nothing worth keeping.
+    with tempfile.TemporaryDirectory(prefix="airlock-beat-") as folder:
+        queue.beat_main(
+            every=settings.scheduler_tick_seconds,
+            schedule_file=str(Path(folder) / "beat.schedule"),
+        )
 
 
 @db_app.command("upgrade")

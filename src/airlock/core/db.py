@@ -61,7 +61,7 @@ ID = String(32)
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for the URL; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for the URL; SQLite gets WAL, foreign keys, secure delete and a busy timeout."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -74,6 +74,9 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            # Deleted rows (wrapped keys of a withdrawn firm) are overwritten with zeros, not
+            # left in free pages, so destruction does not depend on when pages are reused.
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -84,6 +87,26 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True)
+
+
+def forget_overwritten_pages(engine: Engine) -> None:
+    """On SQLite, fold the write-ahead log into the database file and truncate it.
+
+    The log keeps earlier images of changed pages (a destroyed key among them) until they are
+    overwritten, which depends on later traffic; after this they are gone at once. Secure
+    delete has already zeroed the freed space in the database file. Other backends: a no-op.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # outside any transaction: BEGIN IMMEDIATE would block it
+    try:
+        cur = raw.cursor()
+        busy, _, _ = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        cur.close()
+    finally:
+        raw.close()
+    if busy:
+        raise RuntimeError("the write-ahead log could not be truncated: a reader held it")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Any]:

@@ -16,6 +16,12 @@ def subscribe(event: str, job_name: str) -> None:
         _SUBSCRIBERS[event].append(job_name)
 
 
+def unsubscribe(event: str, job_name: str) -> None:
+    """Stop running job_name on event (tests that subscribe a probe clean up with this)."""
+    if job_name in _SUBSCRIBERS[event]:
+        _SUBSCRIBERS[event].remove(job_name)
+
+
 def publish(uow: UnitOfWork, event: str, payload: dict[str, Any]) -> list[str]:
     """Queue every subscriber's job in uow's transaction; return the job ids."""
     return [uow.enqueue(job_name, payload) for job_name in _SUBSCRIBERS[event]]

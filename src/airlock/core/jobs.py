@@ -2,7 +2,11 @@
 
 A job's effects and its `done` mark are committed in one transaction, so a handler that runs
 twice (a redelivered message, a sweeper re-queue) has the effect of one: the second run finds
-the job done, or loses the race on the `done` update and rolls back.
+the job done, or loses the race on the `done` update and rolls back. A handler never commits.
+
+A job may be delayed: it is not sent before its `run_at`, and a worker that gets it early
+anyway leaves it queued. The scheduler (`airlock.core.schedule`) sends delayed jobs when they
+fall due and creates the rows of periodic tasks.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Integer, String, Text, and_, or_, select, update
+from sqlalchemy import ColumnElement, Integer, String, Text, and_, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from airlock.core.db import ID, Base, new_id, utcnow
@@ -54,6 +58,12 @@ class Job(Base):
     worker: Mapped[str] = mapped_column(String(200), default="")
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Not run before this time; a job enqueued without a delay is due when it is created.
+    run_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # When a message for the job was last sent to the queue (None: waiting for run_at).
+    dispatched_at: Mapped[datetime | None] = mapped_column()
+    # A periodic task's due slot ("task@time"): unique, so two schedulers never both create it.
+    slot: Mapped[str | None] = mapped_column(String(200), unique=True)
     started_at: Mapped[datetime | None] = mapped_column()
     lease_until: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
@@ -90,22 +100,45 @@ def load_handler_modules(extra: str = "") -> None:
         importlib.import_module(module.strip())
 
 
-def enqueue(
-    uow: UnitOfWork, queue: JobQueue, name: str, payload: Mapping[str, Any] | None = None
+def new_job(
+    name: str,
+    payload: Mapping[str, Any] | None = None,
+    *,
+    run_at: datetime | None = None,
+    slot: str | None = None,
 ) -> Job:
-    """Write a job row in the caller's transaction and send it to a worker once that commits."""
+    """A job row for the handler called name (not yet added to any session)."""
     if name not in _REGISTRY:
         raise KeyError(f"no job handler is registered under {name!r}")
-    job = Job(
+    now = utcnow()
+    return Job(
         id=new_id(),
         name=name,
         payload=json.dumps(dict(payload or {}), sort_keys=True),
         state=JobState.QUEUED,
+        attempts=0,
         max_attempts=_REGISTRY[name].max_attempts,
-        created_at=utcnow(),
+        created_at=now,
+        run_at=run_at or now,
+        slot=slot,
     )
+
+
+def enqueue(
+    uow: UnitOfWork,
+    queue: JobQueue,
+    name: str,
+    payload: Mapping[str, Any] | None = None,
+    *,
+    run_at: datetime | None = None,
+) -> Job:
+    """Write a job row in the caller's transaction; once that commits, send it to a worker,
+    or leave it to the scheduler when run_at is still in the future."""
+    job = new_job(name, payload, run_at=run_at)
+    if job.run_at <= job.created_at:
+        job.dispatched_at = job.created_at
+        uow.after_commit(queue.send, job.id, name)
     uow.session.add(job)
-    uow.after_commit(queue.send, job.id, name)
     return job
 
 
@@ -115,6 +148,7 @@ def _worker_label() -> str:
 
 BUSY = "busy"
 SKIPPED = "skipped"
+NOT_DUE = "not_due"
 
 
 def _claim(session: Session, job_id: str, lease_seconds: int) -> Job | str:
@@ -123,6 +157,8 @@ def _claim(session: Session, job_id: str, lease_seconds: int) -> Job | str:
     job = session.get(Job, job_id)
     if job is None or job.state in (JobState.DONE, JobState.FAILED):
         return SKIPPED
+    if job.state == JobState.QUEUED and job.run_at > now:
+        return NOT_DUE  # sent early (a sweep, a redelivery): the scheduler sends it when due
     if job.state == JobState.RUNNING and job.lease_until and job.lease_until > now:
         # Another worker holds a live lease; a redelivery while it runs is not a second run.
         return BUSY
@@ -162,7 +198,8 @@ def _keep_lease(
 
 
 def run_job(make_uow: Callable[[], UnitOfWork], job_id: str, *, lease_seconds: int = 300) -> str:
-    """Run one job; return its final state, 'skipped' (done already) or 'busy' (held elsewhere)."""
+    """Run one job; return its final state, 'skipped' (done already), 'busy' (held elsewhere)
+    or 'not_due' (its run_at is still ahead)."""
     uow = make_uow()
     with uow:
         job = _claim(uow.session, job_id, lease_seconds)
@@ -221,19 +258,48 @@ def _lease_ran_out(now: datetime) -> ColumnElement[bool]:
 
 def _lost_filter(now: datetime, queued_before: datetime | None) -> ColumnElement[bool]:
     expired = _lease_ran_out(now)
-    queued = Job.state == JobState.QUEUED
+    queued = and_(Job.state == JobState.QUEUED, Job.run_at <= now)
     if queued_before is not None:
-        queued = and_(queued, Job.created_at <= queued_before)
+        # Sent (or due) that long ago and still queued: its message was lost.
+        queued = and_(queued, func.coalesce(Job.dispatched_at, Job.run_at) <= queued_before)
     return or_(expired, queued)
 
 
 def find_lost(
     session: Session, *, now: datetime | None = None, queued_before: datetime | None = None
 ) -> list[Job]:
-    """Jobs that no live worker holds: queued ones (only those created before queued_before,
-    when given) and running ones whose lease ran out."""
+    """Jobs that no live worker holds: due queued ones (only those sent or due before
+    queued_before, when given) and running ones whose lease ran out."""
     now = now or utcnow()
     return list(session.scalars(select(Job).where(_lost_filter(now, queued_before))))
+
+
+def _take_lost(
+    session: Session, *, now: datetime, queued_grace: timedelta | None
+) -> list[tuple[str, str]]:
+    """Mark every lost job queued and sent now, in the session's transaction; return them."""
+    lost = [
+        (job.id, job.name)
+        for job in find_lost(
+            session, now=now, queued_before=None if queued_grace is None else now - queued_grace
+        )
+    ]
+    if lost:
+        ids = [jid for jid, _ in lost]
+        # Only a lease that is still expired: a worker may have claimed the job meanwhile.
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(ids), _lease_ran_out(now))
+            .values(state=JobState.QUEUED, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(ids), Job.state == JobState.QUEUED)
+            .values(dispatched_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return lost
 
 
 def requeue_lost(
@@ -244,29 +310,26 @@ def requeue_lost(
 ) -> int:
     """Send every lost job to the queue again (at start-up and periodically); return how many.
 
-    At start-up every queued job counts as lost. A periodic sweep passes queued_grace, so a
-    job that is merely waiting its turn in the broker is not sent twice; a job whose dispatch
+    At start-up every due queued job counts as lost. A periodic sweep passes queued_grace, so
+    a job that is merely waiting its turn in the broker is not sent twice; a job whose dispatch
     after commit failed is found once it is that old.
     """
-    now = utcnow()
     with make_uow() as uow:
-        lost = [
-            (job.id, job.name)
-            for job in find_lost(
-                uow.session,
-                now=now,
-                queued_before=None if queued_grace is None else now - queued_grace,
-            )
-        ]
+        lost = _take_lost(uow.session, now=utcnow(), queued_grace=queued_grace)
         if lost:
-            # Only a lease that is still expired: a worker may have claimed the job meanwhile.
-            uow.session.execute(
-                update(Job)
-                .where(Job.id.in_([jid for jid, _ in lost]), _lease_ran_out(now))
-                .values(state=JobState.QUEUED, lease_until=None)
-                .execution_options(synchronize_session=False)
-            )
             uow.commit()
     for job_id, name in lost:
         queue.send(job_id, name)
+    return len(lost)
+
+
+def sweep_lost(uow: UnitOfWork, *, queued_grace: timedelta) -> int:
+    """The periodic sweep as a job: mark lost jobs queued; they are sent once uow commits."""
+    if uow.queue is None:
+        raise RuntimeError("this unit of work has no job queue")
+    lost = _take_lost(uow.session, now=utcnow(), queued_grace=queued_grace)
+    for job_id, name in lost:
+        uow.after_commit(uow.queue.send, job_id, name)
+    if lost:
+        log.info("re-queued %d job(s) whose worker stopped holding them", len(lost))
     return len(lost)

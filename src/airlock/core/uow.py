@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from airlock.core.ports import JobQueue, Services
 
 log = logging.getLogger(__name__)
+
+
+_WROTE = "airlock.wrote"
+
+
+def _mark_written(session: Session, _flush_context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+def _mark_written_by_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
 
 
 class UnitOfWork:
@@ -46,6 +60,8 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()
         self._after = []
+        event.listen(self._session, "after_flush", _mark_written)
+        event.listen(self._session, "do_orm_execute", _mark_written_by_statement)
         return self
 
     def __exit__(
@@ -63,6 +79,17 @@ class UnitOfWork:
             self._session = None
             self._after = []
 
+    def end_reads(self) -> None:
+        """End the open transaction, which has only read, so that a long step (a scan) runs
+        with no transaction held (on SQLite, no write lock); the next query opens a new one.
+
+        Refuses once anything was written: ending the transaction would silently drop it.
+        """
+        session = self.session
+        if session.new or session.dirty or session.deleted or session.info.get(_WROTE):
+            raise RuntimeError("end_reads() after a write would drop it; commit in the caller")
+        session.rollback()
+
     def flush(self) -> None:
         """Send pending changes so that ids and constraints are checked now."""
         self.session.flush()
@@ -70,6 +97,7 @@ class UnitOfWork:
     def commit(self) -> None:
         """Commit, then run what was registered with after_commit (errors there are logged)."""
         self.session.commit()
+        self.session.info.pop(_WROTE, None)
         callbacks, self._after = self._after, []
         for callback in callbacks:
             try:
@@ -81,10 +109,13 @@ class UnitOfWork:
         """Run fn(*args, **kwargs) once this unit of work commits; never if it rolls back."""
         self._after.append(lambda: fn(*args, **kwargs))
 
-    def enqueue(self, name: str, payload: dict[str, Any] | None = None) -> str:
-        """Write a job row now and send it to a worker once this unit of work commits."""
+    def enqueue(
+        self, name: str, payload: dict[str, Any] | None = None, *, run_at: datetime | None = None
+    ) -> str:
+        """Write a job row now and send it to a worker once this unit of work commits (or,
+        when run_at is ahead, once the scheduler finds it due)."""
         from airlock.core import jobs  # jobs imports this module
 
         if self.queue is None:
             raise RuntimeError("this unit of work has no job queue")
-        return jobs.enqueue(self, self.queue, name, payload).id
+        return jobs.enqueue(self, self.queue, name, payload, run_at=run_at).id

@@ -1,4 +1,9 @@
-"""Job handlers of the scanning stage: scan every artifact that lands in the vault."""
+"""Job handlers of the scanning stage: run registered checks when their events happen.
+
+Two jobs per check run, so that no handler commits part-way: `checks.plan:<check>` (one per
+check, subscribed to the check's trigger event) decides whether the check should run and
+queues `checks.run`, which runs it and records the result in the job's own transaction.
+"""
 
 from __future__ import annotations
 
@@ -7,33 +12,39 @@ from typing import Any, Final
 
 from airlock.core import events, jobs
 from airlock.core.uow import UnitOfWork
-from airlock.scanning import service
-from airlock.scanning.engine import ENGINE_NAME, Limits
-from airlock.vault import reading
-from airlock.vault.service import ARTIFACT_STORED_EVENT
+from airlock.scanning import registry, service
+from airlock.scanning.models import AUTO_REQUEST
 
-SCAN_ARTIFACT: Final = "scanning.scan_artifact"
+PLAN_PREFIX: Final = "checks.plan:"
 
 
-@jobs.handler(SCAN_ARTIFACT, max_attempts=3)
-def scan_artifact(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
-    """Scan one artifact with the artifact safety scanner; a second run stores nothing more."""
-    artifact_id = str(payload["artifact_id"])
-    vault = reading.system_vault(uow)
-    plan = service.plan_scan(uow, artifact_id=artifact_id, master=vault.master)
-    if plan is None:
-        return
-    if isinstance(plan, service.ScanOutcome):
-        outcome, version = plan, service.ensure_scanner(uow, name=ENGINE_NAME).version
-    else:
-        version = plan.scanner_version
-        # End the planning transaction (it wrote at most the scanner's row) so that none stays
-        # open while the file is decrypted and scanned.
-        uow.commit()
-        outcome = service.run_scan(vault.store, plan, scratch=vault.scratch, limits=Limits())
-    service.record_scan(
-        uow, artifact_id=artifact_id, name=ENGINE_NAME, version=version, outcome=outcome
+def plan_job_name(check_name: str) -> str:
+    """The job that plans a run of the check when its trigger event is published."""
+    return PLAN_PREFIX + check_name
+
+
+@jobs.handler(service.RUN_CHECK, max_attempts=3)
+def run_check(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
+    """Run one check on one subject; a second run of the same request stores nothing more."""
+    service.execute_check(
+        uow,
+        name=str(payload["check"]),
+        subject_id=str(payload["subject_id"]),
+        request_key=str(payload.get("request_key", AUTO_REQUEST)),
     )
 
 
-events.subscribe(ARTIFACT_STORED_EVENT, SCAN_ARTIFACT)
+def _subscribe(check: registry.Check[Any]) -> None:
+    """Give the check a planning job and subscribe it to the check's trigger event."""
+    name = plan_job_name(check.name)
+    key = check.subject.payload_key
+
+    def plan(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
+        service.queue_run(uow, name=check.name, subject_id=str(payload[key]))
+
+    plan.__doc__ = f"Queue a run of {check.name} on the {check.subject} named by the event."
+    jobs.handler(name, max_attempts=3)(plan)
+    events.subscribe(check.trigger, name)
+
+
+registry.on_register(_subscribe)

@@ -1,18 +1,20 @@
-"""Scanning tables: scanner plugins and their state, scan runs, and immutable findings."""
+"""Scanning tables: checks and their state, check runs, and immutable scan results."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from airlock.core.db import ID, Base, new_id, utcnow
 
+AUTO_REQUEST: Final = "auto"
+
 
 class Scanner(Base):
-    """A scanner plugin: its name, the version that runs now, and its state."""
+    """A registered check: its name, the version that runs now, and its state."""
 
     __tablename__ = "scanners"
 
@@ -25,20 +27,31 @@ class Scanner(Base):
 
 
 class ScanRun(Base):
-    """One scanner version run over one artifact; its verdict is the artifact's verdict."""
+    """One run of a check version over one subject; an artifact's latest runs give its verdict.
+
+    The same subject and check version run again only on request (a rescan), under a new
+    request key; a redelivered job finds its run recorded and stores nothing.
+    """
 
     __tablename__ = "scan_runs"
     __table_args__ = (
         UniqueConstraint(
-            "artifact_id",
+            "subject_kind",
+            "subject_id",
             "scanner_name",
             "scanner_version",
-            name="uq_scan_runs_artifact_scanner_version",
+            "request_key",
+            name="uq_scan_runs_subject_check_version_request",
         ),
+        Index("ix_scan_runs_subject", "subject_kind", "subject_id"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
-    artifact_id: Mapped[str] = mapped_column(ID, ForeignKey("artifacts.id"), index=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    # "auto" for the run an event asked for; a fresh id for each requested rescan.
+    request_key: Mapped[str] = mapped_column(String(40), default=AUTO_REQUEST)
+    artifact_id: Mapped[str | None] = mapped_column(ID, ForeignKey("artifacts.id"), index=True)
     submission_id: Mapped[str] = mapped_column(ID, ForeignKey("submissions.id"), index=True)
     org_id: Mapped[str] = mapped_column(ID, ForeignKey("organisations.id"), index=True)
     scanner_name: Mapped[str] = mapped_column(String(80))
@@ -51,17 +64,20 @@ class ScanRun(Base):
     error: Mapped[str] = mapped_column(Text, default="")
 
 
-class ScanFinding(Base):
-    """A problem a scanner found: appended once, never updated, never cascade-deleted."""
+class ScanResult(Base):
+    """What a check reported in one run: appended once, never updated, never cascade-deleted.
 
-    __tablename__ = "scan_findings"
-    __table_args__ = (
-        Index("ix_scan_findings_submission_scanner", "submission_id", "scanner_name"),
-    )
+    Raw output, not a finding: the findings stage turns results into reviewed findings.
+    """
+
+    __tablename__ = "scan_results"
+    __table_args__ = (Index("ix_scan_results_submission_scanner", "submission_id", "scanner_name"),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     run_id: Mapped[str] = mapped_column(ID, ForeignKey("scan_runs.id"), index=True)
-    artifact_id: Mapped[str] = mapped_column(ID, ForeignKey("artifacts.id"), index=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    artifact_id: Mapped[str | None] = mapped_column(ID, ForeignKey("artifacts.id"), index=True)
     submission_id: Mapped[str] = mapped_column(ID, ForeignKey("submissions.id"))
     org_id: Mapped[str] = mapped_column(ID, ForeignKey("organisations.id"), index=True)
     rule_id: Mapped[str] = mapped_column(String(40))

@@ -1,4 +1,4 @@
-"""Pure rules of the scanning stage: scanner states and who sees which scanner's findings."""
+"""Pure rules of the scanning stage: check states and who sees which check's results."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from enum import StrEnum
 from typing import Final
 
 from airlock.core.errors import InvalidInput
-from airlock.scanning.engine import ENGINE_NAME, ENGINE_VERSION
 
 
 class ScannerState(StrEnum):
@@ -16,10 +15,6 @@ class ScannerState(StrEnum):
     EVALUATION = "evaluation"  # runs and records, shown to assigned agency staff only
     DISABLED = "disabled"  # does not run
 
-
-# The scanner plugins this platform knows, by name, with the version that runs now.
-KNOWN_SCANNERS: Final[dict[str, str]] = {ENGINE_NAME: ENGINE_VERSION}
-DEFAULT_STATE: Final = ScannerState.ENABLED
 
 FIRM_VISIBLE: Final = frozenset({ScannerState.ENABLED})
 STAFF_VISIBLE: Final = frozenset({ScannerState.ENABLED, ScannerState.EVALUATION})

@@ -1,4 +1,4 @@
-"""API and page shapes of the scanning stage: scanners, findings, artifacts with verdicts."""
+"""API and page shapes of the scanning stage: checks, scan results, artifacts with verdicts."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class ScannerOut(BaseModel):
 
 
 class ScannersOut(BaseModel):
-    """Every scanner the platform knows."""
+    """Every registered check."""
 
     scanners: list[ScannerOut]
 
@@ -34,13 +34,15 @@ class ScannerStateIn(BaseModel):
     state: str = Field(min_length=1, max_length=16)
 
 
-class FindingOut(BaseModel):
-    """One immutable finding of a scanner on an artifact."""
+class ScanResultOut(BaseModel):
+    """One immutable scan result of a check on a subject (raw output, not a finding)."""
 
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    artifact_id: str
+    subject_kind: str
+    subject_id: str
+    artifact_id: str | None
     rule_id: str
     severity: str
     verdict: str
@@ -55,18 +57,47 @@ class FindingOut(BaseModel):
 
 
 class ArtifactScanOut(BaseModel):
-    """An artifact's verdict (None until it is scanned) and the findings the viewer may see."""
+    """An artifact's verdict (None until it is scanned) and the results the viewer may see."""
 
     artifact_id: str
     name: str
     verdict: str | None
     scanned_at: datetime | None
     error: str = ""
-    findings: list[FindingOut]
+    results: list[ScanResultOut]
 
 
-class SubmissionFindingsOut(BaseModel):
-    """A submission's artifacts with their verdicts and findings."""
+class SubjectCheckOut(BaseModel):
+    """The latest run of a check on a subject other than an artifact (a dossier, an endpoint)."""
+
+    subject_kind: str
+    subject_id: str
+    check: str
+    version: str
+    verdict: str
+    finished_at: datetime
+    error: str = ""
+    results: list[ScanResultOut]
+
+
+class SubmissionResultsOut(BaseModel):
+    """A submission's artifacts with their verdicts and scan results, and the checks of its
+    other subjects."""
 
     submission_id: str
     artifacts: list[ArtifactScanOut]
+    checks: list[SubjectCheckOut] = []
+
+
+class RescanIn(BaseModel):
+    """Run a check again on one subject (an artifact's id for the artifact scanner)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject_id: str = Field(min_length=1, max_length=64)
+
+
+class RescanOut(BaseModel):
+    """The job that will run the check again."""
+
+    job_id: str

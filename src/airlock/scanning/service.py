@@ -1,8 +1,9 @@
-"""What the scanning stage does: keep scanner states, scan artifacts, show findings.
+"""What the scanning stage does: keep check states, run checks, show scan results.
 
-Services take a unit of work and never commit. A scan is planned in one transaction, run with
-no transaction open (the engine reads a temporary plaintext file, never loads it), and
-recorded in the job's transaction.
+Services take a unit of work and never commit. A check run reads what it needs in a short
+read transaction, runs with no transaction open (the artifact engine reads a temporary
+plaintext file, never loads it), and is recorded in the job's transaction, which also marks
+the job done and publishes `check.recorded`.
 """
 
 from __future__ import annotations
@@ -10,41 +11,49 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from typing import Any, Final
 
 from sqlalchemy import func, select
 
-from airlock.core import audit
+from airlock.core import audit, events
 from airlock.core.access import Actor, authorize, may_read_confidential
 from airlock.core.db import new_id, utcnow
-from airlock.core.errors import Forbidden, NotFound, PayloadTooLarge
-from airlock.core.ports import BlobStore
+from airlock.core.errors import Conflict, Forbidden, NotFound
 from airlock.core.uow import UnitOfWork
-from airlock.scanning import rules
-from airlock.scanning.engine import ENGINE_NAME, Limits, Verdict, scan_path
-from airlock.scanning.models import ScanFinding, Scanner, ScanRun
+from airlock.scanning import registry, rules
+from airlock.scanning.engine.model import Verdict
+from airlock.scanning.models import AUTO_REQUEST, Scanner, ScanResult, ScanRun
+from airlock.scanning.registry import (
+    CHECK_RECORDED_EVENT,
+    Check,
+    CheckOutcome,
+    CheckUnavailable,
+    Subject,
+    SubjectKind,
+)
 from airlock.scanning.rules import ScannerState
 from airlock.submissions import service as submissions
-from airlock.vault import reading
-from airlock.vault.crypto import VaultIntegrityError
-from airlock.vault.keys import KeyDestroyed, MasterKey
 from airlock.vault.models import Artifact
-
-SYSTEM_LABEL = f"system ({ENGINE_NAME})"
 
 # --- scanners ---------------------------------------------------------------------------------
 
 
+def _check(name: str) -> Check[Any]:
+    check = registry.get(name)
+    if check is None:
+        raise NotFound(f"no check is called {name!r}")
+    return check
+
+
 def ensure_scanner(uow: UnitOfWork, *, name: str) -> Scanner:
-    """A known scanner's row (made on first use), with the version that runs now."""
-    version = rules.KNOWN_SCANNERS.get(name)
-    if version is None:
-        raise NotFound(f"no scanner is called {name!r}")
+    """A registered check's row (made on first use), with the version that runs now."""
+    check = _check(name)
+    version = check.version
     row = uow.session.get(Scanner, name)
     if row is None:
         now = utcnow()
         row = Scanner(
-            name=name, version=version, state=rules.DEFAULT_STATE, created_at=now, updated_at=now
+            name=name, version=version, state=check.default_state, created_at=now, updated_at=now
         )
         uow.session.add(row)
         uow.flush()
@@ -54,15 +63,24 @@ def ensure_scanner(uow: UnitOfWork, *, name: str) -> Scanner:
 
 
 def _current(uow: UnitOfWork) -> list[Scanner]:
-    """Every known scanner; one never stored yet is shown in its default state, unsaved."""
+    """Every registered check; one never stored yet is shown in its default state, unsaved."""
     out = []
-    for name, version in sorted(rules.KNOWN_SCANNERS.items()):
-        row = uow.session.get(Scanner, name)
+    for check in registry.all_checks():
+        row = uow.session.get(Scanner, check.name)
         if row is None:
-            row = Scanner(name=name, version=version, state=rules.DEFAULT_STATE, updated_by="")
+            row = Scanner(
+                name=check.name, version=check.version, state=check.default_state, updated_by=""
+            )
             row.created_at = row.updated_at = utcnow()
         out.append(row)
     return out
+
+
+def state_of(uow: UnitOfWork, *, name: str) -> ScannerState:
+    """A check's state, without writing anything (its default until an admin sets one)."""
+    check = _check(name)
+    row = uow.session.get(Scanner, name)
+    return ScannerState(row.state) if row is not None else check.default_state
 
 
 def list_scanners(uow: UnitOfWork, *, actor: Actor) -> list[Scanner]:
@@ -90,111 +108,95 @@ def set_scanner_state(uow: UnitOfWork, *, actor: Actor, name: str, state: str) -
     return row
 
 
-# --- scanning ---------------------------------------------------------------------------------
+# --- running checks ---------------------------------------------------------------------------
+
+RUN_CHECK: Final = "checks.run"
 
 
-@dataclass(frozen=True)
-class ScanPlan:
-    """What one scan needs, read in a unit of work that is closed before the scan runs."""
-
-    read: reading.SystemRead
-    scanner_name: str
-    scanner_version: str
-
-
-@dataclass(frozen=True)
-class ScanOutcome:
-    """What the engine said about one artifact, with evidence located in the artifact."""
-
-    verdict: str
-    format: str
-    seconds: float
-    findings: list[dict[str, object]] = field(default_factory=list)
-    error: str = ""
-    started_at: datetime = field(default_factory=utcnow)
-
-
-def _run_of(uow: UnitOfWork, *, artifact_id: str, name: str, version: str) -> ScanRun | None:
-    stmt = select(ScanRun).where(
-        ScanRun.artifact_id == artifact_id,
-        ScanRun.scanner_name == name,
-        ScanRun.scanner_version == version,
+def _recorded(uow: UnitOfWork, *, check: Check[Any], subject_id: str, request_key: str) -> bool:
+    """Whether this check version recorded a run on the subject for this request."""
+    stmt = select(ScanRun.id).where(
+        ScanRun.subject_kind == check.subject,
+        ScanRun.subject_id == subject_id,
+        ScanRun.scanner_name == check.name,
+        ScanRun.scanner_version == check.version,
+        ScanRun.request_key == request_key,
     )
-    return uow.session.scalars(stmt).first()
+    return uow.session.scalars(stmt).first() is not None
 
 
-def plan_scan(
-    uow: UnitOfWork, *, artifact_id: str, master: MasterKey, name: str = ENGINE_NAME
-) -> ScanPlan | ScanOutcome | None:
-    """Plan a scan of an artifact by the scanner called name.
+def queue_run(
+    uow: UnitOfWork, *, name: str, subject_id: str, request_key: str = AUTO_REQUEST
+) -> str | None:
+    """Queue a run of the check on the subject, unless the check does not run or this version
+    already ran on it for this request; return the job id."""
+    check = _check(name)
+    ensure_scanner(uow, name=name)
+    if not rules.runs(state_of(uow, name=name)):
+        return None
+    if _recorded(uow, check=check, subject_id=subject_id, request_key=request_key):
+        return None
+    payload = {"check": name, "subject_id": subject_id, "request_key": request_key}
+    return uow.enqueue(RUN_CHECK, payload)
 
-    None when there is nothing to do: the scanner is disabled, the artifact is gone, or this
-    scanner version already ran on it. A ScanOutcome (review, with the error) when the artifact
-    can no longer be decrypted, to be recorded as is.
+
+def execute_check(
+    uow: UnitOfWork, *, name: str, subject_id: str, request_key: str = AUTO_REQUEST
+) -> ScanRun | None:
+    """Run a check on a subject and record it in uow (what the `checks.run` job does).
+
+    None when there is nothing to do: the check is disabled, the subject is gone, or this run
+    was recorded already. What the run needs is read first; that read-only transaction is
+    ended before the check runs, so no transaction (no SQLite write lock) is held meanwhile.
     """
-    scanner = ensure_scanner(uow, name=name)
-    if not rules.runs(ScannerState(scanner.state)):
+    check = registry.get(name)
+    if check is None:
+        raise LookupError(f"no check is registered as {name!r}")
+    if not rules.runs(state_of(uow, name=name)):
         return None
-    if _run_of(uow, artifact_id=artifact_id, name=name, version=scanner.version) is not None:
+    subject = check.locate(uow, subject_id)
+    if subject is None:
         return None
-    try:
-        read = reading.open_for_system(uow, artifact_id=artifact_id, master=master)
-    except NotFound:
+    if _recorded(uow, check=check, subject_id=subject.id, request_key=request_key):
         return None
-    except KeyDestroyed as exc:
-        return ScanOutcome(verdict=Verdict.REVIEW, format="", seconds=0.0, error=str(exc))
-    return ScanPlan(read=read, scanner_name=name, scanner_version=scanner.version)
-
-
-def run_scan(store: BlobStore, plan: ScanPlan, *, scratch: Path, limits: Limits) -> ScanOutcome:
-    """Decrypt the artifact to a temporary file, scan it without loading it, delete the file."""
     started = utcnow()
     try:
-        with reading.plaintext_file(
-            store, plan.read, scratch=scratch, max_bytes=limits.max_file_bytes
-        ) as path:
-            report = scan_path(path, limits=limits)
-    except (VaultIntegrityError, PayloadTooLarge) as exc:
-        # Permanent: a stored object that fails authentication, or a file over the limit.
-        return ScanOutcome(
-            verdict=Verdict.REVIEW, format="", seconds=0.0, error=str(exc), started_at=started
-        )
-    found: list[dict[str, object]] = []
-    for finding in report.findings:
-        item = finding.to_dict()  # the fingerprint leaves out the outer (temporary) file name
-        evidence = dict(item["evidence"])
-        evidence["location"] = rules.relocate(
-            str(evidence["location"]), scanned_path=str(path), artifact_name=plan.read.name
-        )
-        item["evidence"] = evidence
-        found.append(item)
-    return ScanOutcome(
-        verdict=report.verdict.value,
-        format=report.format,
-        seconds=report.seconds,
-        findings=found,
-        started_at=started,
-    )
+        material = check.prepare(uow, subject)
+        failure = ""
+    except CheckUnavailable as exc:
+        material, failure = None, str(exc)
+    uow.end_reads()
+    if failure:
+        outcome = CheckOutcome(verdict=Verdict.REVIEW, error=failure, started_at=started)
+    else:
+        outcome = check.run(material, uow.services)
+    return record_run(uow, check=check, subject=subject, request_key=request_key, outcome=outcome)
 
 
-def record_scan(
-    uow: UnitOfWork, *, artifact_id: str, name: str, version: str, outcome: ScanOutcome
+def record_run(
+    uow: UnitOfWork,
+    *,
+    check: Check[Any],
+    subject: Subject,
+    outcome: CheckOutcome,
+    request_key: str = AUTO_REQUEST,
 ) -> ScanRun | None:
-    """Store a run and its findings once; a second recording of the same run stores nothing."""
-    if _run_of(uow, artifact_id=artifact_id, name=name, version=version) is not None:
-        return None
-    art = uow.session.get(Artifact, artifact_id)
-    if art is None:
+    """Store a run and its scan results once, and publish `check.recorded` {"run_id"}; a
+    second recording of the same run stores nothing."""
+    if _recorded(uow, check=check, subject_id=subject.id, request_key=request_key):
         return None
     now = utcnow()
     run = ScanRun(
         id=new_id(),
-        artifact_id=art.id,
-        submission_id=art.submission_id,
-        org_id=art.org_id,
-        scanner_name=name,
-        scanner_version=version,
-        verdict=outcome.verdict,
+        subject_kind=str(subject.kind),
+        subject_id=subject.id,
+        request_key=request_key,
+        artifact_id=subject.artifact_id,
+        submission_id=subject.submission_id,
+        org_id=subject.org_id,
+        scanner_name=check.name,
+        scanner_version=check.version,
+        verdict=str(outcome.verdict),
         format=outcome.format[:40],
         seconds=outcome.seconds,
         started_at=outcome.started_at,
@@ -202,45 +204,94 @@ def record_scan(
         error=outcome.error[:2000],
     )
     uow.session.add(run)
-    uow.flush()  # the unique (artifact, scanner, version) constraint settles a race here
-    for item in outcome.findings:
+    uow.flush()  # the unique (subject, check, version, request) constraint settles a race here
+    for result in outcome.results:
         uow.session.add(
-            ScanFinding(
+            ScanResult(
                 id=new_id(),
                 run_id=run.id,
-                artifact_id=art.id,
-                submission_id=art.submission_id,
-                org_id=art.org_id,
-                rule_id=str(item["rule_id"]),
-                severity=str(item["severity"]),
-                verdict=str(item["verdict"]),
-                message=str(item["message"])[:4000],
-                evidence=dict(item["evidence"]),  # type: ignore[call-overload]
-                atlas=list(item["atlas"]),  # type: ignore[call-overload]
-                fingerprint=str(item["fingerprint"]),
-                scanner_name=name,
-                scanner_version=version,
+                subject_kind=str(subject.kind),
+                subject_id=subject.id,
+                artifact_id=subject.artifact_id,
+                submission_id=subject.submission_id,
+                org_id=subject.org_id,
+                rule_id=result.rule_id[:40],
+                severity=str(result.severity),
+                verdict=str(result.verdict),
+                message=result.message[:4000],
+                evidence=dict(result.evidence),
+                atlas=list(result.atlas),
+                fingerprint=result.fingerprint[:64],
+                scanner_name=check.name,
+                scanner_version=check.version,
                 created_at=now,
             )
         )
     audit.append(
         uow.session,
-        action="artifact.scanned",
-        actor_label=SYSTEM_LABEL,
-        object_type="artifact",
-        object_id=art.id,
-        org_id=art.org_id,
+        action="artifact.scanned" if subject.kind == SubjectKind.ARTIFACT else "check.recorded",
+        actor_label=f"system ({check.name})",
+        object_type=str(subject.kind),
+        object_id=subject.id,
+        org_id=subject.org_id,
         detail={
-            "submission_id": art.submission_id,
-            "scanner": name,
-            "version": version,
-            "verdict": outcome.verdict,
-            "findings": len(outcome.findings),
+            "submission_id": subject.submission_id,
+            "scanner": check.name,
+            "version": check.version,
+            "run_id": run.id,
+            "request": request_key,
+            "verdict": str(outcome.verdict),
+            "results": len(outcome.results),
             "error": outcome.error[:200],
         },
     )
+    events.publish(uow, CHECK_RECORDED_EVENT, {"run_id": run.id})
     uow.flush()
     return run
+
+
+def request_rescan(uow: UnitOfWork, *, actor: Actor, name: str, subject_id: str) -> str:
+    """Run the check again on the subject, same version or not (a reviewer verifying a fix, a
+    scanner upgraded); assigned reviewers and coordinators only. Returns the job id."""
+    check = _check(name)
+    subject = check.locate(uow, subject_id)
+    if subject is None:
+        raise NotFound(f"no {check.subject} {subject_id!r} for check {name!r}")
+    authorize(actor, "submission.review", org_id=subject.org_id)
+    assigned = submissions.assigned_user_ids(uow, submission_id=subject.submission_id)
+    if not may_read_confidential(actor, org_id=subject.org_id, assigned_user_ids=assigned):
+        raise Forbidden("only reviewers assigned to this submission may ask for a rescan")
+    request_key = new_id()
+    job_id = queue_run(uow, name=name, subject_id=subject.id, request_key=request_key)
+    if job_id is None:
+        raise Conflict(f"check {name!r} is disabled; enable it before asking for a rescan")
+    audit.append(
+        uow.session,
+        action="check.rescan_requested",
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        object_type=str(subject.kind),
+        object_id=subject.id,
+        org_id=subject.org_id,
+        detail={"check": name, "version": check.version, "request": request_key},
+    )
+    return job_id
+
+
+def unseen_subjects(uow: UnitOfWork, *, name: str, since: datetime | None = None) -> list[str]:
+    """Subjects of the check's kind (created since the given time) its current version has
+    never run on."""
+    check = _check(name)
+    seen = set(
+        uow.session.scalars(
+            select(ScanRun.subject_id).where(
+                ScanRun.subject_kind == check.subject,
+                ScanRun.scanner_name == check.name,
+                ScanRun.scanner_version == check.version,
+            )
+        )
+    )
+    return [sid for sid in check.candidates(uow, since) if sid not in seen]
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -248,7 +299,7 @@ def record_scan(
 
 @dataclass(frozen=True)
 class ArtifactScan:
-    """One artifact as a viewer sees its scans: its verdict and the findings they may see."""
+    """One artifact as a viewer sees its checks: its verdict and the results they may see."""
 
     artifact_id: str
     name: str
@@ -256,8 +307,8 @@ class ArtifactScan:
     scanned_at: datetime | None
     error: str
     runs: list[ScanRun]
-    findings: list[ScanFinding]
-    # fingerprint -> how many other submissions of the firm had the same finding
+    results: list[ScanResult]
+    # fingerprint -> how many other submissions of the firm had the same result
     recurring: dict[str, int] = field(default_factory=dict)
 
 
@@ -267,7 +318,7 @@ def _viewer_states(uow: UnitOfWork, *, actor: Actor, org_id: str, submission_id:
     assigned = submissions.assigned_user_ids(uow, submission_id=submission_id)
     if not may_read_confidential(actor, org_id=org_id, assigned_user_ids=assigned):
         raise Forbidden(
-            "only the owning firm and the reviewers assigned to this submission see scan findings"
+            "only the owning firm and the reviewers assigned to this submission see scan results"
         )
     return not actor.is_agency
 
@@ -278,10 +329,11 @@ def visible_scanners(uow: UnitOfWork, *, firm: bool) -> set[str]:
     return {row.name for row in _current(uow) if row.state in states}
 
 
-def findings_for_submission(
+def results_for_submission(
     uow: UnitOfWork, *, actor: Actor, submission_id: str
 ) -> list[ArtifactScan]:
-    """Every artifact of a submission with its verdict and findings, as this viewer may see them.
+    """Every artifact of a submission with its verdict and scan results, as this viewer may
+    see them.
 
     The firm sees enabled scanners only; assigned reviewers and coordinators also see scanners
     in evaluation. An artifact's verdict is its latest visible run's (the worst over scanners).
@@ -297,20 +349,24 @@ def findings_for_submission(
     runs = _latest_runs(
         uow.session.scalars(
             select(ScanRun)
-            .where(ScanRun.submission_id == sub.id, ScanRun.scanner_name.in_(names))
+            .where(
+                ScanRun.submission_id == sub.id,
+                ScanRun.subject_kind == SubjectKind.ARTIFACT,
+                ScanRun.scanner_name.in_(names),
+            )
             .order_by(ScanRun.finished_at)
         ),
     )
     run_ids = [r.id for rs in runs.values() for r in rs]
-    found: dict[str, list[ScanFinding]] = {}
+    found: dict[str, list[ScanResult]] = {}
     if run_ids:
         stmt = (
-            select(ScanFinding)
-            .where(ScanFinding.run_id.in_(run_ids))
-            .order_by(ScanFinding.created_at, ScanFinding.id)
+            select(ScanResult)
+            .where(ScanResult.run_id.in_(run_ids))
+            .order_by(ScanResult.created_at, ScanResult.id)
         )
         for f in uow.session.scalars(stmt):
-            found.setdefault(f.artifact_id, []).append(f)
+            found.setdefault(f.artifact_id or "", []).append(f)
     recurring = _recurring(
         uow,
         org_id=sub.org_id,
@@ -329,10 +385,49 @@ def findings_for_submission(
                 scanned_at=max((r.finished_at for r in art_runs), default=None),
                 error="; ".join(r.error for r in art_runs if r.error),
                 runs=art_runs,
-                findings=_ordered(found.get(art.id, [])),
+                results=_ordered(found.get(art.id, [])),
                 recurring=recurring,
             )
         )
+    return out
+
+
+@dataclass(frozen=True)
+class SubjectCheck:
+    """The latest run of one check on a subject other than an artifact, with its results."""
+
+    subject_kind: str
+    subject_id: str
+    run: ScanRun
+    results: list[ScanResult]
+
+
+def subject_checks_for_submission(
+    uow: UnitOfWork, *, actor: Actor, submission_id: str
+) -> list[SubjectCheck]:
+    """The latest visible run of each check on the submission's other subjects (the dossier,
+    the endpoint), with its results, as this viewer may see them."""
+    sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
+    firm = _viewer_states(uow, actor=actor, org_id=sub.org_id, submission_id=sub.id)
+    names = visible_scanners(uow, firm=firm)
+    stmt = (
+        select(ScanRun)
+        .where(
+            ScanRun.submission_id == sub.id,
+            ScanRun.subject_kind != SubjectKind.ARTIFACT,
+            ScanRun.scanner_name.in_(names),
+        )
+        .order_by(ScanRun.finished_at)
+    )
+    latest: dict[tuple[str, str, str], ScanRun] = {}
+    for run in uow.session.scalars(stmt):
+        latest[(run.subject_kind, run.subject_id, run.scanner_name)] = run
+    out = []
+    for (kind, subject_id, _), run in sorted(latest.items()):
+        rows = uow.session.scalars(
+            select(ScanResult).where(ScanResult.run_id == run.id).order_by(ScanResult.id)
+        )
+        out.append(SubjectCheck(kind, subject_id, run, _ordered(list(rows))))
     return out
 
 
@@ -348,14 +443,14 @@ def _recurring(
     if not fingerprints:
         return {}
     stmt = (
-        select(ScanFinding.fingerprint, func.count(func.distinct(ScanFinding.submission_id)))
+        select(ScanResult.fingerprint, func.count(func.distinct(ScanResult.submission_id)))
         .where(
-            ScanFinding.org_id == org_id,
-            ScanFinding.submission_id != submission_id,
-            ScanFinding.fingerprint.in_(list(fingerprints)),
-            ScanFinding.scanner_name.in_(list(scanners)),
+            ScanResult.org_id == org_id,
+            ScanResult.submission_id != submission_id,
+            ScanResult.fingerprint.in_(list(fingerprints)),
+            ScanResult.scanner_name.in_(list(scanners)),
         )
-        .group_by(ScanFinding.fingerprint)
+        .group_by(ScanResult.fingerprint)
     )
     return {fp: int(n) for fp, n in uow.session.execute(stmt)}
 
@@ -364,7 +459,11 @@ def artifact_verdict(
     uow: UnitOfWork, *, artifact_id: str, scanners: Collection[str] | None = None
 ) -> str | None:
     """The artifact's verdict: the worst of the latest run of each scanner (None: not scanned)."""
-    stmt = select(ScanRun).where(ScanRun.artifact_id == artifact_id).order_by(ScanRun.finished_at)
+    stmt = (
+        select(ScanRun)
+        .where(ScanRun.subject_kind == SubjectKind.ARTIFACT, ScanRun.subject_id == artifact_id)
+        .order_by(ScanRun.finished_at)
+    )
     if scanners is not None:
         stmt = stmt.where(ScanRun.scanner_name.in_(list(scanners)))
     latest = _latest_runs(uow.session.scalars(stmt)).get(artifact_id, [])
@@ -372,10 +471,11 @@ def artifact_verdict(
 
 
 def _latest_runs(rows: Iterable[ScanRun]) -> dict[str, list[ScanRun]]:
-    """Per artifact, the last run of each scanner (rows ordered by finish time)."""
+    """Per artifact, the last run of each check (rows ordered by finish time): a rescan's run
+    replaces the earlier one in what viewers see, which stays recorded."""
     last: dict[tuple[str, str], ScanRun] = {}
     for run in rows:
-        last[(run.artifact_id, run.scanner_name)] = run
+        last[(run.subject_id, run.scanner_name)] = run
     out: dict[str, list[ScanRun]] = {}
     for (artifact_id, _), run in sorted(last.items()):
         out.setdefault(artifact_id, []).append(run)
@@ -390,5 +490,5 @@ def _worst(verdicts: list[str]) -> str:
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 
-def _ordered(findings: list[ScanFinding]) -> list[ScanFinding]:
-    return sorted(findings, key=lambda f: (_SEVERITY_ORDER.get(f.severity, 5), f.rule_id))
+def _ordered(results: list[ScanResult]) -> list[ScanResult]:
+    return sorted(results, key=lambda f: (_SEVERITY_ORDER.get(f.severity, 5), f.rule_id))

@@ -7,11 +7,8 @@ import copy
 from sqlalchemy import select
 
 from airlock.core.transitions import Transition
-from tests.factories.program import example, make_program, token_for
-
-
-def auth(container, actor) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_for(container, actor)}"}
+from tests.factories.accounts import auth, token_for
+from tests.factories.program import example, make_program
 
 
 def test_a_submission_goes_from_draft_to_closed_with_every_move_recorded(client, container):

@@ -189,10 +189,10 @@ def test_a_section_of_the_submission_page_that_fails_fails_the_page(container, m
     url = f"/portal/submissions/{prog.ids['sub_a']}"
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
         page = client.get(url, headers=headers)
-        assert page.status_code == 200 and 'id="scan-findings"' in page.text
+        assert page.status_code == 200 and 'id="scan-results"' in page.text
 
         def broken(*args: object, **kwargs: object) -> None:
             raise RuntimeError("the scan results table is unreadable")
 
-        monkeypatch.setattr(scanning, "findings_for_submission", broken)
+        monkeypatch.setattr(scanning, "results_for_submission", broken)
         assert client.get(url, headers=headers).status_code == 500

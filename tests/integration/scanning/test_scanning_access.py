@@ -1,4 +1,4 @@
-"""Who may do what with scanners and findings: every role against every scanning route."""
+"""Who may do what with checks and scan results: every role against every scanning route."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ ROLES = (
 )
 # Expected status per role; "anonymous" sends no credentials.
 SCANNERS = {**dict.fromkeys(ROLES, 403), "agency_admin": 200, "anonymous": 401}
-FINDINGS_OF_SUB_A = {
+RESULTS_OF_SUB_A = {
     **dict.fromkeys(ROLES, 403),
     "firm_a_admin": 200,
     "firm_a_member": 200,
@@ -44,7 +44,7 @@ def test_every_role_against_every_scanning_route(client, container):
     routes = [
         ("GET", "/api/v1/scanners", None, SCANNERS),
         ("PUT", f"/api/v1/scanners/{ENGINE_NAME}", {"state": "enabled"}, SCANNERS),
-        ("GET", f"/api/v1/submissions/{sid}/findings", None, FINDINGS_OF_SUB_A),
+        ("GET", f"/api/v1/submissions/{sid}/results", None, RESULTS_OF_SUB_A),
     ]
     got: dict[tuple[str, str, str], int] = {}
     want: dict[tuple[str, str, str], int] = {}

@@ -1,57 +1,22 @@
-"""Every artifact in the vault is scanned; findings are immutable and shown on need to know."""
+"""Every artifact in the vault is scanned; scan results are immutable and shown on need to know."""
 
 from __future__ import annotations
 
-import hashlib
-import io
-import zipfile
-
 from sqlalchemy import func, select
 
-from airlock.core import jobs
+from airlock.scanning import service
 from airlock.scanning.engine import ENGINE_NAME, ENGINE_VERSION
-from airlock.scanning.jobs import SCAN_ARTIFACT
-from airlock.scanning.models import ScanFinding, ScanRun
+from airlock.scanning.models import ScanResult, ScanRun
 from airlock.vault.models import Artifact
 from airlock.vault.reading import system_vault
-from tests.factories.program import make_program, token_for
-
-# A protocol-2 pickle that would call os.system("echo pwned") if it were loaded, written opcode
-# by opcode (never produced by pickling a real callable).
-EVIL_PICKLE = (
-    b"\x80\x02"  # PROTO 2
-    b"cos\nsystem\n"  # GLOBAL os.system
-    b"q\x00"  # BINPUT 0
-    b"X\x0a\x00\x00\x00echo pwned"  # BINUNICODE 'echo pwned'
-    b"\x85"  # TUPLE1
-    b"R"  # REDUCE: os.system('echo pwned')
-    b"."  # STOP
-)
-# A benign pickle: a dict {"a": 1}.
-BENIGN_PICKLE = b"\x80\x02}q\x00X\x01\x00\x00\x00aK\x01s."
-
-
-def auth(container, actor) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_for(container, actor)}"}
+from tests.factories import vault as vault_factory
+from tests.factories.accounts import auth
+from tests.factories.program import make_program
+from tests.factories.scanning import BENIGN_PICKLE, EVIL_PICKLE, torch_style_checkpoint
 
 
 def upload(client, headers, sid, data, name="model.pkl", kind="weights"):
-    body = {
-        "name": name,
-        "kind": kind,
-        "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
-    }
-    r = client.post(f"/api/v1/submissions/{sid}/uploads", headers=headers, json=body)
-    assert r.status_code == 201, r.text
-    up = r.json()
-    for i in range(up["chunks_total"]):
-        chunk = data[i * up["chunk_bytes"] : (i + 1) * up["chunk_bytes"]]
-        r = client.put(f"/api/v1/uploads/{up['id']}/chunks/{i}", headers=headers, content=chunk)
-        assert r.status_code == 200, r.text
-    r = client.post(f"/api/v1/uploads/{up['id']}/complete", headers=headers)
-    assert r.status_code == 201, r.text
-    return r.json()
+    return vault_factory.upload(client, headers, sid, data, name=name, kind=kind)
 
 
 def set_state(client, container, prog, state):
@@ -61,8 +26,8 @@ def set_state(client, container, prog, state):
     assert r.json()["state"] == state
 
 
-def findings(client, headers, sid):
-    r = client.get(f"/api/v1/submissions/{sid}/findings", headers=headers)
+def results(client, headers, sid):
+    r = client.get(f"/api/v1/submissions/{sid}/results", headers=headers)
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -75,7 +40,7 @@ def test_malicious_pickle_is_blocked_and_the_firm_sees_it_via_api_and_page(clien
     container.queue.join()
 
     with container.uow() as uow:
-        rows = list(uow.session.scalars(select(ScanFinding)))
+        rows = list(uow.session.scalars(select(ScanResult)))
         runs = list(uow.session.scalars(select(ScanRun)))
     assert len(runs) == 1 and runs[0].verdict == "block" and runs[0].artifact_id == art["id"]
     block = [f for f in rows if f.verdict == "block"]
@@ -87,14 +52,14 @@ def test_malicious_pickle_is_blocked_and_the_firm_sees_it_via_api_and_page(clien
     assert (f.submission_id, f.org_id, f.artifact_id) == (sid, prog.ids["org_a"], art["id"])
     assert "AML.T0010" in f.atlas
 
-    out = findings(client, firm, sid)
+    out = results(client, firm, sid)
     [a] = out["artifacts"]
     assert a["verdict"] == "block" and a["name"] == "model.pkl"
-    assert any(x["verdict"] == "block" and x["fingerprint"] == f.fingerprint for x in a["findings"])
+    assert any(x["verdict"] == "block" and x["fingerprint"] == f.fingerprint for x in a["results"])
 
     page = client.get(f"/portal/submissions/{sid}", headers=firm)
     assert page.status_code == 200, page.text
-    assert 'id="scan-findings"' in page.text and "verdict-block" in page.text
+    assert 'id="scan-results"' in page.text and "verdict-block" in page.text
     assert f.rule_id in page.text and "os.system" in page.text
 
     reviewer = auth(container, prog.actors["reviewer"])
@@ -103,24 +68,14 @@ def test_malicious_pickle_is_blocked_and_the_firm_sees_it_via_api_and_page(clien
     assert "verdict-block" in page.text and f.fingerprint in page.text
 
 
-def torch_style_checkpoint(payload: bytes) -> bytes:
-    """A zip laid out like torch.save's: archive/data.pkl holding the given pickle."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
-        zf.writestr("archive/data.pkl", payload)
-        zf.writestr("archive/version", b"3\n")
-        zf.writestr("archive/byteorder", b"little")
-    return buf.getvalue()
-
-
 def test_malicious_checkpoint_points_inside_the_artifact_and_leaves_no_plaintext(client, container):
     prog = make_program(container)
     firm = auth(container, prog.actors["firm_a_admin"])
     upload(client, firm, prog.ids["sub_a"], torch_style_checkpoint(EVIL_PICKLE), name="model.pt")
     container.queue.join()
-    [a] = findings(client, firm, prog.ids["sub_a"])["artifacts"]
+    [a] = results(client, firm, prog.ids["sub_a"])["artifacts"]
     assert a["verdict"] == "block"
-    block = [f for f in a["findings"] if f["verdict"] == "block"]
+    block = [f for f in a["results"] if f["verdict"] == "block"]
     assert block and block[0]["evidence"]["location"] == "model.pt!archive/data.pkl"
     scratch = container.settings.data_dir / "tmp"
     assert scratch.is_dir() and list(scratch.iterdir()) == []
@@ -139,22 +94,22 @@ def test_a_stored_object_that_fails_authentication_is_review_with_the_error(clie
     container.blob_store.put(key, [stored[:-1] + bytes([stored[-1] ^ 1])])
     set_state(client, container, prog, "enabled")
     with container.uow() as uow:
-        uow.enqueue(SCAN_ARTIFACT, {"artifact_id": art["id"]})
+        assert service.queue_run(uow, name=ENGINE_NAME, subject_id=art["id"])
         uow.commit()
     container.queue.join()
-    [a] = findings(client, firm, sid)["artifacts"]
-    assert a["verdict"] == "review" and a["findings"] == [] and "authentication" in a["error"]
+    [a] = results(client, firm, sid)["artifacts"]
+    assert a["verdict"] == "review" and a["results"] == [] and "authentication" in a["error"]
     page = client.get(f"/portal/submissions/{sid}", headers=firm)
     assert "scan-error" in page.text and "verdict-review" in page.text
 
 
-def test_benign_pickle_passes_with_no_findings(client, container):
+def test_benign_pickle_passes_with_no_results(client, container):
     prog = make_program(container)
     firm = auth(container, prog.actors["firm_a_admin"])
     upload(client, firm, prog.ids["sub_a"], BENIGN_PICKLE, name="vocab.pkl")
     container.queue.join()
-    [a] = findings(client, firm, prog.ids["sub_a"])["artifacts"]
-    assert (a["verdict"], a["findings"]) == ("pass", [])
+    [a] = results(client, firm, prog.ids["sub_a"])["artifacts"]
+    assert (a["verdict"], a["results"]) == ("pass", [])
 
 
 def test_scanner_in_evaluation_shows_the_firm_nothing_but_the_assigned_reviewer_everything(
@@ -167,25 +122,25 @@ def test_scanner_in_evaluation_shows_the_firm_nothing_but_the_assigned_reviewer_
     upload(client, firm, sid, EVIL_PICKLE)
     container.queue.join()
 
-    [a] = findings(client, firm, sid)["artifacts"]
-    assert (a["verdict"], a["findings"]) == (None, [])
+    [a] = results(client, firm, sid)["artifacts"]
+    assert (a["verdict"], a["results"]) == (None, [])
     page = client.get(f"/portal/submissions/{sid}", headers=firm)
     assert "verdict-block" not in page.text and "os.system" not in page.text
 
     for who in ("reviewer", "coordinator"):
         staff = auth(container, prog.actors[who])
-        r = client.get(f"/api/v1/submissions/{sid}/findings", headers=staff)
+        r = client.get(f"/api/v1/submissions/{sid}/results", headers=staff)
         if who == "reviewer":
             [a] = r.json()["artifacts"]
-            assert a["verdict"] == "block" and a["findings"]
+            assert a["verdict"] == "block" and a["results"]
             page = client.get(f"/review/submissions/{sid}", headers=staff)
             assert "verdict-block" in page.text
         else:
-            assert r.status_code == 403  # staff who are not assigned see no findings
+            assert r.status_code == 403  # staff who are not assigned see no results
 
     set_state(client, container, prog, "enabled")
-    [a] = findings(client, firm, sid)["artifacts"]
-    assert a["verdict"] == "block" and a["findings"]
+    [a] = results(client, firm, sid)["artifacts"]
+    assert a["verdict"] == "block" and a["results"]
 
 
 def test_disabled_scanner_does_not_scan(client, container):
@@ -198,7 +153,7 @@ def test_disabled_scanner_does_not_scan(client, container):
         assert uow.session.scalar(select(func.count()).select_from(ScanRun)) == 0
 
 
-def test_running_the_scan_job_twice_stores_the_findings_once(client, container):
+def test_running_the_scan_job_twice_stores_the_results_once(client, container):
     prog = make_program(container)
     firm = auth(container, prog.actors["firm_a_admin"])
     art = upload(client, firm, prog.ids["sub_a"], EVIL_PICKLE)
@@ -208,20 +163,22 @@ def test_running_the_scan_job_twice_stores_the_findings_once(client, container):
         with container.uow() as uow:
             return (
                 uow.session.scalar(select(func.count()).select_from(ScanRun)),
-                uow.session.scalar(select(func.count()).select_from(ScanFinding)),
+                uow.session.scalar(select(func.count()).select_from(ScanResult)),
             )
 
     before = count()
     assert before[0] == 1 and before[1] >= 1
     # A second job for the same artifact (a re-published event), and a redelivery of it.
     with container.uow() as uow:
-        job_id = uow.enqueue(SCAN_ARTIFACT, {"artifact_id": art["id"]})
+        # queue_run itself refuses a run this version already made
+        assert service.queue_run(uow, name=ENGINE_NAME, subject_id=art["id"]) is None
+        job_id = uow.enqueue(service.RUN_CHECK, {"check": ENGINE_NAME, "subject_id": art["id"]})
         uow.commit()
     container.queue.join()
     assert container.run_job(job_id) == "skipped"
-    # The handler itself, called directly, does nothing either.
+    # The run itself, called directly, records nothing either.
     with container.uow() as uow:
-        jobs._REGISTRY[SCAN_ARTIFACT].handler(uow, {"artifact_id": art["id"]})
+        assert service.execute_check(uow, name=ENGINE_NAME, subject_id=art["id"]) is None
         uow.commit()
     assert count() == before
 
@@ -233,20 +190,14 @@ def test_same_payload_in_the_next_version_has_the_same_fingerprint(client, conta
     upload(client, firm, prog.ids["draft_a"], b"\x80\x04" + EVIL_PICKLE[2:], name="v2.pkl")
     container.queue.join()
     with container.uow() as uow:
-        rows = list(uow.session.scalars(select(ScanFinding).where(ScanFinding.verdict == "block")))
+        rows = list(uow.session.scalars(select(ScanResult).where(ScanResult.verdict == "block")))
     assert len({r.artifact_id for r in rows}) == 2
     assert len({r.fingerprint for r in rows}) == 1
-    [a] = findings(client, firm, prog.ids["sub_a"])["artifacts"]
-    [f] = [f for f in a["findings"] if f["verdict"] == "block"]
+    [a] = results(client, firm, prog.ids["sub_a"])["artifacts"]
+    [f] = [f for f in a["results"] if f["verdict"] == "block"]
     assert f["seen_in_other_submissions"] == 1
     page = client.get(f"/portal/submissions/{prog.ids['sub_a']}", headers=firm)
     assert "also found in 1 other submission" in page.text
-
-
-def test_findings_and_artifacts_are_never_cascade_deleted():
-    for table in (ScanFinding.__table__, ScanRun.__table__):
-        for fk in table.foreign_keys:
-            assert fk.ondelete is None, (table.name, fk.target_fullname)
 
 
 def test_a_destroyed_key_gives_a_review_run_with_the_error(client, container):
@@ -262,7 +213,7 @@ def test_a_destroyed_key_gives_a_review_run_with_the_error(client, container):
     set_state(client, container, prog, "enabled")
     with container.uow() as uow:
         assert system_vault(uow).scratch.name == "tmp"
-        job_id = uow.enqueue(SCAN_ARTIFACT, {"artifact_id": art["id"]})
+        job_id = service.queue_run(uow, name=ENGINE_NAME, subject_id=art["id"])
         uow.commit()
     container.queue.join()
     with container.uow() as uow:

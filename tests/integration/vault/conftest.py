@@ -11,6 +11,7 @@ from airlock.adapters.storage import blob_store_from_url
 from airlock.core.ports import BlobStore
 from airlock.settings import Settings
 from tests.conftest import make_settings
+from tests.factories.vault import VAULT_CHUNK
 
 try:
     from tests.support.s3 import s3_endpoint, s3_storage_url
@@ -33,9 +34,6 @@ def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def store(storage_url: str) -> BlobStore:
     """A blob store on each backend."""
     return blob_store_from_url(storage_url)
-
-
-VAULT_CHUNK = 64 * 1024
 
 
 @pytest.fixture

@@ -12,41 +12,11 @@ from airlock.core.audit import AuditEvent
 from airlock.core.db import utcnow
 from airlock.enrollment import service as enrollment
 from airlock.vault.models import UploadSession
-from tests.factories.program import make_program, token_for
-from tests.integration.vault.conftest import VAULT_CHUNK
+from tests.factories.accounts import auth
+from tests.factories.program import make_program
+from tests.factories.vault import VAULT_CHUNK, declare, send, upload
 
 MiB = 1024 * 1024
-
-
-def auth(container, actor) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_for(container, actor)}"}
-
-
-def declare(client, headers, sid, data, name="model.safetensors", kind="weights", **extra):
-    body = {
-        "name": name,
-        "kind": kind,
-        "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        **extra,
-    }
-    return client.post(f"/api/v1/submissions/{sid}/uploads", headers=headers, json=body)
-
-
-def send(client, headers, upload_id, data, index):
-    chunk = data[index * VAULT_CHUNK : (index + 1) * VAULT_CHUNK]
-    return client.put(f"/api/v1/uploads/{upload_id}/chunks/{index}", headers=headers, content=chunk)
-
-
-def upload(client, headers, sid, data, **kw):
-    r = declare(client, headers, sid, data, **kw)
-    assert r.status_code == 201, r.text
-    up = r.json()
-    for i in range(up["chunks_total"]):
-        assert send(client, headers, up["id"], data, i).status_code == 200
-    r = client.post(f"/api/v1/uploads/{up['id']}/complete", headers=headers)
-    assert r.status_code == 201, r.text
-    return r.json()
 
 
 def test_upload_interrupted_twice_resumes_and_downloads_bit_identical(client, container):

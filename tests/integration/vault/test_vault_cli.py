@@ -14,8 +14,9 @@ from airlock.cli.main import app
 from airlock.cli.vault import submit_folder
 from airlock.settings import get_settings
 from airlock.vault import keys as vault_keys
+from tests.factories.accounts import auth
 from tests.factories.program import make_program
-from tests.integration.vault.test_vault_api import auth, declare, send
+from tests.factories.vault import declare, send
 
 MiB = 1024 * 1024
 

@@ -16,8 +16,9 @@ from airlock.vault import gc, keyring, service
 from airlock.vault.crypto import VaultIntegrityError, decrypt_stream, new_key
 from airlock.vault.keys import MasterKey, master_key_for
 from airlock.vault.models import Artifact, OrgKey, UploadSession
+from tests.factories.accounts import auth
 from tests.factories.program import make_program
-from tests.integration.vault.test_vault_api import auth, declare, send, upload
+from tests.factories.vault import declare, send, upload
 
 SECRET = b"CONFIDENTIAL-WEIGHT-BYTES:" + b"0123456789abcdef" * 4
 

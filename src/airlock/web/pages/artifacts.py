@@ -1,7 +1,7 @@
 """The artifacts and scan sections of a submission page: manifest, uploader, verdicts.
 
 Page handlers call `submission_sections` with their own unit of work and pass what it returns
-to the `artifacts/panel.html` and `scanning/findings.html` blocks: a failure to read them fails
+to the `artifacts/panel.html` and `scanning/results.html` blocks: a failure to read them fails
 the page like any other error. The uploads themselves go from `/static/upload.js` through the
 chunked upload API (`airlock.web.api.v1.artifacts`) with the session cookie and the CSRF header;
 this module only says what the panel shows and whether the viewer may upload.
@@ -19,7 +19,7 @@ from airlock.core.uow import UnitOfWork
 from airlock.submissions import service as submissions
 from airlock.submissions.models import Submission
 from airlock.vault import rules, service
-from airlock.web.api.v1.scanning import submission_findings
+from airlock.web.api.v1.scanning import submission_results
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,6 @@ def submission_sections(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> di
     panel = build_panel(uow, actor=actor, sub=sub)
     # Scan results are confidential: need-to-know, like the downloads (None: not for this viewer).
     scan = (
-        submission_findings(uow, actor=actor, submission_id=sub.id) if panel.may_download else None
+        submission_results(uow, actor=actor, submission_id=sub.id) if panel.may_download else None
     )
     return {"panel": panel, "scan": scan}

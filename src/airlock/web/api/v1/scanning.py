@@ -1,4 +1,5 @@
-"""API: scanner states (agency admins) and a submission's scan findings (need-to-know)."""
+"""API: check states (agency admins), a submission's scan results (need-to-know) and
+rescans (assigned reviewers)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from airlock.core.uow import UnitOfWork
 from airlock.scanning import service
 from airlock.scanning.schemas import (
     ArtifactScanOut,
-    FindingOut,
+    RescanIn,
+    RescanOut,
     ScannerOut,
     ScannersOut,
     ScannerStateIn,
-    SubmissionFindingsOut,
+    ScanResultOut,
+    SubjectCheckOut,
+    SubmissionResultsOut,
 )
 from airlock.web.deps import ActorDep, UoWDep
 
@@ -37,12 +41,26 @@ def set_scanner_state(name: str, body: ScannerStateIn, actor: ActorDep, uow: UoW
         return ScannerOut.model_validate(row)
 
 
-def submission_findings(
+def submission_results(
     uow: UnitOfWork, *, actor: Actor, submission_id: str
-) -> SubmissionFindingsOut:
-    """A submission's artifacts with their verdicts and the findings this actor may see."""
-    scans = service.findings_for_submission(uow, actor=actor, submission_id=submission_id)
-    return SubmissionFindingsOut(
+) -> SubmissionResultsOut:
+    """A submission's artifacts with their verdicts and the scan results this actor may see."""
+    scans = service.results_for_submission(uow, actor=actor, submission_id=submission_id)
+    others = service.subject_checks_for_submission(uow, actor=actor, submission_id=submission_id)
+    return SubmissionResultsOut(
+        checks=[
+            SubjectCheckOut(
+                subject_kind=c.subject_kind,
+                subject_id=c.subject_id,
+                check=c.run.scanner_name,
+                version=c.run.scanner_version,
+                verdict=c.run.verdict,
+                finished_at=c.run.finished_at,
+                error=c.run.error,
+                results=[ScanResultOut.model_validate(r) for r in c.results],
+            )
+            for c in others
+        ],
         submission_id=submission_id,
         artifacts=[
             ArtifactScanOut(
@@ -51,11 +69,11 @@ def submission_findings(
                 verdict=s.verdict,
                 scanned_at=s.scanned_at,
                 error=s.error,
-                findings=[
-                    FindingOut.model_validate(f).model_copy(
-                        update={"seen_in_other_submissions": s.recurring.get(f.fingerprint, 0)}
+                results=[
+                    ScanResultOut.model_validate(r).model_copy(
+                        update={"seen_in_other_submissions": s.recurring.get(r.fingerprint, 0)}
                     )
-                    for f in s.findings
+                    for r in s.results
                 ],
             )
             for s in scans
@@ -63,9 +81,18 @@ def submission_findings(
     )
 
 
-@router.get("/submissions/{submission_id}/findings", response_model=SubmissionFindingsOut)
-def list_findings(submission_id: str, actor: ActorDep, uow: UoWDep) -> SubmissionFindingsOut:
-    """Each artifact's verdict and findings: the firm sees enabled scanners, assigned staff
+@router.get("/submissions/{submission_id}/results", response_model=SubmissionResultsOut)
+def list_results(submission_id: str, actor: ActorDep, uow: UoWDep) -> SubmissionResultsOut:
+    """Each artifact's verdict and scan results: the firm sees enabled checks, assigned staff
     also those in evaluation."""
     with uow:
-        return submission_findings(uow, actor=actor, submission_id=submission_id)
+        return submission_results(uow, actor=actor, submission_id=submission_id)
+
+
+@router.post("/checks/{name}/rescan", response_model=RescanOut, status_code=202)
+def rescan(name: str, body: RescanIn, actor: ActorDep, uow: UoWDep) -> RescanOut:
+    """Run a check again on one subject, even with the same version (assigned reviewers)."""
+    with uow:
+        job_id = service.request_rescan(uow, actor=actor, name=name, subject_id=body.subject_id)
+        uow.commit()
+    return RescanOut(job_id=job_id)

@@ -1,0 +1,19 @@
+"""Every automated check the platform runs, listed explicitly (a missing module fails loudly).
+
+A check module declares one `Check` value; add it to CHECKS to have it registered, planned
+on its trigger event and listed in the scanner states. Later stages (dossier checks, probes)
+add theirs here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from airlock.scanning import jobs as _scanning_jobs  # noqa: F401 - subscribes checks to events
+from airlock.scanning.artifact_check import ARTIFACT_SAFETY
+from airlock.scanning.registry import Check, register
+
+CHECKS: Final[tuple[Check[Any], ...]] = (ARTIFACT_SAFETY,)
+
+for _check in CHECKS:
+    register(_check)
