@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import contextlib
 import lzma
 import mmap
 import os
@@ -16,6 +17,9 @@ from .context import ScanContext
 from .model import FileReport, LimitExceeded, Limits, ParseError, worst
 from .pickle_scan import is_torch_legacy, looks_like_pickle, scan_pickle
 from .pickle_vm import Global, StreamResult
+from .polyglot import alternates, is_tar
+from .streams import KINDS as STREAM_KINDS
+from .streams import LZ4_MAGIC, ZSTD_MAGIC, Spool, Unavailable, decompress_to
 from .zipfmt import bad_path, find_eocd
 
 _READ_SMALL = 1 << 20
@@ -40,6 +44,10 @@ def sniff(head: bytes, size: int | None = None) -> str:
         return "xz"
     if head.startswith(b"7z\xbc\xaf\x27\x1c"):
         return "7z"
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
+    if head.startswith(LZ4_MAGIC):
+        return "lz4"
     if is_torch_legacy(head):
         return "pytorch-legacy"
     if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
@@ -61,10 +69,6 @@ def sniff(head: bytes, size: int | None = None) -> str:
     return "unknown"
 
 
-def _is_tar(buf: memoryview) -> bool:
-    return len(buf) >= 512 and bytes(buf[257:262]) == b"ustar"
-
-
 def scan_buffer(
     ctx: ScanContext, buf: memoryview, location: str, depth: int, base_dir: Path | None = None
 ) -> str:
@@ -73,12 +77,20 @@ def scan_buffer(
         raise LimitExceeded("max_depth", f"containers nested deeper than {ctx.limits.max_depth}")
     ctx.check_time()
     head = bytes(buf[:64])
+    if depth == 0:
+        ctx.root_size = len(buf)
     fmt = sniff(head, len(buf))
-    if fmt in ("unknown", "protobuf", "pickle") and _is_tar(buf):
+    if fmt in ("unknown", "protobuf", "pickle", "json") and is_tar(buf):
         fmt = "tar"
     if fmt == "unknown" and find_eocd(buf) >= 0:
         fmt = "zip"
-    return _dispatch(ctx, buf, location, depth, fmt, base_dir)
+    out = _dispatch(ctx, buf, location, depth, fmt, base_dir)
+    # A file valid as two formats is read differently by different loaders: scan every reading.
+    for alt in alternates(buf, fmt, out):
+        # When the other reading does not parse, no loader can take that path either.
+        with contextlib.suppress(ParseError):
+            _dispatch(ctx, buf, location, depth, alt, base_dir)
+    return out
 
 
 def _recurse(ctx: ScanContext, buf: memoryview, location: str, depth: int) -> str:
@@ -121,15 +133,8 @@ def _dispatch(
     if fmt == "hdf5":
         graphs.scan_hdf5(ctx, buf, location)
         return fmt
-    if fmt in ("gzip", "zlib", "bz2", "xz", "lzma"):
-        try:
-            inner = containers.decompress(ctx, buf, fmt, location)
-        except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as exc:
-            if fmt in ("zlib", "lzma"):
-                return "unknown"  # sniffed on two or three bytes only: not a stream after all
-            ctx.add(rules.ARC_MALFORMED, f"{fmt} stream could not be decompressed: {exc}", location)
-            return fmt
-        return f"{scan_buffer(ctx, inner, location, depth + 1)}+{fmt}"
+    if fmt in STREAM_KINDS:
+        return _scan_stream(ctx, buf, location, depth, fmt)
     if fmt == "tar":
         containers.scan_tar(ctx, buf, location, depth, _recurse)
         return fmt
@@ -152,6 +157,35 @@ def _dispatch(
             return "tf-savedmodel"
         return "unknown"
     return "unknown"
+
+
+def _scan_stream(ctx: ScanContext, buf: memoryview, location: str, depth: int, fmt: str) -> str:
+    """Decompress every member or frame (bounded, spilled to disk when large) and scan it."""
+    start = 0
+    if fmt == "zlib" and bytes(buf[:2]) == b"ZF":
+        # joblib < 0.10 wrote 'ZF' and a hex length before the zlib stream.
+        start = bytes(buf[:64]).find(b"\x78")
+        if start < 0:
+            return "unknown"
+    with Spool() as spool:
+        try:
+            decompress_to(ctx, buf, fmt, location, spool, start)
+        except Unavailable as exc:
+            ctx.add(rules.ARC_UNSUPPORTED, f"{exc}: content was not scanned", location)
+            return fmt
+        except (ParseError, zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+            if fmt in ("zlib", "lzma") and spool.size == 0:
+                return "unknown"  # sniffed on two or three bytes only: not a stream after all
+            ctx.add(rules.ARC_MALFORMED, f"{fmt} stream could not be decompressed: {exc}", location)
+            if spool.size == 0:
+                return fmt
+        inner = spool.view()
+        try:
+            if len(inner) == 0:
+                return fmt
+            return f"{scan_buffer(ctx, inner, location, depth + 1)}+{fmt}"
+        finally:
+            inner.release()
 
 
 _STORAGE_BYTES = {
