@@ -137,13 +137,15 @@ def test_keras_lambda_deep_in_nested_config():
     assert report.verdict is Verdict.BLOCK
 
 
-def test_keras_foreign_module_reference_is_review():
+def test_keras_foreign_module_reference_is_blocked():
+    # Deny by default: a class Keras does not register can only come from other code.
     cfg = {
         "class_name": "Sequential",
         "config": {"layers": [{"module": "mylib.layers", "class_name": "X"}]},
     }
     report = scan_bytes(json.dumps(cfg).encode(), name="config.json")
-    assert report.verdict is Verdict.REVIEW
+    assert report.verdict is Verdict.BLOCK
+    assert "AIR-KRS-005" in {f.rule_id for f in report.findings}
 
 
 def test_onnx_absolute_external_path_and_custom_domain(tmp_path):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, Final
 
 from . import protobuf as pb
 from . import rules
-from .allowlist import is_dangerous
 from .context import ScanContext
 from .model import LimitExceeded, ParseError
 
@@ -230,102 +228,22 @@ def _tf_node(ctx: ScanContext, buf: memoryview, s: int, e: int, location: str) -
         )
 
 
-_KERAS_MODULES: Final = ("keras", "tensorflow", "tf_keras", "tf")
-_FUNC_KEYS: Final = frozenset({"function", "module", "fn", "function_type"})
-
-
 def scan_keras_config(ctx: ScanContext, cfg: Any, location: str) -> None:
-    """Walk a Keras model config for Lambda layers, TFSMLayer and foreign module references."""
-    stack: list[tuple[Any, int]] = [(cfg, 0)]
-    count = 0
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if depth > ctx.limits.max_json_depth or count > 10_000_000:
-            raise LimitExceeded("max_json_depth", "Keras config is nested too deep or too large")
-        if isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
-            continue
-        if not isinstance(node, dict):
-            continue
-        cls = node.get("class_name")
-        if cls == "Lambda":
-            name = (
-                node.get("config", {}).get("name") if isinstance(node.get("config"), dict) else None
-            )
-            ctx.add(
-                rules.KERAS_LAMBDA,
-                f"Lambda layer {name!r} carries Python code that runs on load",
-                location,
-                global_name="Lambda",
-            )
-        elif cls == "TFSMLayer":
-            ctx.add(
-                rules.KERAS_TFSM,
-                "TFSMLayer loads a SavedModel from a path on load",
-                location,
-                global_name="TFSMLayer",
-            )
-        module = node.get("module")
-        if isinstance(module, str) and module and module.split(".")[0] not in _KERAS_MODULES:
-            target = f"{module}.{node.get('registered_name') or node.get('config') or cls}"
-            if is_dangerous(module, str(node.get("config") or cls or "")):
-                ctx.add(
-                    rules.KERAS_LAMBDA,
-                    f"config references the dangerous function {target}",
-                    location,
-                    global_name=target,
-                )
-            else:
-                ctx.add(
-                    rules.KERAS_MODULE,
-                    f"config references {target} outside Keras",
-                    location,
-                    global_name=target,
-                )
-        stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
+    """Judge a Keras model config against the Keras registry (see keras_config.py)."""
+    from . import keras_config
+
+    keras_config.judge(ctx, cfg, location)
 
 
 def keras_json(ctx: ScanContext, raw: bytes | str, location: str) -> bool:
     """Parse JSON and scan it as a Keras config when it looks like one; False when it does not."""
-    try:
-        cfg = json.loads(raw)
-    except RecursionError:
-        raise LimitExceeded("max_json_depth", "JSON is nested too deep to read") from None
-    except ValueError:
-        return False
-    if isinstance(cfg, dict) and ("class_name" in cfg or "config" in cfg or "model_config" in cfg):
-        inner = cfg.get("model_config", cfg)
-        if isinstance(inner, str):
-            inner = json.loads(inner)
-        scan_keras_config(ctx, inner, location)
-        return True
-    return False
+    from . import keras_config
 
-
-_H5_CONFIG = re.compile(rb'\{"class_name":\s*"')
+    return keras_config.keras_json(ctx, raw, location)
 
 
 def scan_hdf5(ctx: ScanContext, buf: memoryview, location: str) -> None:
-    """Find the Keras model_config JSON stored as an HDF5 attribute and scan it.
+    """Judge every Keras config an HDF5 file holds (attributes and stale copies)."""
+    from . import keras_config
 
-    Reading HDF5 fully is not needed: the config is one contiguous UTF-8 JSON string.
-    """
-    decoder = json.JSONDecoder()
-    found = 0
-    for attempt, m in enumerate(_H5_CONFIG.finditer(buf)):
-        if found >= 4 or attempt >= _H5_ATTEMPTS:
-            break
-        ctx.check_time()
-        window = bytes(buf[m.start() : m.start() + _H5_WINDOW]).decode("utf-8", "replace")
-        try:
-            cfg, _ = decoder.raw_decode(window)
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(cfg, dict):
-            scan_keras_config(ctx, cfg, location)
-            found += 1
-
-
-_H5_ATTEMPTS: Final = 16
-_H5_WINDOW: Final = 16 << 20
+    keras_config.scan_hdf5(ctx, buf, location)

@@ -11,6 +11,7 @@ import stat
 import time
 import zlib
 from pathlib import Path
+from typing import Final
 
 from . import containers, rules
 from .context import ScanContext
@@ -24,6 +25,20 @@ from .zipfmt import bad_path, find_eocd
 
 _READ_SMALL = 1 << 20
 _PB_FIRST = frozenset({0x08, 0x0A, 0x12, 0x1A, 0x22, 0x3A, 0x42})
+
+
+_BOMS: Final = (b"\xef\xbb\xbf", b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
+
+
+def _utf_json(head: bytes) -> bool:
+    """JSON with a byte-order mark or in UTF-16/32: json.loads (and so Keras) reads it."""
+    marked = head.startswith(_BOMS)
+    for bom in _BOMS:
+        if head.startswith(bom):
+            head = head[len(bom) :]
+            break
+    wide = b"\x00" in head[:4]
+    return (marked or wide) and head.replace(b"\x00", b"").lstrip()[:1] in (b"{", b"[")
 
 
 def sniff(head: bytes, size: int | None = None) -> str:
@@ -60,7 +75,7 @@ def sniff(head: bytes, size: int | None = None) -> str:
         return "zlib"
     if head[:3] == b"\x5d\x00\x00":
         return "lzma"
-    if head.lstrip()[:1] in (b"{", b"["):
+    if head.lstrip()[:1] in (b"{", b"[") or _utf_json(head):
         return "json"
     if looks_like_pickle(head):
         return "pickle"
