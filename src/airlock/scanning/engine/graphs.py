@@ -29,16 +29,16 @@ _ONNX_TOP: Final = frozenset({3, 4, 5, 6, 7, 8, 14, 20, 25})
 
 
 def is_onnx(buf: memoryview) -> bool:
-    """ModelProto: a graph (field 7) and an IR version or opset imports, nothing else odd."""
+    """ModelProto: a graph (field 7) and an IR version or opset imports.
+
+    Fields onnx does not know are ignored by its parser, so they do not change the reading.
+    """
     try:
         top = pb.top_level(buf, 10_000)
     except ParseError:
         return False
-    return (
-        top.get(7) == pb.LEN
-        and (top.get(1) == pb.VARINT or top.get(8) == pb.LEN)
-        and set(top) <= (_ONNX_TOP | {1, 2})
-    )
+    known = {k: v for k, v in top.items() if k in _ONNX_TOP | {1, 2}}
+    return known.get(7) == pb.LEN and (known.get(1) == pb.VARINT or known.get(8) == pb.LEN)
 
 
 def scan_onnx(ctx: ScanContext, buf: memoryview, location: str, base_dir: Path | None) -> None:
@@ -52,6 +52,10 @@ def scan_onnx(ctx: ScanContext, buf: memoryview, location: str, base_dir: Path |
                 _onnx_domain(ctx, dom, location, s, "opset import")
             elif num == 25:
                 _onnx_function(ctx, buf, s, e, location, base_dir)
+            elif num == 20:  # TrainingInfoProto: initialization and algorithm graphs
+                for tnum, twt, a, b in pb.fields(buf, s, e):
+                    if tnum in (1, 2) and twt == pb.LEN:
+                        _onnx_graph(ctx, buf, a, b, location, base_dir, 1)
     except ParseError as exc:
         ctx.add(
             rules.ONNX_MALFORMED, f"ONNX protobuf is malformed: {exc}", location, offset=exc.offset
@@ -59,10 +63,12 @@ def scan_onnx(ctx: ScanContext, buf: memoryview, location: str, base_dir: Path |
 
 
 def _onnx_str_field(buf: memoryview, s: int, e: int, want: int) -> str:
+    # A repeated scalar field is legal on the wire and protobuf keeps the last one.
+    out = ""
     for num, wt, a, b in pb.fields(buf, s, e):
         if num == want and wt == pb.LEN:
-            return pb.text(buf, a, b)
-    return ""
+            out = pb.text(buf, a, b)
+    return out
 
 
 def _onnx_domain(ctx: ScanContext, dom: str, location: str, off: int, what: str) -> None:
@@ -95,8 +101,10 @@ def _onnx_graph(
             continue
         if num == 1:
             _onnx_node(ctx, buf, a, b, location, base, depth)
-        elif num in (5, 15):
+        elif num == 5:
             _onnx_tensor(ctx, buf, a, b, location, base)
+        elif num == 15:
+            _onnx_sparse(ctx, buf, a, b, location, base)
 
 
 def _onnx_node(
@@ -118,16 +126,35 @@ def _onnx_node(
                     _onnx_graph(ctx, buf, x, y, location, base, depth + 1)
                 elif anum in (5, 10):
                     _onnx_tensor(ctx, buf, x, y, location, base)
+                elif anum in (22, 23):
+                    _onnx_sparse(ctx, buf, x, y, location, base)
+
+
+def _onnx_sparse(
+    ctx: ScanContext, buf: memoryview, s: int, e: int, location: str, base: Path | None
+) -> None:
+    """SparseTensorProto: its values (1) and indices (2) are tensors with their own data."""
+    for num, wt, a, b in pb.fields(buf, s, e):
+        if num in (1, 2) and wt == pb.LEN:
+            _onnx_tensor(ctx, buf, a, b, location, base)
+
+
+def external_locations(buf: memoryview, s: int, e: int) -> list[str]:
+    """The external data locations of a TensorProto, as onnx reads them (last entry wins)."""
+    out: list[str] = []
+    for num, wt, a, b in pb.fields(buf, s, e):
+        if num == 13 and wt == pb.LEN:
+            key = _onnx_str_field(buf, a, b, 1)
+            if key == "location":
+                out.append(_onnx_str_field(buf, a, b, 2))
+    return out
 
 
 def _onnx_tensor(
     ctx: ScanContext, buf: memoryview, s: int, e: int, location: str, base: Path | None
 ) -> None:
-    for num, wt, a, b in pb.fields(buf, s, e):
-        if num == 13 and wt == pb.LEN:
-            key = _onnx_str_field(buf, a, b, 1)
-            if key == "location":
-                _external_path(ctx, _onnx_str_field(buf, a, b, 2), location, a, base)
+    for path in external_locations(buf, s, e):
+        _external_path(ctx, path, location, s, base)
 
 
 def _external_path(ctx: ScanContext, path: str, location: str, off: int, base: Path | None) -> None:
@@ -137,10 +164,13 @@ def _external_path(ctx: ScanContext, path: str, location: str, off: int, base: P
         bad = "is absolute"
     elif any(part == ".." for part in p.split("/")):
         bad = "climbs out with '..'"
+    elif "\x00" in p:
+        bad = "holds a NUL byte"
     elif base is not None:
         target = base / p
-        if target.is_symlink():
-            bad = "is a symbolic link"
+        parts = [base / Path(*p.split("/")[: i + 1]) for i in range(len(p.split("/")))]
+        if any(part.is_symlink() for part in parts):
+            bad = "goes through a symbolic link"
         elif target.exists() and not target.resolve().is_relative_to(base.resolve()):
             bad = "resolves outside the model folder"
     if bad:
@@ -153,79 +183,43 @@ def _external_path(ctx: ScanContext, path: str, location: str, off: int, base: P
         )
 
 
-# TensorFlow ops: the first set runs Python or writes files, the second reads the filesystem.
-_TF_BLOCK: Final = frozenset(
-    {"PyFunc", "PyFuncStateless", "EagerPyFunc", "WriteFile", "DebugIdentityV3"}
-)
-_TF_REVIEW: Final = frozenset(
-    {"ReadFile", "MatchingFiles", "ImmutableConst", "LoadLibrary", "SystemCall"}
-)
-
-
 def is_savedmodel(buf: memoryview) -> bool:
-    """SavedModel: only fields 1 (schema version) and 2 (meta graphs), with field 2 present."""
-    try:
-        top = pb.top_level(buf, 10_000)
-    except ParseError:
-        return False
-    return top.get(2) == pb.LEN and set(top) <= {1, 2} and top.get(1, pb.VARINT) == pb.VARINT
+    """SavedModel: MetaGraphDefs (field 2) with a GraphDef; unknown fields do not matter."""
+    from . import tf_graph
+
+    return tf_graph.looks_like_savedmodel(buf)
 
 
 def scan_savedmodel(ctx: ScanContext, buf: memoryview, location: str) -> None:
-    """Walk every node of every meta graph and function for ops that run Python or touch files."""
-    try:
-        for num, wt, s, e in pb.fields(buf, 0, len(buf)):
-            if num == 2 and wt == pb.LEN:
-                for mnum, mwt, a, b in pb.fields(buf, s, e):
-                    if mnum == 2 and mwt == pb.LEN:
-                        scan_graphdef(ctx, buf, location, a, b)
-    except ParseError as exc:
-        ctx.add(
-            rules.TF_MALFORMED,
-            f"TensorFlow protobuf is malformed: {exc}",
-            location,
-            offset=exc.offset,
-        )
+    """Judge every node of every meta graph and function against the op allowlist."""
+    from . import tf_graph
+
+    tf_graph.scan_tf(ctx, buf, location, "savedmodel")
 
 
-def scan_graphdef(ctx: ScanContext, buf: memoryview, location: str, s: int, e: int) -> None:
-    """GraphDef: nodes (field 1) and the function library (field 2)."""
-    for num, wt, a, b in pb.fields(buf, s, e):
-        if wt != pb.LEN:
-            continue
-        if num == 1:
-            _tf_node(ctx, buf, a, b, location)
-        elif num == 2:
-            for fnum, fwt, x, y in pb.fields(buf, a, b):
-                if fnum == 1 and fwt == pb.LEN:
-                    for dnum, dwt, p, q in pb.fields(buf, x, y):
-                        if dnum == 3 and dwt == pb.LEN:
-                            _tf_node(ctx, buf, p, q, location)
+def scan_protobuf(ctx: ScanContext, buf: memoryview, location: str, base: Path | None) -> str:
+    """Every reading of a protobuf a loader could take: ONNX, SavedModel, GraphDef, Keras
+    metadata (a file valid as two of them is scanned as both)."""
+    from . import tf_graph
 
-
-def _tf_node(ctx: ScanContext, buf: memoryview, s: int, e: int, location: str) -> None:
-    name = op = ""
-    for num, wt, a, b in pb.fields(buf, s, e):
-        if wt == pb.LEN and num == 1:
-            name = pb.text(buf, a, b)
-        elif wt == pb.LEN and num == 2:
-            op = pb.text(buf, a, b)
-    if op in _TF_BLOCK:
-        ctx.add(
-            rules.TF_PYTHON_OR_WRITE,
-            f"node {name!r} uses the op {op}",
-            location,
-            offset=s,
-            global_name=op,
-        )
-    elif op in _TF_REVIEW:
-        ctx.add(
-            rules.TF_FILE_READ,
-            f"node {name!r} uses the op {op}",
-            location,
-            offset=s,
-            global_name=op,
-        )
+    found: list[str] = []
+    if is_onnx(buf):
+        scan_onnx(ctx, buf, location, base)
+        found.append("onnx")
+    named_sm = location.endswith("saved_model.pb")
+    if named_sm or tf_graph.looks_like_savedmodel(buf):
+        tf_graph.scan_tf(ctx, buf, location, "savedmodel")
+        found.append("tf-savedmodel")
+    elif tf_graph.looks_like_graphdef(buf):
+        tf_graph.scan_tf(ctx, buf, location, "graphdef")
+        found.append("tf-graphdef")
+    if not found:
+        texts = tf_graph.json_strings(buf)
+        for text in texts:
+            keras_json(ctx, text, location)
+        if texts:
+            found.append("keras-metadata")
+    return "+".join(found) or "unknown"
 
 
 def scan_keras_config(ctx: ScanContext, cfg: Any, location: str) -> None:

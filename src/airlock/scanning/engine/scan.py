@@ -99,6 +99,8 @@ def scan_buffer(
         fmt = "tar"
     if fmt == "unknown" and find_eocd(buf) >= 0:
         fmt = "zip"
+    if fmt == "unknown" and _text_graph(head, buf, location):
+        fmt = "tf-text"
     out = _dispatch(ctx, buf, location, depth, fmt, base_dir)
     # A file valid as two formats is read differently by different loaders: scan every reading.
     for alt in alternates(buf, fmt, out):
@@ -106,6 +108,13 @@ def scan_buffer(
         with contextlib.suppress(ParseError):
             _dispatch(ctx, buf, location, depth, alt, base_dir)
     return out
+
+
+def _text_graph(head: bytes, buf: memoryview, location: str) -> bool:
+    from .tf_graph import looks_like_text_graph
+
+    lead = bytes(buf[:4096])
+    return location.endswith(".pbtxt") or looks_like_text_graph(lead)
 
 
 def _recurse(ctx: ScanContext, buf: memoryview, location: str, depth: int) -> str:
@@ -164,13 +173,12 @@ def _dispatch(
             ctx.add(rules.KERAS_MALFORMED, "Keras config.json is not valid JSON", location)
         return "json"
     if fmt == "protobuf":
-        if graphs.is_onnx(buf):
-            graphs.scan_onnx(ctx, buf, location, base_dir)
-            return "onnx"
-        if graphs.is_savedmodel(buf):
-            graphs.scan_savedmodel(ctx, buf, location)
-            return "tf-savedmodel"
-        return "unknown"
+        return graphs.scan_protobuf(ctx, buf, location, base_dir)
+    if fmt == "tf-text":
+        from . import tf_graph
+
+        tf_graph.scan_tf(ctx, buf, location, "text")
+        return fmt
     return "unknown"
 
 
