@@ -228,8 +228,23 @@ def scan_hdf5(ctx: ScanContext, buf: memoryview, location: str) -> None:
     for text in _h5_attributes(ctx, buf):
         if text not in seen:
             seen.add(text)
-            keras_json(ctx, text, location)
+            _judge_text(ctx, text, location)
     _raw_json_objects(ctx, buf, location, seen)
+
+
+def _judge_text(ctx: ScanContext, text: str, location: str) -> None:
+    """An HDF5 attribute holding JSON is a config Keras may read (model_config, training_config,
+    layer configs): judged whole, whatever its top-level keys."""
+    try:
+        cfg = loads(text)
+    except RecursionError:
+        raise LimitExceeded("max_json_depth", "JSON is nested too deep to read") from None
+    except ValueError:
+        return
+    judge(ctx, cfg, location)
+    for inner in _configs(cfg):
+        if inner is not cfg:
+            judge(ctx, inner, location)
 
 
 def _h5_attributes(ctx: ScanContext, buf: memoryview) -> list[str]:
@@ -295,5 +310,4 @@ def _raw_json_objects(ctx: ScanContext, buf: memoryview, location: str, seen: se
         if text in seen or not isinstance(cfg, dict):
             continue
         seen.add(text)
-        for inner in _configs(cfg):
-            judge(ctx, inner, location)
+        _judge_text(ctx, text, location)

@@ -41,6 +41,17 @@ def _utf_json(head: bytes) -> bool:
     return (marked or wide) and head.replace(b"\x00", b"").lstrip()[:1] in (b"{", b"[")
 
 
+def _sft_len_ok(head: bytes, size: int | None) -> bool:
+    """safetensors starts with its header length: it must fit in the file."""
+    n = int.from_bytes(head[:8], "little")
+    return n < (size if size is not None else 1 << 40)
+
+
+def _zstd_skippable(head: bytes) -> bool:
+    """A zstd skippable frame (magic 0x184D2A50-5F): the decoder skips it and reads on."""
+    return len(head) >= 8 and head[1:4] == b"\x2a\x4d\x18" and head[0] & 0xF0 == 0x50
+
+
 def sniff(head: bytes, size: int | None = None) -> str:
     """Name the format from the first bytes (and the total size when known)."""
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
@@ -59,7 +70,7 @@ def sniff(head: bytes, size: int | None = None) -> str:
         return "xz"
     if head.startswith(b"7z\xbc\xaf\x27\x1c"):
         return "7z"
-    if head.startswith(ZSTD_MAGIC):
+    if head.startswith(ZSTD_MAGIC) or _zstd_skippable(head):
         return "zstd"
     if head.startswith(LZ4_MAGIC):
         return "lz4"
@@ -101,6 +112,10 @@ def scan_buffer(
         fmt = "zip"
     if fmt == "unknown" and _text_graph(head, buf, location):
         fmt = "tf-text"
+    if fmt == "safetensors" and not _sft_len_ok(head, len(buf)) and _protobuf_reading(buf, ""):
+        fmt = "protobuf"  # e.g. keras_metadata.pb whose 9th byte happens to be '{'
+    if fmt == "unknown" and _protobuf_reading(buf, location):
+        fmt = "protobuf"  # a first field protobuf allows but sniffing does not expect
     out = _dispatch(ctx, buf, location, depth, fmt, base_dir)
     # A file valid as two formats is read differently by different loaders: scan every reading.
     for alt in alternates(buf, fmt, out):
@@ -115,6 +130,18 @@ def _text_graph(head: bytes, buf: memoryview, location: str) -> bool:
 
     lead = bytes(buf[:4096])
     return location.endswith(".pbtxt") or looks_like_text_graph(lead)
+
+
+def _protobuf_reading(buf: memoryview, location: str) -> bool:
+    if location.endswith((".pb", ".onnx")):
+        return True
+    from . import protobuf as pb
+
+    try:
+        pb.top_level(buf, 10_000)
+    except ParseError:
+        return False
+    return True
 
 
 def _recurse(ctx: ScanContext, buf: memoryview, location: str, depth: int) -> str:

@@ -110,9 +110,7 @@ def _attr_value(buf: memoryview, s: int, e: int, n: Node, key: str, depth: int) 
             continue
         if num == 2:
             n.strings[key] = pb.text(buf, a, b)
-        elif num == 10 and key:
-            n.strings.setdefault(key, "")
-        elif num == 9:  # NameAttrList: the function (or op) a call op runs
+        elif num == 10:  # NameAttrList: the function (or op) a call op runs
             for fnum, fwt, x, y in pb.fields(buf, a, b):
                 if fnum == 1 and fwt == pb.LEN:
                     n.funcs.append(pb.text(buf, x, y))
@@ -232,7 +230,7 @@ def looks_like_graphdef(buf: memoryview) -> bool:
 # ---- text format -------------------------------------------------------------------------
 
 _TOKEN: Final = re.compile(
-    r"""\s+|\#[^\n]*|(?P<str>(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'\s*)+)"""
+    r"""\s+|\#[^\n]*|(?P<str>(?:(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')\s*)+)"""
     r"""|(?P<id>\[[^\]]*\]|[A-Za-z_][\w.]*)|(?P<num>[-+]?[\w.+-]+)|(?P<p>[{}<>:\[\],;])""",
 )
 _PIECE: Final = re.compile(r""""((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'""")
