@@ -154,6 +154,9 @@ def _onnx_tensor(
     ctx: ScanContext, buf: memoryview, s: int, e: int, location: str, base: Path | None
 ) -> None:
     for path in external_locations(buf, s, e):
+        seen = getattr(ctx, "onnx_paths", None)
+        if seen is not None:  # views.onnx_external_paths records every path it meets
+            seen.append(path)
         _external_path(ctx, path, location, s, base)
 
 

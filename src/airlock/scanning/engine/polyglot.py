@@ -33,7 +33,7 @@ def _octal(field: bytes) -> int | None:
 
 
 def is_tar(buf: memoryview) -> bool:
-    """True when tarfile would accept the first header block (checksum as tarfile computes it)."""
+    """True when tarfile would open the buffer (torch.load's legacy-tar test)."""
     if len(buf) < _BLOCK:
         return False
     block = bytes(buf[:_BLOCK])
@@ -46,9 +46,17 @@ def is_tar(buf: memoryview) -> bool:
     signed = 256 + sum(struct.unpack_from("148b8x356b", block))
     if stored not in (unsigned, signed):
         return False
-    # tarfile also parses the size and mode as numbers; a header whose size is not a number
-    # makes it fail, so it is not a reading a loader could take.
-    return _octal(block[124:136]) is not None and _octal(block[100:108]) is not None
+    # The checksum is right: let tarfile itself parse the first member (numeric fields, GNU
+    # long names, PAX headers), exactly as torch.load's tarfile.open does.
+    import tarfile
+
+    from .containers import _View
+
+    try:
+        with tarfile.open(fileobj=_View(buf), mode="r:"):
+            return True
+    except (tarfile.TarError, ValueError, OverflowError):
+        return False
 
 
 def zip_at_end(buf: memoryview) -> bool:
