@@ -213,6 +213,10 @@ def scan_protobuf(ctx: ScanContext, buf: memoryview, location: str, base: Path |
     if named_sm or tf_graph.looks_like_savedmodel(buf):
         tf_graph.scan_tf(ctx, buf, location, "savedmodel")
         found.append("tf-savedmodel")
+        # tf.keras SavedModels keep each layer's Keras config as JSON in the object graph.
+        from .keras_config import scan_embedded_json
+
+        scan_embedded_json(ctx, buf, location)
     elif tf_graph.looks_like_graphdef(buf):
         tf_graph.scan_tf(ctx, buf, location, "graphdef")
         found.append("tf-graphdef")

@@ -247,6 +247,11 @@ def _judge_text(ctx: ScanContext, text: str, location: str) -> None:
             judge(ctx, inner, location)
 
 
+def scan_embedded_json(ctx: ScanContext, buf: memoryview, location: str) -> None:
+    """Judge the Keras configs a binary file holds as JSON text (SavedModel metadata)."""
+    _raw_json_objects(ctx, buf, location, set())
+
+
 def _h5_attributes(ctx: ScanContext, buf: memoryview) -> list[str]:
     try:
         import h5py  # optional: without it the byte search below still finds the configs
