@@ -60,6 +60,9 @@ def main() -> None:
         internal = getattr(obj, "__module__", "") or ""
         target = classes if isinstance(obj, type) else functions
         target.setdefault(name, set()).update({module, internal})
+        if isinstance(obj, type) and obj.__name__ != name and obj.__name__ not in DENIED:
+            # An exported alias (GroupQueryAttention) of a class saved under its own name.
+            classes.setdefault(obj.__name__, set()).update({module, internal})
     # Functional is exported only internally; Keras writes it as keras.src.models.functional.
     from keras.src.models.functional import Functional
 

@@ -363,6 +363,9 @@ CLASSES: Final[dict[str, frozenset[str]]] = {
     "GroupQueryAttention": frozenset(
         {"keras.layers", "keras.src.layers.attention.grouped_query_attention"}
     ),
+    "GroupedQueryAttention": frozenset(
+        {"keras.layers", "keras.src.layers.attention.grouped_query_attention"}
+    ),
     "HSVToRGB": frozenset({"keras.src.ops.image"}),
     "HardShrink": frozenset({"keras.src.ops.nn"}),
     "HardSigmoid": frozenset({"keras.src.ops.nn"}),
