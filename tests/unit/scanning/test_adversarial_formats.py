@@ -84,6 +84,12 @@ def test_adversarial_format_corpus_rates_per_class(corpus, capsys):
         if misses:
             print("not detected / not blocked / flagged:\n  " + "\n  ".join(misses))
     assert total["malicious"] >= 80 and total["benign"] >= 40
+    # Per class too, so a regression in one small class cannot hide in the total; every bomb
+    # must stop at a named limit.
+    for klass, s in stats.items():
+        assert s["detected"] >= 0.9 * s["malicious"], (klass, misses)
+        assert s["flagged"] <= 0.1 * s["benign"], (klass, misses)
+    assert stats["bombs"]["detected"] == stats["bombs"]["malicious"], misses
     assert total["detected"] >= 0.97 * total["malicious"], misses
     assert total["blocked"] >= 0.90 * total["blockable"], misses
     assert total["flagged"] <= 0.02 * total["benign"], misses

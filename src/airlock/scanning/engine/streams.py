@@ -16,7 +16,6 @@ import bz2
 import contextlib
 import lzma
 import mmap
-import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from typing import IO, Any, Final
@@ -55,6 +54,8 @@ class Spool:
             self._mem += piece
             return
         if self._file is None:
+            import tempfile  # start-up time: only large streams spill to disk
+
             self._file = tempfile.TemporaryFile(prefix="airlock-scan-")  # noqa: SIM115 - closed in close()
             self._file.write(self._mem)
             self._mem = bytearray()
