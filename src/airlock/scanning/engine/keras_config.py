@@ -54,8 +54,10 @@ def _module_ok(module: Any, allowed: frozenset[str]) -> bool:
     module = _keras_module(module)
     if module in allowed:
         return True
-    # Keras imports `module` and takes the class from it: a parent package re-exports it.
-    return module.startswith("keras.src") and any(m.startswith(module + ".") for m in allowed)
+    # Other Keras versions write other internal paths for the same registered class
+    # (tf-keras 2.15: keras.src.engine.functional). Whatever Keras then imports, it only takes
+    # a class of this registered name from a Keras module; any other package is denied.
+    return module == "keras" or module.startswith("keras.")
 
 
 def _registered_ok(registered: Any, names: tuple[str, ...]) -> bool:
