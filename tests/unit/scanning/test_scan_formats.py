@@ -137,13 +137,15 @@ def test_keras_lambda_deep_in_nested_config():
     assert report.verdict is Verdict.BLOCK
 
 
-def test_keras_foreign_module_reference_is_review():
+def test_keras_foreign_module_reference_is_blocked():
+    # Deny by default: a class Keras does not register can only come from other code.
     cfg = {
         "class_name": "Sequential",
         "config": {"layers": [{"module": "mylib.layers", "class_name": "X"}]},
     }
     report = scan_bytes(json.dumps(cfg).encode(), name="config.json")
-    assert report.verdict is Verdict.REVIEW
+    assert report.verdict is Verdict.BLOCK
+    assert "AIR-KRS-005" in {f.rule_id for f in report.findings}
 
 
 def test_onnx_absolute_external_path_and_custom_domain(tmp_path):
@@ -214,3 +216,42 @@ def test_seven_zip_with_unsupported_coder_is_review():
 def test_broken_seven_zip_is_review():
     report = scan_bytes(b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 40, name="m.7z")
     assert report.verdict is Verdict.REVIEW
+
+
+def test_keras_config_with_tf_keras_2_module_paths_passes():
+    # tf-keras 2.15 writes its own internal module paths for registered classes.
+    cfg = {
+        "module": "keras.src.engine.functional",
+        "class_name": "Functional",
+        "registered_name": None,
+        "config": {
+            "layers": [
+                {
+                    "module": "keras.layers",
+                    "class_name": "Dense",
+                    "registered_name": None,
+                    "config": {
+                        "units": 2,
+                        "activation": "relu",
+                        "kernel_initializer": {
+                            "module": "keras.initializers",
+                            "class_name": "GlorotUniform",
+                            "config": {"seed": None},
+                            "registered_name": None,
+                        },
+                    },
+                }
+            ]
+        },
+    }
+    report = scan_bytes(json.dumps(cfg).encode(), name="config.json")
+    assert report.verdict is Verdict.PASS, report.findings
+
+
+def test_keras_registered_class_from_a_foreign_package_is_blocked():
+    cfg = {"module": "keras_evil.layers", "class_name": "Dense", "config": {}}
+    report = scan_bytes(
+        json.dumps({"class_name": "Sequential", "config": {"layers": [cfg]}}).encode(),
+        name="config.json",
+    )
+    assert "AIR-KRS-005" in {f.rule_id for f in report.findings}

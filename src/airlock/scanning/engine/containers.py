@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bz2
 import io
 import lzma
 import re
@@ -13,7 +12,7 @@ from typing import Final
 from . import rules
 from .context import ScanContext
 from .model import LimitExceeded, ParseError
-from .zipfmt import ZipEntry, bad_path, member_bytes, read_entries
+from .zipfmt import ZipEntry, bad_path, member_bytes, member_spool, read_entries
 
 Recurse = Callable[[ScanContext, memoryview, str, int], str]
 
@@ -132,7 +131,9 @@ def _scan_entries(
             )
         if e.is_link:
             ctx.add(rules.ARC_LINK, f"member {e.name!r} is a symbolic link", where)
-        if e.is_dir or (
+        # A "directory" with content is still read by name by some loaders: only empty ones
+        # are skipped.
+        if (e.is_dir and e.usize == 0 and e.csize == 0) or (
             kind in ("pytorch-zip", "torchscript") and _TORCH_STORAGE.fullmatch(e.name)
         ):
             continue
@@ -151,7 +152,8 @@ def _scan_entries(
             )
         except LimitExceeded as exc:
             ctx.limit_hit(exc, where, e.data_offset)
-            if exc.limit in ("time_seconds", "max_expanded_bytes", "max_members"):
+            # A bomb or an exhausted budget ends the file: the rest would cost the same again.
+            if exc.limit in ("time_seconds", "max_expanded_bytes", "max_members", "max_ratio"):
                 raise
 
 
@@ -185,72 +187,76 @@ def _scan_member(
     wanted = sniff(head) != "unknown" or e.name.lower().endswith(_SCAN_SUFFIXES)
     if not wanted:
         return
-    data = member_bytes(ctx, buf, e, where)
-    if len(data) < 256 << 20 and zlib.crc32(data) != e.crc:
-        ctx.add(rules.ARC_CRC, f"CRC mismatch (stored {e.crc:08x}); content scanned anyway", where)
-    recurse(ctx, data, where, depth + 1)
-
-
-_DECOMP: Final[dict[str, Callable[[], object]]] = {
-    "gzip": lambda: zlib.decompressobj(31),
-    "zlib": lambda: zlib.decompressobj(),
-    "bz2": lambda: bz2.BZ2Decompressor(),
-    "xz": lambda: lzma.LZMADecompressor(),
-    "lzma": lambda: lzma.LZMADecompressor(),
-}
+    held = member_spool(ctx, buf, e, where)
+    data = held if isinstance(held, memoryview) else held.view()
+    try:
+        if len(data) < 256 << 20 and zlib.crc32(data) != e.crc:
+            msg = f"CRC mismatch (stored {e.crc:08x}); content scanned anyway"
+            ctx.add(rules.ARC_CRC, msg, where)
+        recurse(ctx, data, where, depth + 1)
+    finally:
+        if not isinstance(held, memoryview):
+            data.release()
+            held.close()
 
 
 def decompress(ctx: ScanContext, buf: memoryview, kind: str, location: str) -> memoryview:
-    """Inflate a compressed stream with bounds on size, ratio and time."""
-    start = 0
-    if kind == "zlib" and bytes(buf[:2]) == b"ZF":
-        # joblib < 0.10 wrote 'ZF' and a hex length before the zlib stream.
-        start = bytes(buf[:64]).find(b"\x78")
-        if start < 0:
-            raise ParseError("joblib ZF header without a zlib stream", 0)
-    d = _DECOMP[kind]()
-    cap = ctx.limits.max_member_bytes
-    out = bytearray()
-    pos = start
-    step = 1 << 20
-    while pos < len(buf):
-        chunk = buf[pos : pos + step]
-        pos += len(chunk)
-        out += d.decompress(chunk, max(cap - len(out), 1))  # type: ignore[attr-defined]
-        while not getattr(d, "eof", False) and len(out) < cap:
-            tail = getattr(d, "unconsumed_tail", None)
-            if tail is not None:
-                if not tail:
-                    break
-                out += d.decompress(tail, cap - len(out))  # type: ignore[attr-defined]
-            elif getattr(d, "needs_input", True):
-                break
-            else:
-                out += d.decompress(b"", cap - len(out))  # type: ignore[attr-defined]
-        ctx.check_time()
-        if len(out) >= cap:
-            raise LimitExceeded("max_member_bytes", f"decompressed {kind} exceeds {cap} bytes")
-        if len(out) > 1 << 20 and len(out) > ctx.limits.max_ratio * pos:
-            raise LimitExceeded("max_ratio", f"{kind} expansion ratio above {ctx.limits.max_ratio}")
-        if getattr(d, "eof", False):
-            break
-    if not getattr(d, "eof", True):
-        raise ParseError(f"{kind} stream is truncated", len(buf))
-    ctx.charge(len(out), location)
-    return memoryview(bytes(out))
+    """Inflate a compressed stream (every member) with bounds on size, ratio and time."""
+    from .streams import Spool, decompress_to
+
+    start = bytes(buf[:64]).find(b"\x78") if kind == "zlib" and bytes(buf[:2]) == b"ZF" else 0
+    if start < 0:
+        raise ParseError("joblib ZF header without a zlib stream", 0)
+    with Spool(in_memory=1 << 62) as spool:
+        decompress_to(ctx, buf, kind, location, spool, start)
+        return memoryview(bytes(spool.view()))
+
+
+class _View(io.RawIOBase):
+    """A seekable read-only file over a memoryview, so tarfile lists members without a copy."""
+
+    def __init__(self, buf: memoryview) -> None:
+        self.buf, self.pos = buf, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, off: int, whence: int = 0) -> int:
+        base = (0, self.pos, len(self.buf))[whence]
+        self.pos = max(0, base + off)
+        return self.pos
+
+    def read(self, n: int | None = -1) -> bytes:
+        end = len(self.buf) if n is None or n < 0 else min(len(self.buf), self.pos + n)
+        out = bytes(self.buf[self.pos : end])
+        self.pos = max(self.pos, end)
+        return out
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
 
 
 def scan_tar(
     ctx: ScanContext, buf: memoryview, location: str, depth: int, recurse: Recurse
 ) -> None:
-    """Scan tar members; links and names that escape the folder are findings."""
+    """Scan tar members as tarfile lists them (V7, ustar, GNU and PAX headers, long names).
+
+    Member content is a slice of the buffer (no copy); links and escaping names are findings.
+    """
     import tarfile  # start-up time: only tar files need it
 
-    if len(buf) > ctx.limits.max_member_bytes:
-        raise LimitExceeded("max_member_bytes", f"tar of {len(buf)} bytes is too large to list")
     try:
-        with tarfile.open(fileobj=io.BytesIO(bytes(buf)), mode="r:") as tf:
+        with tarfile.open(fileobj=_View(buf), mode="r:") as tf:
             for m in tf:
+                ctx.check_time()
                 ctx.members += 1
                 if ctx.members > ctx.limits.max_members:
                     raise LimitExceeded(
@@ -274,11 +280,18 @@ def scan_tar(
                         global_name=m.linkname,
                     )
                     continue
-                if not m.isfile():
+                if not m.isfile() or m.size == 0:
                     continue
-                f = tf.extractfile(m)
-                if f is None:
-                    continue
-                recurse(ctx, memoryview(f.read(ctx.limits.max_member_bytes)), where, depth + 1)
+                if m.size > ctx.limits.max_member_bytes:
+                    raise LimitExceeded(
+                        "max_member_bytes", f"tar member {m.name!r} declares {m.size} bytes"
+                    )
+                if m.issparse():
+                    f = tf.extractfile(m)
+                    data = memoryview(f.read(ctx.limits.max_member_bytes)) if f else None
+                else:
+                    data = buf[m.offset_data : m.offset_data + m.size]
+                if data is not None:
+                    recurse(ctx, data, where, depth + 1)
     except tarfile.TarError as exc:
         ctx.add(rules.ARC_MALFORMED, f"tar structure is malformed: {exc}", location)

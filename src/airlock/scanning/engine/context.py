@@ -7,6 +7,8 @@ import time
 from .model import Evidence, Finding, LimitExceeded, Limits
 from .rules import LIMIT, RULES, TIMEOUT
 
+_WHOLE_FILE_FLOOR = 64 << 20
+
 
 class ScanContext:
     """Collects findings for one top-level file and enforces its limits."""
@@ -20,6 +22,7 @@ class ScanContext:
         self.formats: list[str] = []
         self.pickle_profile = "any"
         self._seen: set[tuple[str, str, str]] = set()
+        self.root_size = 0  # size of the top-level file, for the whole-file expansion ratio
 
     def add(
         self,
@@ -72,10 +75,24 @@ class ScanContext:
     def charge(self, nbytes: int, where: str) -> None:
         """Count bytes expanded from archives or compression against the total budget."""
         self.expanded += nbytes
-        if self.expanded > self.limits.max_expanded_bytes:
+        self.charge_stream(0)
+
+    def charge_stream(self, pending: int) -> None:
+        """Check bytes being expanded right now (not yet charged) against the file's budget.
+
+        The whole-file ratio stops nested bombs whose every layer looks modest on its own.
+        """
+        total = self.expanded + pending
+        if total > self.limits.max_expanded_bytes:
             raise LimitExceeded(
                 "max_expanded_bytes",
                 f"expanded content exceeds {self.limits.max_expanded_bytes} bytes in total",
+            )
+        if total > _WHOLE_FILE_FLOOR and total > self.limits.max_ratio * max(self.root_size, 1):
+            raise LimitExceeded(
+                "max_ratio",
+                f"the file expands to over {total} bytes from {self.root_size}: ratio above "
+                f"{self.limits.max_ratio} (bomb)",
             )
 
     def limit_hit(self, exc: LimitExceeded, location: str, offset: int | None = None) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, Final
 
 from . import protobuf as pb
 from . import rules
-from .allowlist import is_dangerous
 from .context import ScanContext
 from .model import LimitExceeded, ParseError
 
@@ -31,16 +29,16 @@ _ONNX_TOP: Final = frozenset({3, 4, 5, 6, 7, 8, 14, 20, 25})
 
 
 def is_onnx(buf: memoryview) -> bool:
-    """ModelProto: a graph (field 7) and an IR version or opset imports, nothing else odd."""
+    """ModelProto: a graph (field 7) and an IR version or opset imports.
+
+    Fields onnx does not know are ignored by its parser, so they do not change the reading.
+    """
     try:
         top = pb.top_level(buf, 10_000)
     except ParseError:
         return False
-    return (
-        top.get(7) == pb.LEN
-        and (top.get(1) == pb.VARINT or top.get(8) == pb.LEN)
-        and set(top) <= (_ONNX_TOP | {1, 2})
-    )
+    known = {k: v for k, v in top.items() if k in _ONNX_TOP | {1, 2}}
+    return known.get(7) == pb.LEN and (known.get(1) == pb.VARINT or known.get(8) == pb.LEN)
 
 
 def scan_onnx(ctx: ScanContext, buf: memoryview, location: str, base_dir: Path | None) -> None:
@@ -54,6 +52,10 @@ def scan_onnx(ctx: ScanContext, buf: memoryview, location: str, base_dir: Path |
                 _onnx_domain(ctx, dom, location, s, "opset import")
             elif num == 25:
                 _onnx_function(ctx, buf, s, e, location, base_dir)
+            elif num == 20:  # TrainingInfoProto: initialization and algorithm graphs
+                for tnum, twt, a, b in pb.fields(buf, s, e):
+                    if tnum in (1, 2) and twt == pb.LEN:
+                        _onnx_graph(ctx, buf, a, b, location, base_dir, 1)
     except ParseError as exc:
         ctx.add(
             rules.ONNX_MALFORMED, f"ONNX protobuf is malformed: {exc}", location, offset=exc.offset
@@ -61,10 +63,12 @@ def scan_onnx(ctx: ScanContext, buf: memoryview, location: str, base_dir: Path |
 
 
 def _onnx_str_field(buf: memoryview, s: int, e: int, want: int) -> str:
+    # A repeated scalar field is legal on the wire and protobuf keeps the last one.
+    out = ""
     for num, wt, a, b in pb.fields(buf, s, e):
         if num == want and wt == pb.LEN:
-            return pb.text(buf, a, b)
-    return ""
+            out = pb.text(buf, a, b)
+    return out
 
 
 def _onnx_domain(ctx: ScanContext, dom: str, location: str, off: int, what: str) -> None:
@@ -97,8 +101,10 @@ def _onnx_graph(
             continue
         if num == 1:
             _onnx_node(ctx, buf, a, b, location, base, depth)
-        elif num in (5, 15):
+        elif num == 5:
             _onnx_tensor(ctx, buf, a, b, location, base)
+        elif num == 15:
+            _onnx_sparse(ctx, buf, a, b, location, base)
 
 
 def _onnx_node(
@@ -120,16 +126,38 @@ def _onnx_node(
                     _onnx_graph(ctx, buf, x, y, location, base, depth + 1)
                 elif anum in (5, 10):
                     _onnx_tensor(ctx, buf, x, y, location, base)
+                elif anum in (22, 23):
+                    _onnx_sparse(ctx, buf, x, y, location, base)
+
+
+def _onnx_sparse(
+    ctx: ScanContext, buf: memoryview, s: int, e: int, location: str, base: Path | None
+) -> None:
+    """SparseTensorProto: its values (1) and indices (2) are tensors with their own data."""
+    for num, wt, a, b in pb.fields(buf, s, e):
+        if num in (1, 2) and wt == pb.LEN:
+            _onnx_tensor(ctx, buf, a, b, location, base)
+
+
+def external_locations(buf: memoryview, s: int, e: int) -> list[str]:
+    """The external data locations of a TensorProto, as onnx reads them (last entry wins)."""
+    out: list[str] = []
+    for num, wt, a, b in pb.fields(buf, s, e):
+        if num == 13 and wt == pb.LEN:
+            key = _onnx_str_field(buf, a, b, 1)
+            if key == "location":
+                out.append(_onnx_str_field(buf, a, b, 2))
+    return out
 
 
 def _onnx_tensor(
     ctx: ScanContext, buf: memoryview, s: int, e: int, location: str, base: Path | None
 ) -> None:
-    for num, wt, a, b in pb.fields(buf, s, e):
-        if num == 13 and wt == pb.LEN:
-            key = _onnx_str_field(buf, a, b, 1)
-            if key == "location":
-                _external_path(ctx, _onnx_str_field(buf, a, b, 2), location, a, base)
+    for path in external_locations(buf, s, e):
+        seen = getattr(ctx, "onnx_paths", None)
+        if seen is not None:  # views.onnx_external_paths records every path it meets
+            seen.append(path)
+        _external_path(ctx, path, location, s, base)
 
 
 def _external_path(ctx: ScanContext, path: str, location: str, off: int, base: Path | None) -> None:
@@ -139,10 +167,13 @@ def _external_path(ctx: ScanContext, path: str, location: str, off: int, base: P
         bad = "is absolute"
     elif any(part == ".." for part in p.split("/")):
         bad = "climbs out with '..'"
+    elif "\x00" in p:
+        bad = "holds a NUL byte"
     elif base is not None:
         target = base / p
-        if target.is_symlink():
-            bad = "is a symbolic link"
+        parts = [base / Path(*p.split("/")[: i + 1]) for i in range(len(p.split("/")))]
+        if any(part.is_symlink() for part in parts):
+            bad = "goes through a symbolic link"
         elif target.exists() and not target.resolve().is_relative_to(base.resolve()):
             bad = "resolves outside the model folder"
     if bad:
@@ -155,177 +186,65 @@ def _external_path(ctx: ScanContext, path: str, location: str, off: int, base: P
         )
 
 
-# TensorFlow ops: the first set runs Python or writes files, the second reads the filesystem.
-_TF_BLOCK: Final = frozenset(
-    {"PyFunc", "PyFuncStateless", "EagerPyFunc", "WriteFile", "DebugIdentityV3"}
-)
-_TF_REVIEW: Final = frozenset(
-    {"ReadFile", "MatchingFiles", "ImmutableConst", "LoadLibrary", "SystemCall"}
-)
-
-
 def is_savedmodel(buf: memoryview) -> bool:
-    """SavedModel: only fields 1 (schema version) and 2 (meta graphs), with field 2 present."""
-    try:
-        top = pb.top_level(buf, 10_000)
-    except ParseError:
-        return False
-    return top.get(2) == pb.LEN and set(top) <= {1, 2} and top.get(1, pb.VARINT) == pb.VARINT
+    """SavedModel: MetaGraphDefs (field 2) with a GraphDef; unknown fields do not matter."""
+    from . import tf_graph
+
+    return tf_graph.looks_like_savedmodel(buf)
 
 
 def scan_savedmodel(ctx: ScanContext, buf: memoryview, location: str) -> None:
-    """Walk every node of every meta graph and function for ops that run Python or touch files."""
-    try:
-        for num, wt, s, e in pb.fields(buf, 0, len(buf)):
-            if num == 2 and wt == pb.LEN:
-                for mnum, mwt, a, b in pb.fields(buf, s, e):
-                    if mnum == 2 and mwt == pb.LEN:
-                        scan_graphdef(ctx, buf, location, a, b)
-    except ParseError as exc:
-        ctx.add(
-            rules.TF_MALFORMED,
-            f"TensorFlow protobuf is malformed: {exc}",
-            location,
-            offset=exc.offset,
-        )
+    """Judge every node of every meta graph and function against the op allowlist."""
+    from . import tf_graph
+
+    tf_graph.scan_tf(ctx, buf, location, "savedmodel")
 
 
-def scan_graphdef(ctx: ScanContext, buf: memoryview, location: str, s: int, e: int) -> None:
-    """GraphDef: nodes (field 1) and the function library (field 2)."""
-    for num, wt, a, b in pb.fields(buf, s, e):
-        if wt != pb.LEN:
-            continue
-        if num == 1:
-            _tf_node(ctx, buf, a, b, location)
-        elif num == 2:
-            for fnum, fwt, x, y in pb.fields(buf, a, b):
-                if fnum == 1 and fwt == pb.LEN:
-                    for dnum, dwt, p, q in pb.fields(buf, x, y):
-                        if dnum == 3 and dwt == pb.LEN:
-                            _tf_node(ctx, buf, p, q, location)
+def scan_protobuf(ctx: ScanContext, buf: memoryview, location: str, base: Path | None) -> str:
+    """Every reading of a protobuf a loader could take: ONNX, SavedModel, GraphDef, Keras
+    metadata (a file valid as two of them is scanned as both)."""
+    from . import tf_graph
 
+    found: list[str] = []
+    if is_onnx(buf):
+        scan_onnx(ctx, buf, location, base)
+        found.append("onnx")
+    named_sm = location.endswith("saved_model.pb")
+    if named_sm or tf_graph.looks_like_savedmodel(buf):
+        tf_graph.scan_tf(ctx, buf, location, "savedmodel")
+        found.append("tf-savedmodel")
+        # tf.keras SavedModels keep each layer's Keras config as JSON in the object graph.
+        from .keras_config import scan_embedded_json
 
-def _tf_node(ctx: ScanContext, buf: memoryview, s: int, e: int, location: str) -> None:
-    name = op = ""
-    for num, wt, a, b in pb.fields(buf, s, e):
-        if wt == pb.LEN and num == 1:
-            name = pb.text(buf, a, b)
-        elif wt == pb.LEN and num == 2:
-            op = pb.text(buf, a, b)
-    if op in _TF_BLOCK:
-        ctx.add(
-            rules.TF_PYTHON_OR_WRITE,
-            f"node {name!r} uses the op {op}",
-            location,
-            offset=s,
-            global_name=op,
-        )
-    elif op in _TF_REVIEW:
-        ctx.add(
-            rules.TF_FILE_READ,
-            f"node {name!r} uses the op {op}",
-            location,
-            offset=s,
-            global_name=op,
-        )
-
-
-_KERAS_MODULES: Final = ("keras", "tensorflow", "tf_keras", "tf")
-_FUNC_KEYS: Final = frozenset({"function", "module", "fn", "function_type"})
+        scan_embedded_json(ctx, buf, location)
+    elif tf_graph.looks_like_graphdef(buf):
+        tf_graph.scan_tf(ctx, buf, location, "graphdef")
+        found.append("tf-graphdef")
+    if not found:
+        texts = tf_graph.json_strings(buf)
+        for text in texts:
+            keras_json(ctx, text, location)
+        if texts:
+            found.append("keras-metadata")
+    return "+".join(found) or "unknown"
 
 
 def scan_keras_config(ctx: ScanContext, cfg: Any, location: str) -> None:
-    """Walk a Keras model config for Lambda layers, TFSMLayer and foreign module references."""
-    stack: list[tuple[Any, int]] = [(cfg, 0)]
-    count = 0
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if depth > ctx.limits.max_json_depth or count > 10_000_000:
-            raise LimitExceeded("max_json_depth", "Keras config is nested too deep or too large")
-        if isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
-            continue
-        if not isinstance(node, dict):
-            continue
-        cls = node.get("class_name")
-        if cls == "Lambda":
-            name = (
-                node.get("config", {}).get("name") if isinstance(node.get("config"), dict) else None
-            )
-            ctx.add(
-                rules.KERAS_LAMBDA,
-                f"Lambda layer {name!r} carries Python code that runs on load",
-                location,
-                global_name="Lambda",
-            )
-        elif cls == "TFSMLayer":
-            ctx.add(
-                rules.KERAS_TFSM,
-                "TFSMLayer loads a SavedModel from a path on load",
-                location,
-                global_name="TFSMLayer",
-            )
-        module = node.get("module")
-        if isinstance(module, str) and module and module.split(".")[0] not in _KERAS_MODULES:
-            target = f"{module}.{node.get('registered_name') or node.get('config') or cls}"
-            if is_dangerous(module, str(node.get("config") or cls or "")):
-                ctx.add(
-                    rules.KERAS_LAMBDA,
-                    f"config references the dangerous function {target}",
-                    location,
-                    global_name=target,
-                )
-            else:
-                ctx.add(
-                    rules.KERAS_MODULE,
-                    f"config references {target} outside Keras",
-                    location,
-                    global_name=target,
-                )
-        stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
+    """Judge a Keras model config against the Keras registry (see keras_config.py)."""
+    from . import keras_config
+
+    keras_config.judge(ctx, cfg, location)
 
 
 def keras_json(ctx: ScanContext, raw: bytes | str, location: str) -> bool:
     """Parse JSON and scan it as a Keras config when it looks like one; False when it does not."""
-    try:
-        cfg = json.loads(raw)
-    except RecursionError:
-        raise LimitExceeded("max_json_depth", "JSON is nested too deep to read") from None
-    except ValueError:
-        return False
-    if isinstance(cfg, dict) and ("class_name" in cfg or "config" in cfg or "model_config" in cfg):
-        inner = cfg.get("model_config", cfg)
-        if isinstance(inner, str):
-            inner = json.loads(inner)
-        scan_keras_config(ctx, inner, location)
-        return True
-    return False
+    from . import keras_config
 
-
-_H5_CONFIG = re.compile(rb'\{"class_name":\s*"')
+    return keras_config.keras_json(ctx, raw, location)
 
 
 def scan_hdf5(ctx: ScanContext, buf: memoryview, location: str) -> None:
-    """Find the Keras model_config JSON stored as an HDF5 attribute and scan it.
+    """Judge every Keras config an HDF5 file holds (attributes and stale copies)."""
+    from . import keras_config
 
-    Reading HDF5 fully is not needed: the config is one contiguous UTF-8 JSON string.
-    """
-    decoder = json.JSONDecoder()
-    found = 0
-    for attempt, m in enumerate(_H5_CONFIG.finditer(buf)):
-        if found >= 4 or attempt >= _H5_ATTEMPTS:
-            break
-        ctx.check_time()
-        window = bytes(buf[m.start() : m.start() + _H5_WINDOW]).decode("utf-8", "replace")
-        try:
-            cfg, _ = decoder.raw_decode(window)
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(cfg, dict):
-            scan_keras_config(ctx, cfg, location)
-            found += 1
-
-
-_H5_ATTEMPTS: Final = 16
-_H5_WINDOW: Final = 16 << 20
+    keras_config.scan_hdf5(ctx, buf, location)

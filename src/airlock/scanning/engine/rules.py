@@ -78,11 +78,19 @@ _ALL: Final = (
     Rule("AIR-ONNX-003", "ONNX protobuf is malformed", _M, _R),
     Rule("AIR-KRS-001", "Keras Lambda layer carries code", _C, _B, ATLAS_CODE_EXEC),
     Rule("AIR-KRS-002", "Keras config references an arbitrary module or function", _M, _R, _SC),
-    Rule("AIR-KRS-003", "Keras TFSMLayer loads an external SavedModel", _H, _R, _SC),
+    Rule("AIR-KRS-003", "Keras TFSMLayer loads an external SavedModel", _H, _B, _SC),
     Rule("AIR-KRS-004", "Keras config could not be read", _M, _R),
+    Rule(
+        "AIR-KRS-005",
+        "Keras config names a class or function Keras does not register",
+        _H,
+        _B,
+        ATLAS_CODE_EXEC,
+    ),
     Rule("AIR-TF-001", "TensorFlow graph runs Python or writes files", _C, _B, ATLAS_CODE_EXEC),
     Rule("AIR-TF-002", "TensorFlow graph reads files or touches the system", _M, _R, _SC),
     Rule("AIR-TF-003", "TensorFlow protobuf is malformed", _M, _R),
+    Rule("AIR-TF-004", "TensorFlow graph uses an op outside the allowlist", _M, _R, _SC),
 )
 
 RULES: Final[dict[str, Rule]] = {r.rule_id: r for r in _ALL}
@@ -126,9 +134,11 @@ KERAS_LAMBDA: Final = "AIR-KRS-001"
 KERAS_MODULE: Final = "AIR-KRS-002"
 KERAS_TFSM: Final = "AIR-KRS-003"
 KERAS_MALFORMED: Final = "AIR-KRS-004"
+KERAS_UNREGISTERED: Final = "AIR-KRS-005"
 TF_PYTHON_OR_WRITE: Final = "AIR-TF-001"
 TF_FILE_READ: Final = "AIR-TF-002"
 TF_MALFORMED: Final = "AIR-TF-003"
+TF_OP: Final = "AIR-TF-004"
 _NAMED: Final = [v for k, v in dict(globals()).items() if k.isupper() and isinstance(v, str)]
 # A rule id constant without a catalogue entry would crash at scan time; fail at import instead.
 _MISSING: Final = [r for r in _NAMED if r.startswith("AIR-") and r not in RULES]

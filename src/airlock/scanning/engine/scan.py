@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import contextlib
 import lzma
 import mmap
 import os
@@ -10,16 +11,45 @@ import stat
 import time
 import zlib
 from pathlib import Path
+from typing import Final
 
 from . import containers, rules
 from .context import ScanContext
 from .model import FileReport, LimitExceeded, Limits, ParseError, worst
 from .pickle_scan import is_torch_legacy, looks_like_pickle, scan_pickle
 from .pickle_vm import Global, StreamResult
+from .polyglot import alternates, is_tar
+from .streams import KINDS as STREAM_KINDS
+from .streams import LZ4_MAGIC, ZSTD_MAGIC, Spool, Unavailable, decompress_to
 from .zipfmt import bad_path, find_eocd
 
 _READ_SMALL = 1 << 20
 _PB_FIRST = frozenset({0x08, 0x0A, 0x12, 0x1A, 0x22, 0x3A, 0x42})
+
+
+_BOMS: Final = (b"\xef\xbb\xbf", b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
+
+
+def _utf_json(head: bytes) -> bool:
+    """JSON with a byte-order mark or in UTF-16/32: json.loads (and so Keras) reads it."""
+    marked = head.startswith(_BOMS)
+    for bom in _BOMS:
+        if head.startswith(bom):
+            head = head[len(bom) :]
+            break
+    wide = b"\x00" in head[:4]
+    return (marked or wide) and head.replace(b"\x00", b"").lstrip()[:1] in (b"{", b"[")
+
+
+def _sft_len_ok(head: bytes, size: int | None) -> bool:
+    """safetensors starts with its header length: it must fit in the file."""
+    n = int.from_bytes(head[:8], "little")
+    return n < (size if size is not None else 1 << 40)
+
+
+def _zstd_skippable(head: bytes) -> bool:
+    """A zstd skippable frame (magic 0x184D2A50-5F): the decoder skips it and reads on."""
+    return len(head) >= 8 and head[1:4] == b"\x2a\x4d\x18" and head[0] & 0xF0 == 0x50
 
 
 def sniff(head: bytes, size: int | None = None) -> str:
@@ -40,6 +70,10 @@ def sniff(head: bytes, size: int | None = None) -> str:
         return "xz"
     if head.startswith(b"7z\xbc\xaf\x27\x1c"):
         return "7z"
+    if head.startswith(ZSTD_MAGIC) or _zstd_skippable(head):
+        return "zstd"
+    if head.startswith(LZ4_MAGIC):
+        return "lz4"
     if is_torch_legacy(head):
         return "pytorch-legacy"
     if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
@@ -52,17 +86,13 @@ def sniff(head: bytes, size: int | None = None) -> str:
         return "zlib"
     if head[:3] == b"\x5d\x00\x00":
         return "lzma"
-    if head.lstrip()[:1] in (b"{", b"["):
+    if head.lstrip()[:1] in (b"{", b"[") or _utf_json(head):
         return "json"
     if looks_like_pickle(head):
         return "pickle"
     if head[:1] and head[0] in _PB_FIRST:
         return "protobuf"
     return "unknown"
-
-
-def _is_tar(buf: memoryview) -> bool:
-    return len(buf) >= 512 and bytes(buf[257:262]) == b"ustar"
 
 
 def scan_buffer(
@@ -73,12 +103,45 @@ def scan_buffer(
         raise LimitExceeded("max_depth", f"containers nested deeper than {ctx.limits.max_depth}")
     ctx.check_time()
     head = bytes(buf[:64])
+    if depth == 0:
+        ctx.root_size = len(buf)
     fmt = sniff(head, len(buf))
-    if fmt in ("unknown", "protobuf", "pickle") and _is_tar(buf):
+    if fmt in ("unknown", "protobuf", "pickle", "json") and is_tar(buf):
         fmt = "tar"
     if fmt == "unknown" and find_eocd(buf) >= 0:
         fmt = "zip"
-    return _dispatch(ctx, buf, location, depth, fmt, base_dir)
+    if fmt == "unknown" and _text_graph(head, buf, location):
+        fmt = "tf-text"
+    if fmt == "safetensors" and not _sft_len_ok(head, len(buf)) and _protobuf_reading(buf, ""):
+        fmt = "protobuf"  # e.g. keras_metadata.pb whose 9th byte happens to be '{'
+    if fmt == "unknown" and _protobuf_reading(buf, location):
+        fmt = "protobuf"  # a first field protobuf allows but sniffing does not expect
+    out = _dispatch(ctx, buf, location, depth, fmt, base_dir)
+    # A file valid as two formats is read differently by different loaders: scan every reading.
+    for alt in alternates(buf, fmt, out):
+        # When the other reading does not parse, no loader can take that path either.
+        with contextlib.suppress(ParseError):
+            _dispatch(ctx, buf, location, depth, alt, base_dir)
+    return out
+
+
+def _text_graph(head: bytes, buf: memoryview, location: str) -> bool:
+    from .tf_graph import looks_like_text_graph
+
+    lead = bytes(buf[:4096])
+    return location.endswith(".pbtxt") or looks_like_text_graph(lead)
+
+
+def _protobuf_reading(buf: memoryview, location: str) -> bool:
+    if location.endswith((".pb", ".onnx")):
+        return True
+    from . import protobuf as pb
+
+    try:
+        pb.top_level(buf, 10_000)
+    except ParseError:
+        return False
+    return True
 
 
 def _recurse(ctx: ScanContext, buf: memoryview, location: str, depth: int) -> str:
@@ -121,15 +184,8 @@ def _dispatch(
     if fmt == "hdf5":
         graphs.scan_hdf5(ctx, buf, location)
         return fmt
-    if fmt in ("gzip", "zlib", "bz2", "xz", "lzma"):
-        try:
-            inner = containers.decompress(ctx, buf, fmt, location)
-        except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as exc:
-            if fmt in ("zlib", "lzma"):
-                return "unknown"  # sniffed on two or three bytes only: not a stream after all
-            ctx.add(rules.ARC_MALFORMED, f"{fmt} stream could not be decompressed: {exc}", location)
-            return fmt
-        return f"{scan_buffer(ctx, inner, location, depth + 1)}+{fmt}"
+    if fmt in STREAM_KINDS:
+        return _scan_stream(ctx, buf, location, depth, fmt)
     if fmt == "tar":
         containers.scan_tar(ctx, buf, location, depth, _recurse)
         return fmt
@@ -144,14 +200,42 @@ def _dispatch(
             ctx.add(rules.KERAS_MALFORMED, "Keras config.json is not valid JSON", location)
         return "json"
     if fmt == "protobuf":
-        if graphs.is_onnx(buf):
-            graphs.scan_onnx(ctx, buf, location, base_dir)
-            return "onnx"
-        if graphs.is_savedmodel(buf):
-            graphs.scan_savedmodel(ctx, buf, location)
-            return "tf-savedmodel"
-        return "unknown"
+        return graphs.scan_protobuf(ctx, buf, location, base_dir)
+    if fmt == "tf-text":
+        from . import tf_graph
+
+        tf_graph.scan_tf(ctx, buf, location, "text")
+        return fmt
     return "unknown"
+
+
+def _scan_stream(ctx: ScanContext, buf: memoryview, location: str, depth: int, fmt: str) -> str:
+    """Decompress every member or frame (bounded, spilled to disk when large) and scan it."""
+    start = 0
+    if fmt == "zlib" and bytes(buf[:2]) == b"ZF":
+        # joblib < 0.10 wrote 'ZF' and a hex length before the zlib stream.
+        start = bytes(buf[:64]).find(b"\x78")
+        if start < 0:
+            return "unknown"
+    with Spool() as spool:
+        try:
+            decompress_to(ctx, buf, fmt, location, spool, start)
+        except Unavailable as exc:
+            ctx.add(rules.ARC_UNSUPPORTED, f"{exc}: content was not scanned", location)
+            return fmt
+        except (ParseError, zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+            if fmt in ("zlib", "lzma") and spool.size == 0:
+                return "unknown"  # sniffed on two or three bytes only: not a stream after all
+            ctx.add(rules.ARC_MALFORMED, f"{fmt} stream could not be decompressed: {exc}", location)
+            if spool.size == 0:
+                return fmt
+        inner = spool.view()
+        try:
+            if len(inner) == 0:
+                return fmt
+            return f"{scan_buffer(ctx, inner, location, depth + 1)}+{fmt}"
+        finally:
+            inner.release()
 
 
 _STORAGE_BYTES = {

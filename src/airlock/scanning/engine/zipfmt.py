@@ -17,6 +17,7 @@ from typing import Final
 from . import rules
 from .context import ScanContext
 from .model import LimitExceeded, ParseError
+from .streams import Spool, pump
 
 _EOCD = struct.Struct("<4sHHHHIIH")
 _EOCD64_LOC = struct.Struct("<4sIQI")
@@ -24,7 +25,6 @@ _EOCD64 = struct.Struct("<4sQHHIIQQQQ")
 _CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 _MAX_COMMENT: Final = 65535
-_CHUNK: Final = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +122,12 @@ def _read_entries(ctx: ScanContext, buf: memoryview, location: str) -> list[ZipE
         )
     entries: list[ZipEntry] = []
     p = cd_offset + shift
-    for _ in range(count):
+    # zipfile walks the central directory by its byte size, not by the declared count: so do
+    # we, and a count that disagrees is a finding (other readers stop after `count`).
+    cd_end = p + cd_size
+    while p < cd_end:
+        if len(entries) > ctx.limits.max_members:
+            raise LimitExceeded("max_members", f"zip holds over {ctx.limits.max_members} members")
         if p + _CENTRAL.size > len(buf) or bytes(buf[p : p + 4]) != b"PK\x01\x02":
             raise ParseError("central directory entry is truncated or has a bad signature", p)
         c = _CENTRAL.unpack_from(buf, p)
@@ -154,6 +159,24 @@ def _read_entries(ctx: ScanContext, buf: memoryview, location: str) -> list[ZipE
                 is_link,
             )
         )
+    if len(entries) != count:
+        ctx.add(
+            rules.ARC_MALFORMED,
+            f"end record declares {count} members, the central directory holds {len(entries)}",
+            location,
+            offset=eocd,
+        )
+    seen: set[str] = set()
+    for e in entries:
+        if e.name in seen:
+            # zipfile keeps the last of duplicate names, other readers the first: both scanned.
+            ctx.add(
+                rules.ARC_NAME_MISMATCH,
+                f"member name {e.name!r} appears more than once; readers disagree on which",
+                location,
+                global_name=e.name,
+            )
+        seen.add(e.name)
     return entries
 
 
@@ -172,7 +195,22 @@ def _lzma_raw(data: bytes) -> lzma.LZMADecompressor:
 def member_bytes(
     ctx: ScanContext, buf: memoryview, e: ZipEntry, where: str, limit: int | None = None
 ) -> memoryview:
-    """The member's content, at most `limit` bytes when given; stored members are not copied."""
+    """The member's content, at most `limit` bytes when given; stored members are not copied.
+
+    Compressed members larger than a few MB are held in a mapped temporary file that lives
+    until the view is garbage-collected (see `member_spool` to close it promptly).
+    """
+    spool = member_spool(ctx, buf, e, where, limit)
+    if isinstance(spool, memoryview):
+        return spool
+    view = spool.view()
+    return view
+
+
+def member_spool(
+    ctx: ScanContext, buf: memoryview, e: ZipEntry, where: str, limit: int | None = None
+) -> memoryview | Spool:
+    """A stored member's slice, or a Spool holding the decompressed member (bounded)."""
     raw = buf[e.data_offset : e.data_offset + e.csize]
     cap = ctx.limits.max_member_bytes if limit is None else limit
     if e.method == 0:
@@ -180,42 +218,23 @@ def member_bytes(
     if e.usize > ctx.limits.max_member_bytes and limit is None:
         raise LimitExceeded("max_member_bytes", f"member expands to {e.usize} bytes")
     if e.method == 8:
-        return memoryview(_inflate(ctx, zlib.decompressobj(-15), raw, cap, e, where))
-    if e.method == 12:
-        return memoryview(_inflate(ctx, bz2.BZ2Decompressor(), raw, cap, e, where))
-    if e.method == 14:
-        head = bytes(raw[:9])
-        return memoryview(_inflate(ctx, _lzma_raw(head), raw[9:], cap, e, where))
-    raise ParseError(f"compression method {e.method} is not supported")
-
-
-def _inflate(
-    ctx: ScanContext, d: object, raw: memoryview, cap: int, e: ZipEntry, where: str
-) -> bytes:
-    out = bytearray()
-    pos = 0
-    while pos < len(raw) and len(out) < cap:
-        chunk = raw[pos : pos + _CHUNK]
-        pos += len(chunk)
-        piece = d.decompress(chunk, cap - len(out))  # type: ignore[attr-defined]
-        out += piece
-        while len(out) < cap and not getattr(d, "eof", False) and _pending(d):
-            more = d.decompress(b"", cap - len(out))  # type: ignore[attr-defined]
-            if not more:
-                break
-            out += more
-        ctx.check_time()
-        # A member that expands far beyond its compressed size is a bomb, whatever it holds.
-        if len(out) > 1 << 20 and len(out) > ctx.limits.max_ratio * max(pos, 1):
-            raise LimitExceeded("max_ratio", f"member expansion ratio above {ctx.limits.max_ratio}")
-    ctx.charge(len(out), where)
-    return bytes(out)
-
-
-def _pending(d: object) -> bool:
-    if hasattr(d, "needs_input"):
-        return not d.needs_input
-    return bool(getattr(d, "unconsumed_tail", b""))
+        d: object = zlib.decompressobj(-15)
+    elif e.method == 12:
+        d = bz2.BZ2Decompressor()
+    elif e.method == 14:
+        d = _lzma_raw(bytes(raw[:9]))
+        raw = raw[9:]
+    else:
+        raise ParseError(f"compression method {e.method} is not supported")
+    spool = Spool()
+    try:
+        pump(ctx, d, raw, f"zip member (method {e.method})", cap, spool)
+    except BaseException:
+        spool.close()
+        raise
+    if limit is None:
+        ctx.charge(spool.size, where)
+    return spool
 
 
 def bad_path(name: str) -> bool:
