@@ -16,6 +16,7 @@ _MODULES = (
     "airlock.submissions.models",
     "airlock.vault.models",
     "airlock.scanning.models",
+    "airlock.coverage.models",
 )
 
 for _name in _MODULES:

@@ -1,0 +1,216 @@
+"""What the coverage stage does: import registries, link known models to shared ones, and
+count coverage. Keyword-only functions over a unit of work; they never commit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from airlock.core import audit
+from airlock.core.access import Actor, authorize
+from airlock.core.db import utcnow
+from airlock.core.errors import Conflict, InvalidInput, NotFound
+from airlock.core.uow import UnitOfWork
+from airlock.coverage import known_models, rules
+from airlock.coverage.models import KnownModel, KnownModelLink, RegistryImport
+from airlock.submissions.models import AIModel, Submission
+
+_SOURCE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+
+
+def import_registry(
+    uow: UnitOfWork,
+    *,
+    actor: Actor | None,
+    parsed: known_models.RegistryImport,
+    source: str,
+    file_name: str,
+    sha256: str,
+    credit: str = "",
+) -> RegistryImport:
+    """Add or refresh the known models of one registry source from a parsed file."""
+    if actor is not None:
+        authorize(actor, "coverage.manage")
+    if not _SOURCE.match(source):
+        raise InvalidInput(
+            f"source: use lower-case letters, digits, '.', '_' or '-' (got {source[:40]!r})"
+        )
+    run = RegistryImport(
+        source=source,
+        file_name=file_name[:300],
+        sha256=sha256,
+        credit=credit[:2000],
+        records=len(parsed.records),
+        problems=len(parsed.problems),
+        added=0,
+        updated=0,
+        imported_by=actor.user_id if actor else None,
+    )
+    uow.session.add(run)
+    uow.flush()
+    existing = {
+        row.source_key: row
+        for row in uow.session.scalars(select(KnownModel).where(KnownModel.source == source))
+    }
+    for record in parsed.records:
+        row = existing.get(record.source_key)
+        if row is None:
+            row = KnownModel(
+                source=source, source_key=record.source_key, first_seen_import_id=run.id
+            )
+            uow.session.add(row)
+            run.added += 1
+        else:
+            run.updated += 1
+        row.name = record.name
+        row.organisation = record.organisation
+        row.country = record.country
+        row.published_on = record.published_on
+        row.parameters = record.parameters
+        row.training_flop = record.training_flop
+        row.finetune_flop = record.finetune_flop
+        row.confidence = record.confidence.value
+        row.accessibility = record.accessibility
+        row.domain = record.domain
+        row.frontier = record.frontier
+        row.link = record.link
+        row.last_seen_import_id = run.id
+    audit.record(
+        uow.session,
+        actor,
+        action="coverage.import",
+        object_type="registry_import",
+        object_id=run.id,
+        detail={
+            "source": source,
+            "file": run.file_name,
+            "sha256": sha256,
+            "records": run.records,
+            "added": run.added,
+            "problems": run.problems,
+        },
+    )
+    return run
+
+
+def _known(uow: UnitOfWork, known_model_id: str) -> KnownModel:
+    row = uow.session.get(KnownModel, known_model_id)
+    if row is None:
+        raise NotFound("known model not found")
+    return row
+
+
+def _active_link(uow: UnitOfWork, known_model_id: str) -> KnownModelLink | None:
+    return uow.session.scalars(
+        select(KnownModelLink).where(
+            KnownModelLink.known_model_id == known_model_id,
+            KnownModelLink.unlinked_at.is_(None),
+        )
+    ).first()
+
+
+def link_model(
+    uow: UnitOfWork, *, actor: Actor, known_model_id: str, model_id: str
+) -> KnownModelLink:
+    """Record that a known model is one a firm registered in the program."""
+    authorize(actor, "coverage.manage")
+    known = _known(uow, known_model_id)
+    if uow.session.get(AIModel, model_id) is None:
+        raise NotFound("model not found")
+    if _active_link(uow, known.id) is not None:
+        raise Conflict(f"{known.name!r} is already linked; unlink it first")
+    link = KnownModelLink(known_model_id=known.id, model_id=model_id, linked_by=actor.user_id)
+    uow.session.add(link)
+    uow.flush()
+    audit.record(
+        uow.session,
+        actor,
+        action="coverage.link",
+        object_type="known_model",
+        object_id=known.id,
+        detail={"model_id": model_id},
+    )
+    return link
+
+
+def unlink_model(uow: UnitOfWork, *, actor: Actor, known_model_id: str) -> KnownModelLink:
+    """End the current link of a known model (the link row stays, stamped)."""
+    authorize(actor, "coverage.manage")
+    known = _known(uow, known_model_id)
+    link = _active_link(uow, known.id)
+    if link is None:
+        raise Conflict(f"{known.name!r} is not linked to any model")
+    link.unlinked_at = utcnow()
+    link.unlinked_by = actor.user_id
+    audit.record(
+        uow.session,
+        actor,
+        action="coverage.unlink",
+        object_type="known_model",
+        object_id=known.id,
+        detail={"model_id": link.model_id},
+    )
+    return link
+
+
+def shared_known_model_ids(uow: UnitOfWork) -> set[str]:
+    """Known models linked to a registered model with at least one submission past draft."""
+    submitted = select(Submission.model_id).where(Submission.submitted_at.is_not(None))
+    rows = uow.session.scalars(
+        select(KnownModelLink.known_model_id).where(
+            KnownModelLink.unlinked_at.is_(None), KnownModelLink.model_id.in_(submitted)
+        )
+    )
+    return set(rows)
+
+
+def coverage_table(
+    uow: UnitOfWork, *, thresholds: tuple[float, ...] = rules.THRESHOLDS
+) -> rules.CoverageTable:
+    """Known, shared and not-shared models per threshold and quarter (public figures only)."""
+    shared = shared_known_model_ids(uow)
+    facts = [
+        rules.KnownModelFacts(
+            key=row.id,
+            published_on=row.published_on,
+            flops=rules.flop_range(row.training_flop, rules.Confidence(row.confidence)),
+            shared=row.id in shared,
+        )
+        for row in uow.session.scalars(select(KnownModel))
+    ]
+    return rules.coverage_table(facts, thresholds)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The registry imports a report rests on, newest first, for credit and provenance."""
+
+    imports: Sequence[RegistryImport]
+
+
+def latest_imports(uow: UnitOfWork) -> Sources:
+    """The newest import of each registry source."""
+    newest: dict[str, RegistryImport] = {}
+    for row in uow.session.scalars(select(RegistryImport).order_by(RegistryImport.imported_at)):
+        newest[row.source] = row
+    return Sources(imports=sorted(newest.values(), key=lambda r: r.imported_at, reverse=True))
+
+
+def search_known_models(
+    uow: UnitOfWork, *, actor: Actor, text: str = "", unlinked_only: bool = False, limit: int = 50
+) -> list[KnownModel]:
+    """Known models whose name or developer contains text (for linking), largest first."""
+    authorize(actor, "coverage.manage")
+    query = select(KnownModel)
+    cleaned = text.strip()[:100]
+    if cleaned:
+        pattern = f"%{cleaned.replace('%', '').replace('_', '')}%"
+        query = query.where(KnownModel.name.ilike(pattern) | KnownModel.organisation.ilike(pattern))
+    if unlinked_only:
+        linked = select(KnownModelLink.known_model_id).where(KnownModelLink.unlinked_at.is_(None))
+        query = query.where(KnownModel.id.not_in(linked))
+    query = query.order_by(KnownModel.training_flop.desc().nulls_last(), KnownModel.name)
+    return list(uow.session.scalars(query.limit(max(1, min(limit, 500)))))
