@@ -2,15 +2,15 @@
 
 Revision ID: 0009_coverage
 Revises: 0003_scanning
-Create Date: 2026-12-01 14:26:19.832308
+Create Date: 2026-12-01 14:29:30.088473
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
 import airlock.core.db
+
 
 revision = '0009_coverage'
 down_revision = '0003_scanning'
@@ -26,6 +26,8 @@ def upgrade() -> None:
     sa.Column('file_name', sa.String(length=300), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('credit', sa.Text(), nullable=False),
+    sa.Column('encoding', sa.String(length=16), nullable=False),
+    sa.Column('rows_read', sa.Integer(), nullable=False),
     sa.Column('records', sa.Integer(), nullable=False),
     sa.Column('problems', sa.Integer(), nullable=False),
     sa.Column('added', sa.Integer(), nullable=False),
@@ -46,11 +48,14 @@ def upgrade() -> None:
     sa.Column('parameters', sa.Float(), nullable=True),
     sa.Column('training_flop', sa.Float(), nullable=True),
     sa.Column('finetune_flop', sa.Float(), nullable=True),
+    sa.Column('dataset_size', sa.Float(), nullable=True),
+    sa.Column('training_flop_estimated', sa.Boolean(), nullable=False),
     sa.Column('confidence', sa.String(length=16), nullable=False),
     sa.Column('accessibility', sa.String(length=120), nullable=False),
     sa.Column('domain', sa.String(length=200), nullable=False),
     sa.Column('frontier', sa.Boolean(), nullable=False),
     sa.Column('link', sa.String(length=500), nullable=False),
+    sa.Column('source_row', sa.Integer(), nullable=False),
     sa.Column('first_seen_import_id', sa.String(length=32), nullable=False),
     sa.Column('last_seen_import_id', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['first_seen_import_id'], ['registry_imports.id'], name=op.f('fk_known_models_first_seen_import_id_registry_imports')),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Final, TextIO
 
-from airlock.coverage.rules import Confidence, parse_confidence
+from airlock.coverage.rules import Confidence, dense_training_flop, parse_confidence
 
 
 class RegistryFileInvalid(ValueError):
@@ -57,6 +57,13 @@ COLUMN_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
         "compute (flop)",
     ),
     "finetune_flop": ("finetune compute (flop)", "fine-tune compute (flop)", "finetune compute"),
+    "dataset_size": (
+        "training dataset size (datapoints)",
+        "training dataset size (tokens)",
+        "training dataset size",
+        "dataset size (tokens)",
+        "dataset size",
+    ),
     "confidence": ("confidence", "compute confidence", "training compute confidence"),
     "accessibility": ("model accessibility", "accessibility", "availability"),
     "domain": ("domain", "domains"),
@@ -83,6 +90,8 @@ class KnownModelRecord:
     parameters: float | None
     training_flop: float | None
     finetune_flop: float | None
+    dataset_size: float | None
+    training_flop_estimated: bool
     confidence: Confidence
     accessibility: str
     domain: str
@@ -107,6 +116,10 @@ class RegistryImport:
     records: list[KnownModelRecord] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
+    unknown_columns: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)
+    encoding: str = "utf-8"
+    rows_read: int = 0
 
 
 def map_columns(headers: Iterable[str]) -> dict[str, str]:
@@ -140,6 +153,13 @@ def source_key(name: str, organisation: str) -> str:
 
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# "~1e25", "1.2e25 (est.)", "about 3e24", "<1e23": a figure with words around it.
+_HEDGED = re.compile(
+    r"^(?P<before>[~≈<>]|about|approx\.?|approximately|circa|ca\.)?\s*"
+    r"(?P<number>[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?)\s*"
+    r"(?P<after>\(?(est\.?|estimated|estimate|approx\.?|approximate)\)?)?$",
+    re.IGNORECASE,
+)
 
 
 def parse_figure(text: str) -> float | None:
@@ -149,10 +169,29 @@ def parse_figure(text: str) -> float | None:
         return None
     if len(cleaned) > 40 or not _NUMBER.match(cleaned):
         raise ValueError(f"not a number: {text[:40]!r}")
-    value = float(cleaned)
+    return _finite(float(cleaned), text)
+
+
+def _finite(value: float, text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"not a finite non-negative number: {text[:40]!r}")
     return value
+
+
+def parse_hedged_figure(text: str) -> tuple[float | None, str]:
+    """A figure that may carry a hedge ("~1e25", "1.2e25 (est.)"): the value and a warning
+    saying how it was read ("" when it was a plain number). Raises ValueError otherwise."""
+    try:
+        return parse_figure(text), ""
+    except ValueError:
+        cleaned = text.strip().replace(",", "")
+        match = _HEDGED.match(cleaned) if len(cleaned) <= 60 else None
+        if not match or not (match.group("before") or match.group("after")):
+            raise
+        if match.group("before") in {"<", ">"}:
+            raise ValueError(f"a bound, not a figure: {text[:40]!r}") from None
+        value = _finite(float(match.group("number")), text)
+        return value, f"read {text.strip()[:40]!r} as {value:.3g} (stated as approximate)"
 
 
 def parse_day(text: str) -> date | None:
@@ -172,7 +211,7 @@ def _truthy(text: str) -> bool:
 
 
 def read_registry(stream: TextIO, *, limits: ImportLimits | None = None) -> RegistryImport:
-    """Parse a registry CSV: every row becomes a record or a problem, never an exception.
+    """Parse a registry CSV given as text: every row becomes a record or a problem.
 
     The file as a whole is refused (RegistryFileInvalid) when it is too large, has no name
     column, or is not CSV.
@@ -180,11 +219,32 @@ def read_registry(stream: TextIO, *, limits: ImportLimits | None = None) -> Regi
     limits = limits or ImportLimits()
     text = stream.read(limits.max_bytes + 1)
     if len(text) > limits.max_bytes:
-        raise RegistryFileInvalid(f"the file is larger than {limits.max_bytes} characters")
+        raise RegistryFileInvalid(f"the file is larger than {limits.max_bytes} bytes")
     return _read_text(text, limits)
 
 
+def read_registry_bytes(data: bytes, *, limits: ImportLimits | None = None) -> RegistryImport:
+    """Parse a registry CSV given as bytes: UTF-8 (with or without a BOM), else Windows-1252
+    or Latin-1, which the result names so the reader knows how it was read."""
+    limits = limits or ImportLimits()
+    if len(data) > limits.max_bytes:
+        raise RegistryFileInvalid(f"the file is larger than {limits.max_bytes} bytes")
+    if b"\x00" in data[:65536]:
+        raise RegistryFileInvalid("the file is binary (it holds NUL bytes), not CSV")
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        result = _read_text(text, limits)
+        result.encoding = "utf-8" if encoding == "utf-8-sig" else encoding
+        return result
+    raise RegistryFileInvalid("the file is not text")  # latin-1 decodes anything
+
+
 def _read_text(text: str, limits: ImportLimits) -> RegistryImport:
+    if "\x00" in text:
+        raise RegistryFileInvalid("the file holds NUL characters; it is not CSV")
     previous = csv.field_size_limit()
     csv.field_size_limit(limits.max_field_chars)
     try:
@@ -199,9 +259,13 @@ def _read_text(text: str, limits: ImportLimits) -> RegistryImport:
             raise RegistryFileInvalid(f"more than {limits.max_columns} columns")
         columns = map_columns(headers)
         index = {canonical: headers.index(header) for canonical, header in columns.items()}
-        result = RegistryImport(columns=columns)
-        seen: set[str] = set()
-        rows = 0
+        used = set(columns.values())
+        result = RegistryImport(
+            columns=columns,
+            unknown_columns=[h for h in headers if h not in used and h.strip()],
+            missing_columns=[name for name in COLUMN_ALIASES if name not in columns],
+        )
+        seen: dict[str, int] = {}
         while True:
             try:
                 row = next(reader)
@@ -209,8 +273,8 @@ def _read_text(text: str, limits: ImportLimits) -> RegistryImport:
                 break
             except csv.Error as exc:
                 raise RegistryFileInvalid(f"line {reader.line_num}: not CSV ({exc})") from None
-            rows += 1
-            if rows > limits.max_rows:
+            result.rows_read += 1
+            if result.rows_read > limits.max_rows:
                 raise RegistryFileInvalid(f"more than {limits.max_rows} rows")
             if not any(cell.strip() for cell in row):
                 continue
@@ -220,11 +284,14 @@ def _read_text(text: str, limits: ImportLimits) -> RegistryImport:
             if record.source_key in seen:
                 result.problems.append(
                     RowProblem(
-                        record.line, columns["name"], f"repeats {record.name!r}; kept the first"
+                        record.line,
+                        "name",
+                        f"repeats {record.name!r} of line {seen[record.source_key]}; "
+                        "kept the first",
                     )
                 )
                 continue
-            seen.add(record.source_key)
+            seen[record.source_key] = record.line
             result.records.append(record)
         return result
     finally:
@@ -248,26 +315,42 @@ def _record(
 
     def figure(column: str) -> float | None:
         try:
-            return parse_figure(cell(column))
+            value, warning = parse_hedged_figure(cell(column))
         except ValueError as exc:
             problems.append(RowProblem(line, column, f"{exc}; left empty"))
             return None
+        if warning:
+            problems.append(RowProblem(line, column, warning))
+        return value
 
     try:
         published = parse_day(cell("published_on"))
     except ValueError as exc:
         problems.append(RowProblem(line, "published_on", f"{exc}; left empty"))
         published = None
+    parameters = figure("parameters")
+    dataset_size = figure("dataset_size")
+    training_flop = figure("training_flop")
+    estimated = False
+    confidence = parse_confidence(cell("confidence"))
+    if training_flop is None and parameters and dataset_size:
+        # The registry's confidence speaks of its own figure, not of this estimate, and its
+        # "datapoints" are tokens only for language models: the widest range applies.
+        training_flop = dense_training_flop(parameters, dataset_size)
+        estimated = True
+        confidence = Confidence.UNKNOWN
     return KnownModelRecord(
         source_key=source_key(name, organisation),
         name=name[:300],
         organisation=organisation[:300],
         country=cell("country").strip()[:200],
         published_on=published,
-        parameters=figure("parameters"),
-        training_flop=figure("training_flop"),
+        parameters=parameters,
+        training_flop=training_flop,
         finetune_flop=figure("finetune_flop"),
-        confidence=parse_confidence(cell("confidence")),
+        dataset_size=dataset_size,
+        training_flop_estimated=estimated,
+        confidence=confidence,
         accessibility=cell("accessibility").strip()[:120],
         domain=cell("domain").strip()[:200],
         frontier=_truthy(cell("frontier")),

@@ -32,6 +32,11 @@ SPREAD: Final[Mapping[Confidence, float]] = {
 THRESHOLDS: Final[tuple[float, ...]] = (1e23, 1e25, 1e26)
 
 
+def dense_training_flop(parameters: float, tokens: float) -> float:
+    """Training compute of a dense model, 6 x N x D (Epoch AI's operation counting)."""
+    return 6.0 * parameters * tokens
+
+
 def parse_confidence(text: str) -> Confidence:
     """The registry's label ("Confident", "likely", "") as a Confidence."""
     folded = text.strip().casefold()

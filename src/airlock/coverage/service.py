@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from airlock.accounts.models import Organisation
 from airlock.core import audit
 from airlock.core.access import Actor, authorize
 from airlock.core.db import utcnow
@@ -43,6 +44,8 @@ def import_registry(
         file_name=file_name[:300],
         sha256=sha256,
         credit=credit[:2000],
+        encoding=parsed.encoding,
+        rows_read=parsed.rows_read,
         records=len(parsed.records),
         problems=len(parsed.problems),
         added=0,
@@ -72,6 +75,9 @@ def import_registry(
         row.parameters = record.parameters
         row.training_flop = record.training_flop
         row.finetune_flop = record.finetune_flop
+        row.dataset_size = record.dataset_size
+        row.training_flop_estimated = record.training_flop_estimated
+        row.source_row = record.line
         row.confidence = record.confidence.value
         row.accessibility = record.accessibility
         row.domain = record.domain
@@ -214,3 +220,91 @@ def search_known_models(
         query = query.where(KnownModel.id.not_in(linked))
     query = query.order_by(KnownModel.training_flop.desc().nulls_last(), KnownModel.name)
     return list(uow.session.scalars(query.limit(max(1, min(limit, 500)))))
+
+
+@dataclass(frozen=True)
+class LinkProposal:
+    """A registered model that looks like a known model, with how alike they are (0-100)."""
+
+    known_model_id: str
+    known_name: str
+    known_organisation: str
+    model_id: str
+    model_name: str
+    organisation: str
+    name_score: float
+    organisation_score: float
+
+
+def propose_links(
+    uow: UnitOfWork, *, actor: Actor, min_name_score: float = 85.0, limit: int = 200
+) -> list[LinkProposal]:
+    """Unlinked known models whose name and developer resemble a registered model's and its
+    firm's (rapidfuzz token-set ratio), best first, for a coordinator to confirm."""
+    from rapidfuzz import fuzz, process, utils
+
+    authorize(actor, "coverage.manage")
+    linked = select(KnownModelLink.known_model_id).where(KnownModelLink.unlinked_at.is_(None))
+    known_rows = list(uow.session.scalars(select(KnownModel).where(KnownModel.id.not_in(linked))))
+    if not known_rows:
+        return []
+    choices = [row.name for row in known_rows]
+    registered = uow.session.execute(
+        select(AIModel.id, AIModel.name, Organisation.name).join(
+            Organisation, Organisation.id == AIModel.org_id
+        )
+    ).all()
+    proposals: list[LinkProposal] = []
+    for model_id, model_name, org_name in registered:
+        for _choice, name_score, position in process.extract(
+            model_name,
+            choices,
+            scorer=fuzz.token_set_ratio,
+            processor=utils.default_process,
+            score_cutoff=min_name_score,
+            limit=5,
+        ):
+            known = known_rows[position]
+            org_score = (
+                fuzz.token_set_ratio(org_name, known.organisation, processor=utils.default_process)
+                if known.organisation
+                else 0.0
+            )
+            proposals.append(
+                LinkProposal(
+                    known_model_id=known.id,
+                    known_name=known.name,
+                    known_organisation=known.organisation,
+                    model_id=model_id,
+                    model_name=model_name,
+                    organisation=org_name,
+                    name_score=round(float(name_score), 1),
+                    organisation_score=round(float(org_score), 1),
+                )
+            )
+    proposals.sort(key=lambda p: p.name_score + p.organisation_score, reverse=True)
+    return proposals[:limit]
+
+
+def blind_spots(
+    uow: UnitOfWork, *, actor: Actor, threshold: float, include_uncertain: bool = True
+) -> list[KnownModel]:
+    """Known models at or possibly above a threshold that were never shared (agency only)."""
+    authorize(actor, "coverage.manage")
+    shared = shared_known_model_ids(uow)
+    wanted = {rules.Placement.ABOVE}
+    if include_uncertain:
+        wanted.add(rules.Placement.UNCERTAIN)
+    rows = [
+        row
+        for row in uow.session.scalars(
+            select(KnownModel).where(KnownModel.training_flop.is_not(None))
+        )
+        if row.id not in shared
+        and rules.place(
+            rules.flop_range(row.training_flop, rules.Confidence(row.confidence)), threshold
+        )
+        in wanted
+    ]
+    rows.sort(key=lambda r: (-(r.training_flop or 0.0), r.name))
+    return rows

@@ -165,3 +165,44 @@ def test_a_source_name_that_is_not_a_slug_is_refused(container: Container) -> No
             file_name="f.csv",
             sha256="0" * 64,
         )
+
+
+def test_link_proposals_match_names_and_firms_fuzzily(container: Container) -> None:
+    prog = make_program(container)
+    coord = prog.actors["coordinator"]
+    # make_program registers "Model a" for "Firm A" and "Model b" for "Firm B"
+    _import(
+        container,
+        coord,
+        "Model,Organization,Training compute (FLOP)\n"
+        "model-A,Firm A Inc.,1e25\nModel b,Unrelated Lab,1e24\nSomething else,Firm A,1e24\n",
+    )
+    with container.uow() as uow:
+        proposals = service.propose_links(uow, actor=coord)
+        pairs = {(p.known_name, p.model_id) for p in proposals}
+        assert ("model-A", prog.ids["model_a"]) in pairs
+        assert ("Model b", prog.ids["model_b"]) in pairs
+        assert not any(p.known_name == "Something else" for p in proposals)
+        best = proposals[0]
+        assert best.known_name == "model-A" and best.organisation_score > 80
+        known_a = best.known_model_id
+        service.link_model(uow, actor=coord, known_model_id=known_a, model_id=prog.ids["model_a"])
+        uow.commit()
+    with container.uow() as uow:
+        assert all(p.known_model_id != known_a for p in service.propose_links(uow, actor=coord))
+
+
+def test_blind_spots_list_unshared_models_above_a_threshold(container: Container) -> None:
+    prog = make_program(container)
+    coord = prog.actors["coordinator"]
+    _import(container, coord, REGISTRY)
+    with container.uow() as uow:
+        names = [r.name for r in service.blind_spots(uow, actor=coord, threshold=1e25)]
+        assert names == ["Big unshared", "Model a", "Maybe"]
+        sure = [
+            r.name
+            for r in service.blind_spots(uow, actor=coord, threshold=1e25, include_uncertain=False)
+        ]
+        assert sure == ["Big unshared", "Model a"]
+        with pytest.raises(Forbidden):
+            service.blind_spots(uow, actor=prog.actors["reviewer"], threshold=1e25)

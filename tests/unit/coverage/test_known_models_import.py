@@ -16,6 +16,7 @@ from airlock.coverage.known_models import (
     parse_day,
     parse_figure,
     read_registry,
+    read_registry_bytes,
     source_key,
 )
 from airlock.coverage.rules import Confidence
@@ -185,3 +186,113 @@ def test_source_keys_survive_spelling_changes_of_case_and_punctuation() -> None:
 def test_map_columns_prefers_the_first_alias() -> None:
     found = map_columns(["Model", "System", "Organization"])
     assert found["name"] == "Model"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("~1e25", 1e25), ("1.2e25 (est.)", 1.2e25), ("about 3e24", 3e24), ("≈ 2e23", 2e23)],
+)
+def test_hedged_figures_are_read_with_a_warning_naming_row_and_column(
+    text: str, value: float
+) -> None:
+    result = read_registry(io.StringIO(f'Model,Training compute (FLOP)\nA,"{text}"\n'))
+    assert result.records[0].training_flop == pytest.approx(value)
+    assert [(p.line, p.column) for p in result.problems] == [(2, "training_flop")]
+    assert "approximate" in result.problems[0].message
+
+
+def test_a_bound_is_not_taken_for_a_figure() -> None:
+    result = read_registry(io.StringIO("Model,Training compute (FLOP)\nA,<1e23\n"))
+    assert result.records[0].training_flop is None
+    assert "bound" in result.problems[0].message
+
+
+def test_unknown_and_missing_columns_are_reported_not_fatal() -> None:
+    result = read_registry(io.StringIO("Model,Shoe size,Training compute (FLOP)\nA,42,1e20\n"))
+    assert result.unknown_columns == ["Shoe size"]
+    assert (
+        "organisation" in result.missing_columns and "training_flop" not in result.missing_columns
+    )
+    assert result.records[0].organisation == ""
+
+
+def test_latin1_and_bom_files_are_read_and_say_how() -> None:
+    latin = "Model,Organization\nCafé model,Société\n".encode("latin-1")
+    result = read_registry_bytes(latin)
+    assert result.records[0].organisation == "Société" and result.encoding == "cp1252"
+    bom = "\ufeffModel,Organization\nA,B\n".encode("utf-8")
+    result = read_registry_bytes(bom)
+    assert result.columns["name"] == "Model" and result.encoding == "utf-8"
+
+
+def test_a_binary_file_is_refused() -> None:
+    with pytest.raises(RegistryFileInvalid, match="binary"):
+        read_registry_bytes(b"PK\x03\x04\x00\x00binary")
+
+
+def test_missing_compute_is_estimated_from_parameters_and_data_and_marked() -> None:
+    text = (
+        "Model,Parameters,Training dataset size (datapoints),Training compute (FLOP),Confidence\n"
+        "Est,7e9,2e12,,Confident\nStated,7e9,2e12,9e22,Confident\n"
+    )
+    estimated, stated = read_registry(io.StringIO(text)).records
+    assert estimated.training_flop == pytest.approx(6 * 7e9 * 2e12)
+    assert estimated.training_flop_estimated and estimated.confidence is Confidence.UNKNOWN
+    assert stated.training_flop == 9e22 and not stated.training_flop_estimated
+
+
+def test_repeated_models_name_the_line_they_repeat() -> None:
+    result = read_registry(io.StringIO("Model,Organization\nA,B\nA,B\n"))
+    assert len(result.records) == 1
+    assert result.problems[0].line == 3 and "line 2" in result.problems[0].message
+
+
+def _independent_counts(threshold: float) -> tuple[int, int]:
+    """Count the Epoch file's models surely and possibly above a threshold with csv and plain
+    arithmetic: a stated figure spreads by 3, 10 or 30 times for Confident, Likely and
+    Speculative (30 for anything else); a missing one is 6 x parameters x datapoints, spread 30."""
+    spread = {"Confident": 3.0, "Likely": 10.0, "Speculative": 30.0}
+    seen: set[tuple[str, str]] = set()
+    sure = possible = 0
+    for row in _epoch_rows():
+        name = row["Model"].strip()
+        key = (
+            "".join(ch for ch in name.lower() if ch.isalnum()),
+            "".join(ch for ch in row["Organization"].lower() if ch.isalnum()),
+        )
+        if not name or key in seen:
+            continue
+        seen.add(key)
+        try:
+            flop = float(row["Training compute (FLOP)"])
+            factor = spread.get(row["Confidence"].strip(), 30.0)
+        except ValueError:
+            try:
+                flop = (
+                    6 * float(row["Parameters"]) * float(row["Training dataset size (datapoints)"])
+                )
+            except ValueError:
+                continue
+            factor = 30.0
+        sure += flop / factor >= threshold
+        possible += flop * factor >= threshold
+    return sure, possible
+
+
+@pytest.mark.parametrize("threshold", [1e23, 1e25, 1e26])
+def test_epoch_counts_per_threshold_match_an_independent_count(threshold: float) -> None:
+    from airlock.coverage.rules import KnownModelFacts, coverage_table, flop_range
+
+    with EPOCH.open("rb") as fh:
+        result = read_registry_bytes(fh.read())
+    table = coverage_table(
+        KnownModelFacts(
+            key=r.source_key,
+            published_on=r.published_on,
+            flops=flop_range(r.training_flop, r.confidence),
+            shared=False,
+        )
+        for r in result.records
+    )
+    total = table.totals[threshold]
+    assert (total.known_low, total.known_high) == _independent_counts(threshold)
