@@ -236,6 +236,9 @@ _optional("airlock.scanning.engine.cli", "scan_command", "scan")
 if importlib.util.find_spec("airlock.cli.vault") is not None:
     # The vault's commands (submit, keys rotate, vault gc) register themselves on the app.
     importlib.import_module("airlock.cli.vault").register(app)
+from airlock.cli import coverage as _coverage_cli  # noqa: E402
+
+_coverage_cli.register(app)
 
 
 def main() -> None:

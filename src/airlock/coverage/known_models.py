@@ -102,7 +102,8 @@ class KnownModelRecord:
 
 @dataclass(frozen=True)
 class RowProblem:
-    """A row that was skipped or a value that was ignored, with the reason."""
+    """A row that was skipped or a value that was ignored, with the reason (row 1 is the
+    header, as a spreadsheet numbers them)."""
 
     line: int
     column: str
@@ -278,7 +279,8 @@ def _read_text(text: str, limits: ImportLimits) -> RegistryImport:
                 raise RegistryFileInvalid(f"more than {limits.max_rows} rows")
             if not any(cell.strip() for cell in row):
                 continue
-            record = _record(row, index, reader.line_num, result.problems)
+            # rows are numbered as a spreadsheet shows them: the header is row 1
+            record = _record(row, index, result.rows_read + 1, result.problems)
             if record is None:
                 continue
             if record.source_key in seen:
@@ -286,7 +288,7 @@ def _read_text(text: str, limits: ImportLimits) -> RegistryImport:
                     RowProblem(
                         record.line,
                         "name",
-                        f"repeats {record.name!r} of line {seen[record.source_key]}; "
+                        f"repeats {record.name!r} of row {seen[record.source_key]}; "
                         "kept the first",
                     )
                 )

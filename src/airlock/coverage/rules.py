@@ -3,6 +3,7 @@ is surely or possibly above, quarters, and the coverage table built from them.""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +31,14 @@ SPREAD: Final[Mapping[Confidence, float]] = {
 }
 
 THRESHOLDS: Final[tuple[float, ...]] = (1e23, 1e25, 1e26)
+
+
+def threshold_label(value: float) -> str:
+    """A compute threshold as people write it: "10^25 FLOP"."""
+    exponent = math.log10(value) if value > 0 else 0.0
+    if exponent.is_integer():
+        return f"10^{int(exponent)} FLOP"
+    return f"{value:.2g} FLOP"
 
 
 def dense_training_flop(parameters: float, tokens: float) -> float:
@@ -100,18 +109,26 @@ class KnownModelFacts:
 
 @dataclass
 class CoverageCell:
-    """Counts for one threshold and quarter; `*_low` counts the sure ones, `*_high` adds
-    the models whose range straddles the threshold."""
+    """Counts for one threshold and quarter: `*_low` counts the models surely above it,
+    `*_central` those whose stated figure reaches it, `*_high` adds every model whose range
+    straddles it."""
 
     known_low: int = 0
+    known_central: int = 0
     known_high: int = 0
     shared_low: int = 0
+    shared_central: int = 0
     shared_high: int = 0
 
     @property
     def not_shared_low(self) -> int:
         """Known models surely above the threshold that were never shared."""
         return self.known_low - self.shared_low
+
+    @property
+    def not_shared_central(self) -> int:
+        """Known models whose stated figure reaches the threshold, never shared."""
+        return self.known_central - self.shared_central
 
     @property
     def not_shared_high(self) -> int:
@@ -163,6 +180,9 @@ def coverage_table(
             ):
                 cell.known_high += 1
                 cell.shared_high += int(fact.shared)
+                if fact.flops.central >= threshold:
+                    cell.known_central += 1
+                    cell.shared_central += int(fact.shared)
                 if placement is Placement.ABOVE:
                     cell.known_low += 1
                     cell.shared_low += int(fact.shared)

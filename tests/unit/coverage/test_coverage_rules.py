@@ -101,6 +101,8 @@ def test_table_counts_sure_and_possible_models_separately() -> None:
     assert (cell.known_low, cell.known_high) == (2, 3)
     assert (cell.shared_low, cell.shared_high) == (1, 1)
     assert (cell.not_shared_low, cell.not_shared_high) == (1, 2)
+    # stated figures 5e25, 9e25 and 2e25 all reach 1e25; only the first was shared
+    assert (cell.known_central, cell.shared_central, cell.not_shared_central) == (3, 1, 2)
     # 1e26: only "maybe" (up to 6e26), "sure-not-shared" (up to 2.7e26), "sure-shared" (1.5e26)
     top = table.cells[(1e26, "2024-Q1")]
     assert (top.known_low, top.known_high) == (0, 3)
