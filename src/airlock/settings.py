@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     max_submission_bytes: int = 256 * 1024**3
     upload_chunk_bytes: int = 8 * 1024 * 1024
     upload_session_hours: int = 48
+    # Published counts below this are withheld (small-cell suppression on the public site).
+    public_min_cell: int = Field(default=5, ge=1, le=1000)
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data folder."""

@@ -288,8 +288,7 @@ def _read_text(text: str, limits: ImportLimits) -> RegistryImport:
                     RowProblem(
                         record.line,
                         "name",
-                        f"repeats {record.name!r} of row {seen[record.source_key]}; "
-                        "kept the first",
+                        f"repeats {record.name!r} of row {seen[record.source_key]}; kept the first",
                     )
                 )
                 continue

@@ -188,3 +188,49 @@ def coverage_table(
                     cell.shared_low += int(fact.shared)
     table.quarters = sorted(quarters | set(table.no_figure_by_quarter))
     return table
+
+
+@dataclass(frozen=True)
+class PublicThresholdRow:
+    """One threshold as the public sees it: known figures (public data) and, unless withheld,
+    how many of them were shared."""
+
+    threshold: float
+    known_low: int
+    known_central: int
+    known_high: int
+    no_figure: int
+    shared: int | None
+    not_shared: int | None
+
+
+def _small(count: int, min_cell: int) -> bool:
+    return 0 < count < min_cell
+
+
+def public_rows(table: CoverageTable, *, min_cell: int) -> list[PublicThresholdRow]:
+    """Coverage per threshold for the public: shared and not-shared counts (by the stated
+    figure) are withheld where either is below min_cell, since the known count is public and
+    gives one from the other; walking down from the highest threshold, a count is also
+    withheld when its difference from the next published one would be such a small cell."""
+    rows: list[PublicThresholdRow] = []
+    last: tuple[int, int] = (0, 0)
+    for threshold in sorted(table.thresholds, reverse=True):
+        cell = table.totals[threshold]
+        shared, not_shared = cell.shared_central, cell.not_shared_central
+        band = (shared - last[0], not_shared - last[1])
+        withheld = any(_small(n, min_cell) for n in (shared, not_shared, *band))
+        if not withheld:
+            last = (shared, not_shared)
+        rows.append(
+            PublicThresholdRow(
+                threshold=threshold,
+                known_low=cell.known_low,
+                known_central=cell.known_central,
+                known_high=cell.known_high,
+                no_figure=table.no_figure,
+                shared=None if withheld else shared,
+                not_shared=None if withheld else not_shared,
+            )
+        )
+    return sorted(rows, key=lambda r: r.threshold)

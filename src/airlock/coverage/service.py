@@ -17,6 +17,12 @@ from airlock.core.errors import Conflict, InvalidInput, NotFound
 from airlock.core.uow import UnitOfWork
 from airlock.coverage import known_models, rules
 from airlock.coverage.models import KnownModel, KnownModelLink, RegistryImport
+from airlock.coverage.schemas import (
+    PublicCoverageOut,
+    QuarterCoverageOut,
+    SourceOut,
+    ThresholdCoverageOut,
+)
 from airlock.submissions.models import AIModel, Submission
 
 _SOURCE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
@@ -308,3 +314,42 @@ def blind_spots(
     ]
     rows.sort(key=lambda r: (-(r.training_flop or 0.0), r.name))
     return rows
+
+
+def public_coverage(uow: UnitOfWork, *, min_cell: int) -> PublicCoverageOut:
+    """The coverage figures anyone may see: public registry counts, and shared counts only
+    where small-cell suppression allows."""
+    table = coverage_table(uow)
+    rows = rules.public_rows(table, min_cell=min_cell)
+    quarters = [
+        QuarterCoverageOut(
+            quarter=period,
+            known_by_threshold={
+                rules.threshold_label(t): cell.known_central
+                for t in table.thresholds
+                if (cell := table.cells.get((t, period))) is not None
+            },
+            no_compute_figure=table.no_figure_by_quarter.get(period, 0),
+        )
+        for period in table.quarters
+    ]
+    return PublicCoverageOut(
+        models=table.models,
+        no_compute_figure=table.no_figure,
+        thresholds=[
+            ThresholdCoverageOut(
+                threshold_flop=row.threshold,
+                label=rules.threshold_label(row.threshold),
+                known=row.known_central,
+                known_low=row.known_low,
+                known_high=row.known_high,
+                shared=row.shared,
+                not_shared=row.not_shared,
+            )
+            for row in rows
+        ],
+        quarters=quarters,
+        min_cell=min_cell,
+        spread={c.value: f for c, f in rules.SPREAD.items()},
+        sources=[SourceOut.model_validate(run) for run in latest_imports(uow).imports],
+    )

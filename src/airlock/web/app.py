@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from airlock import __version__
 from airlock.bootstrap import Container, start_workers
 from airlock.web import errors
-from airlock.web.api.v1 import accounts, enrollment, submissions, system
+from airlock.web.api.v1 import accounts, coverage, enrollment, submissions, system
 from airlock.web.pages import render
 
 STATIC = Path(__file__).parent / "static"
@@ -61,10 +61,12 @@ def create_app(container: Container, *, start_jobs: bool = True) -> FastAPI:
         accounts.router,
         enrollment.router,
         submissions.router,
+        coverage.router,
         *_optional_routers(_OPTIONAL_API),
     ):
         api.include_router(router)
     app.include_router(api)
+    from airlock.web.pages import coverage as coverage_pages
     from airlock.web.pages import portal, public, review, session
 
     for router in (
@@ -72,6 +74,7 @@ def create_app(container: Container, *, start_jobs: bool = True) -> FastAPI:
         public.router,
         portal.router,
         review.router,
+        coverage_pages.router,
         *_optional_routers(_OPTIONAL_PAGES),
     ):
         app.include_router(router)

@@ -120,3 +120,59 @@ def test_an_empty_registry_gives_an_empty_table() -> None:
     table = coverage_table([])
     assert table.models == 0 and table.quarters == [] and table.cells == {}
     assert all(cell.known_high == 0 for cell in table.totals.values())
+
+
+def _table_with(shared_by_threshold: dict[float, tuple[int, int]]) -> "CoverageTable":
+    from airlock.coverage.rules import CoverageCell, CoverageTable
+
+    table = CoverageTable(thresholds=tuple(sorted(shared_by_threshold)), quarters=[])
+    for threshold, (known, shared) in shared_by_threshold.items():
+        table.totals[threshold] = CoverageCell(
+            known_low=known, known_central=known, known_high=known,
+            shared_low=shared, shared_central=shared, shared_high=shared,
+        )
+    return table
+
+
+def test_public_rows_withhold_a_small_shared_or_unshared_count() -> None:
+    from airlock.coverage.rules import public_rows
+
+    rows = {r.threshold: r for r in public_rows(
+        _table_with({1e23: (40, 20), 1e25: (12, 2), 1e26: (3, 0)}), min_cell=5)}
+    assert rows[1e26].shared is None  # 0 shared, but 3 not shared is a small cell
+    assert rows[1e25].shared is None  # 2 shared
+    assert (rows[1e23].shared, rows[1e23].not_shared) == (20, 20)
+    assert all(r.known_central for r in rows.values())  # public data is always shown
+
+
+def test_public_rows_withhold_a_count_whose_difference_would_be_small() -> None:
+    from airlock.coverage.rules import public_rows
+
+    # 1e26: 10 of 20 shared; 1e25: 12 of 26. The band between holds 2 shared of 6: small.
+    rows = {r.threshold: r for r in public_rows(
+        _table_with({1e25: (26, 12), 1e26: (20, 10)}), min_cell=5)}
+    assert (rows[1e26].shared, rows[1e26].not_shared) == (10, 10)
+    assert rows[1e25].shared is None and rows[1e25].not_shared is None
+
+
+def test_no_published_pair_of_counts_reveals_a_small_cell() -> None:
+    """Exhaustive over small nested tables: every difference between published counts (and
+    every published count) is 0 or at least the minimum."""
+    import itertools
+
+    from airlock.coverage.rules import public_rows
+
+    k = 3
+    for shared in itertools.product(range(6), repeat=3):
+        for extra in itertools.product(range(6), repeat=3):
+            # nested: higher thresholds hold fewer models
+            s = sorted(shared, reverse=True)
+            n = sorted(extra, reverse=True)
+            table = _table_with({1e23: (s[0] + n[0], s[0]), 1e25: (s[1] + n[1], s[1]),
+                                 1e26: (s[2] + n[2], s[2])})
+            published = [(r.shared, r.not_shared) for r in public_rows(table, min_cell=k)
+                         if r.shared is not None]
+            values = published + [(0, 0)]
+            for a, b in itertools.combinations(values, 2):
+                for da in (abs(a[0] - b[0]), abs(a[1] - b[1])):
+                    assert da == 0 or da >= k, (table.totals, published)
