@@ -22,12 +22,13 @@ def table_modules() -> list[ModuleType]:
     """The modules that define the platform's and every stage's tables, in flow order."""
     from airlock.accounts import models as accounts
     from airlock.core import audit, jobs, transitions
+    from airlock.coverage import models as coverage
     from airlock.enrollment import models as enrollment
     from airlock.scanning import models as scanning
     from airlock.submissions import models as submissions
     from airlock.vault import models as vault
 
-    return [audit, jobs, transitions, accounts, enrollment, submissions, vault, scanning]
+    return [audit, jobs, transitions, accounts, enrollment, submissions, vault, scanning, coverage]
 
 
 def job_modules() -> list[ModuleType]:
@@ -51,7 +52,15 @@ def load() -> MetaData:
 
 def api_routers() -> list[APIRouter]:
     """The routers mounted under /api/v1."""
-    from airlock.web.api.v1 import accounts, artifacts, enrollment, scanning, submissions, system
+    from airlock.web.api.v1 import (
+        accounts,
+        artifacts,
+        coverage,
+        enrollment,
+        scanning,
+        submissions,
+        system,
+    )
 
     return [
         system.router,
@@ -60,21 +69,23 @@ def api_routers() -> list[APIRouter]:
         submissions.router,
         artifacts.router,
         scanning.router,
+        coverage.router,
     ]
 
 
 def page_routers() -> list[APIRouter]:
     """The routers of the server-rendered pages."""
-    from airlock.web.pages import portal, public, review, session
+    from airlock.web.pages import coverage, portal, public, review, session
 
-    return [session.router, public.router, portal.router, review.router]
+    return [session.router, public.router, portal.router, review.router, coverage.router]
 
 
 def register_commands(app: typer.Typer) -> None:
     """Add the stages' command groups to the `airlock` command line."""
-    from airlock.cli import checks, vault
+    from airlock.cli import checks, coverage, vault
     from airlock.scanning.engine.cli import scan_command
 
     app.command("scan")(scan_command)
     vault.register(app)
     checks.register(app)
+    coverage.register(app)

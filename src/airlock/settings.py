@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     scan_max_member_bytes: int = Field(default=2 * 1024**3, ge=1)
     scan_max_ratio: int = Field(default=200, ge=1)
     scan_max_results: int = Field(default=200, ge=1)
+    # Published counts below this are withheld (small-cell suppression on the public site).
+    public_min_cell: int = Field(default=5, ge=1, le=1000)
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data folder."""

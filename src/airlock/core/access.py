@@ -64,6 +64,7 @@ POLICY: Final[dict[str, frozenset[Role]]] = {
     "audit.read": frozenset({Role.AUDITOR, Role.AGENCY_ADMIN}),
     "orgs.list": STAFF | {Role.AUDITOR},
     "scanner.manage": frozenset({Role.AGENCY_ADMIN}),
+    "coverage.manage": TRIAGE,
 }
 
 

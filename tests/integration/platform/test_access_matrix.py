@@ -140,6 +140,21 @@ API: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/api/v1/queue", None, expect(403, **group(STAFF, 200))),
     ("GET", "/api/v1/audit", None, expect(403, auditor=200, agency_admin=200)),
     ("GET", "/api/v1/audit/verify", None, expect(403, auditor=200, agency_admin=200)),
+    ("GET", "/api/v1/public/coverage", None, expect(200, anonymous=200)),
+    ("GET", "/api/v1/coverage/known-models", None, expect(403, coordinator=200, agency_admin=200)),
+    ("GET", "/api/v1/coverage/blind-spots", None, expect(403, coordinator=200, agency_admin=200)),
+    (
+        "POST",
+        "/api/v1/coverage/known-models/" + "0" * 32 + "/link",
+        {"model_id": "0" * 32},
+        expect(403, coordinator=404, agency_admin=404),
+    ),
+    (
+        "DELETE",
+        "/api/v1/coverage/known-models/" + "0" * 32 + "/link",
+        None,
+        expect(403, coordinator=404, agency_admin=404),
+    ),
 ]
 
 # Pages answer an anonymous visitor with a redirect to the sign-in page.
@@ -163,6 +178,8 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/review/firms", expect(403, **group(STAFF, 200), auditor=200, anonymous=303)),
     ("GET", "/review/submissions/{sub_a}", expect(403, **group(STAFF, 200), anonymous=303)),
     ("GET", "/audit", expect(403, auditor=200, agency_admin=200, anonymous=303)),
+    ("GET", "/coverage", expect(200, anonymous=200)),
+    ("GET", "/review/coverage", expect(403, coordinator=200, agency_admin=200, anonymous=303)),
 ]
 
 # Routes whose every role is exercised by a dedicated test (sign-in, invitations, forms).
@@ -184,6 +201,7 @@ DEDICATED = {
     ("POST", "/review/submissions/{submission_id}/assign"),
     ("POST", "/members/invite"),
     ("POST", "/review/firms/{org_id}/state"),
+    ("POST", "/review/coverage/link"),
 }
 EXTRA_ROUTE_MODULES = (
     "airlock.web.api.v1.artifacts",

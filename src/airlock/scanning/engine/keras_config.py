@@ -51,13 +51,13 @@ def _module_ok(module: Any, allowed: frozenset[str]) -> bool:
         return True  # legacy configs carry no module: Keras looks the name up in its registry
     if not isinstance(module, str):
         return False
-    module = _keras_module(module)
-    if module in allowed:
+    name = _keras_module(module)
+    if name in allowed:
         return True
     # Other Keras versions write other internal paths for the same registered class
     # (tf-keras 2.15: keras.src.engine.functional). Whatever Keras then imports, it only takes
     # a class of this registered name from a Keras module; any other package is denied.
-    return module == "keras" or module.startswith("keras.")
+    return name == "keras" or name.startswith("keras.")
 
 
 def _registered_ok(registered: Any, names: tuple[str, ...]) -> bool:
