@@ -41,7 +41,9 @@ def test_every_job_handler_a_stage_declares_is_registered():
                     if isinstance(deco, ast.Call) and ast.unparse(deco.func) == "jobs.handler":
                         arg = deco.args[0]
                         name = (
-                            arg.value if isinstance(arg, ast.Constant) else getattr(module, arg.id)
+                            arg.value
+                            if isinstance(arg, ast.Constant)
+                            else eval(ast.unparse(arg), vars(module))
                         )
                         declared.append(name)
     assert len(declared) >= 3
