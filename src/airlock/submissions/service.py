@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from airlock.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from airlock.core.transitions import record_change
 from airlock.core.uow import UnitOfWork
 from airlock.dossiers import rules as dossier_rules
-from airlock.dossiers import validation
+from airlock.dossiers import validation, versions
 from airlock.enrollment import rules as enrollment_rules
 from airlock.enrollment import service as enrollment
 from airlock.submissions import rules
@@ -106,6 +105,11 @@ def _check_content(
     return _check_sharing(uow, org_id=org_id, carries=carries, dossier=dossier)
 
 
+def _current(dossier: dict[str, Any]) -> dict[str, Any]:
+    """A valid dossier of any known version, upgraded to the version the editor writes."""
+    return versions.upgrade(dossier) if versions.needs_upgrade(dossier) else dossier
+
+
 def create_submission(
     uow: UnitOfWork,
     *,
@@ -137,7 +141,7 @@ def create_submission(
         version=_clean(version, "version", max_len=80, required=False),
         state=SS.DRAFT,
         carries=carried,
-        dossier=doc,
+        dossier=_current(doc),
         dossier_schema_version=validation.SCHEMA_VERSION,
         created_by=actor.user_id,
         created_at=utcnow(),
@@ -204,8 +208,8 @@ def view_dossier(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Dossie
             object_id=sub.id,
             org_id=sub.org_id,
         )
-        return DossierView(copy.deepcopy(sub.dossier), True)
-    return DossierView(dossier_rules.public_view(sub.dossier), False)
+        return DossierView(versions.upgrade(sub.dossier), True)
+    return DossierView(dossier_rules.public_view(versions.upgrade(sub.dossier)), False)
 
 
 def update_submission(
@@ -229,7 +233,9 @@ def update_submission(
     sub.carries = _check_content(
         uow, org_id=sub.org_id, carries=new_carries, dossier=new_doc, limit=max_dossier_bytes
     )
-    sub.dossier = new_doc
+    if dossier is not None:
+        sub.dossier = _current(new_doc)
+        sub.dossier_schema_version = validation.SCHEMA_VERSION
     if title is not None:
         sub.title = _clean(title, "title", max_len=200)
     if version is not None:
