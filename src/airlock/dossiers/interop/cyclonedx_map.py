@@ -26,6 +26,8 @@ MODEL_PROPERTIES: Final[Mapping[str, str]] = {
     "D.training_flop": "float",
     "D.training_flop_method": "str",
     "D.training_tokens": "int",
+    # Also in modelCard's energy considerations, but only beside an energy figure.
+    "D.emissions_tco2e": "float",
     "I.weights_release": "str",
 }
 # dossier paths whose list values are carried one property per item.

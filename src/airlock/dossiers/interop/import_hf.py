@@ -110,6 +110,8 @@ def _check_yaml(block: str, src: Source) -> None:
                 line = token.start_mark.line + 2  # the block starts after the opening ---
                 detail = f"front matter uses a YAML anchor or alias (line {line}), not allowed"
                 raise import_error(src, "yaml_alias", detail)
+        # Parsed here as well as by the card parser, so an error can name its line.
+        yaml.safe_load(block)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2} column {mark.column + 1}" if mark else ""
@@ -209,7 +211,7 @@ def _front_matter(draft: Draft, data: Mapping[str, Any], top: Source) -> None:
         name, name_src = _short(index[0].get("name")), top.at("model-index", 0, "name")
     draft.set(("B", "model_name"), name, name_src)
     languages = [lang for lang in _as_list(data.get("language")) if isinstance(lang, str)]
-    good = sorted({lang for lang in languages if _LANGUAGE.match(lang)})
+    good = list(dict.fromkeys(lang for lang in languages if _LANGUAGE.match(lang)))
     for bad in sorted(set(languages) - set(good)):
         draft.notes.append(f"{top.at('language')}: {bad!r} is not a BCP 47 tag; left out")
     draft.set(("C", "languages"), good[:500], top.at("language"))

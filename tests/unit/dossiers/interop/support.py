@@ -94,7 +94,10 @@ def bom_validator() -> Draft7Validator:
             (name, Resource.from_contents(_cdx_resource(res)))
             for name, res in (
                 ("http://cyclonedx.org/schema/spdx.schema.json", "spdx.SNAPSHOT.schema.json"),
-                ("http://cyclonedx.org/schema/jsf-0.82.schema.json", "jsf-0.82.SNAPSHOT.schema.json"),
+                (
+                    "http://cyclonedx.org/schema/jsf-0.82.schema.json",
+                    "jsf-0.82.SNAPSHOT.schema.json",
+                ),
             )
         ]
     )
