@@ -18,6 +18,7 @@ from airlock.core.transitions import record_change
 from airlock.core.uow import UnitOfWork
 from airlock.dossiers import rules as dossier_rules
 from airlock.dossiers import validation, versions
+from airlock.dossiers.interop import exports
 from airlock.enrollment import rules as enrollment_rules
 from airlock.enrollment import service as enrollment
 from airlock.submissions import rules
@@ -444,3 +445,28 @@ def counts_by_state(uow: UnitOfWork, *, actor: Actor) -> dict[str, int]:
     ).all()
     found = {str(state): int(n) for state, n in rows}
     return {s.value: found.get(s.value, 0) for s in SS if s != SS.DRAFT}
+
+
+def export_dossier(
+    uow: UnitOfWork, *, actor: Actor, submission_id: str, fmt: str, audience: str
+) -> exports.Exported:
+    """The dossier in an exchange format, as much of it as the actor may see (audited)."""
+    view = view_dossier(uow, actor=actor, submission_id=submission_id)
+    # What the viewer may not see is already redacted; the audience narrows it further.
+    exported = exports.export(
+        view.dossier,
+        fmt=fmt,
+        audience=audience,  # type: ignore[arg-type]  # checked by export
+        formats=exports.SERVER_FORMATS,
+    )
+    sub = _get(uow, submission_id)
+    audit.record(
+        uow.session,
+        actor,
+        action="dossier.exported",
+        object_type="submission",
+        object_id=sub.id,
+        org_id=sub.org_id,
+        detail={"format": fmt, "audience": audience, "confidential": view.confidential},
+    )
+    return exported
