@@ -4,6 +4,7 @@ earlier schema version."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from sqlalchemy import select
@@ -149,3 +150,18 @@ def test_dossier_check_reports_errors_and_what_is_missing(client, container) -> 
     assert body["errors"][0]["path"] == "sections.C.layers.value"
     r = client.post("/api/v1/dossiers/validate", content=b"{not json", headers=headers)
     assert r.status_code == 200 and r.json()["errors"][0]["rule"] == "json"
+
+
+def test_submission_pages_link_the_downloads_and_the_links_work(client, container) -> None:
+    prog = make_program(container)
+    for role, page in (
+        ("firm_a_admin", f"/portal/submissions/{prog.ids['draft_a']}"),
+        ("reviewer", f"/review/submissions/{prog.ids['sub_a']}"),
+    ):
+        headers = {**auth(container, prog.actors[role]), "Accept": "text/html"}
+        html = client.get(page, headers=headers).text
+        links = re.findall(r'href="(/api/v1/submissions/[^"]+/dossier/export[^"]+)"', html)
+        assert len(links) == 10, role
+        for link in links:
+            r = client.get(link.replace("&amp;", "&"), headers=headers)
+            assert r.status_code == 200, (role, link, r.text[:200])
