@@ -181,10 +181,10 @@ def _card_data(text: str, file: str) -> tuple[dict[str, Any], str]:
         _check_yaml(match.group(2), src)
     try:
         card = ModelCard(text, ignore_metadata_errors=False)
+        data: dict[str, Any] = card.data.to_dict()  # type: ignore[no-untyped-call]
     except Exception as exc:  # the parser raises yaml, value and type errors alike
         detail = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         raise import_error(src, "model_card", f"is not a valid model card: {detail}") from None
-    data: dict[str, Any] = card.data.to_dict()  # type: ignore[no-untyped-call]
     return data, str(card.text)
 
 

@@ -43,8 +43,12 @@ def _check(doc: Any, top: Source) -> list[dict[str, Any]]:
     if not isinstance(graph, list) or not all(isinstance(e, dict) for e in graph):
         raise import_error(top.at("@graph"), "type", "must be a list of objects")
     for i, element in enumerate(graph):
-        for k, profile in enumerate(element.get("profileConformance") or []):
-            if profile not in PROFILES:
+        profiles = element.get("profileConformance") or []
+        if not isinstance(profiles, list):
+            detail = "must be a list of profile names"
+            raise import_error(top.at("@graph", i, "profileConformance"), "type", detail)
+        for k, profile in enumerate(profiles):
+            if not isinstance(profile, str) or profile not in PROFILES:
                 detail = f"{str(profile)[:40]!r} is not an SPDX 3.0.1 profile"
                 raise import_error(top.at("@graph", i, "profileConformance", k), "profile", detail)
     from spdx_python_model import v3_0_1 as spdx
@@ -55,6 +59,21 @@ def _check(doc: Any, top: Source) -> list[dict[str, Any]]:
         detail = f"is not valid SPDX 3.0.1: {str(exc)[:300] or type(exc).__name__}"
         raise import_error(top.at("@graph"), "spdx", detail) from None
     return graph
+
+
+def _objects(value: object) -> list[tuple[int, dict[str, Any]]]:
+    """The inline objects of a property (with their index); references by id are skipped."""
+    items = value if isinstance(value, list) else [value]
+    return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
+
+
+def _strings(value: object) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, str)]
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _number(text: object) -> int | float | None:
@@ -73,7 +92,7 @@ def import_spdx(draft: Draft, raw: bytes, *, file: str) -> None:
     """Fill the draft from an SPDX 3.0.1 document's AI and dataset packages."""
     top = Source(file, "")
     graph = _check(load_json(raw, file=file), top)
-    by_id = {e.get("spdxId"): (i, e) for i, e in enumerate(graph) if e.get("spdxId")}
+    by_id = {e["spdxId"]: (i, e) for i, e in enumerate(graph) if isinstance(e.get("spdxId"), str)}
     roots = [
         r for e in graph if e.get("type") == "SpdxDocument" for r in e.get("rootElement") or []
     ]
@@ -87,8 +106,10 @@ def import_spdx(draft: Draft, raw: bytes, *, file: str) -> None:
     for i, rel in enumerate(graph):
         if rel.get("type") != "Relationship" or rel.get("from") != model.get("spdxId"):
             continue
+        if not isinstance(rel.get("to"), list):
+            continue
         for target in rel.get("to") or []:
-            if target not in by_id:
+            if not isinstance(target, str) or target not in by_id:
                 detail = f"refers to {str(target)[:80]!r}, which the document does not hold"
                 raise import_error(top.at("@graph", i, "to"), "ref", detail)
             at, element = by_id[target]
@@ -121,7 +142,8 @@ def _model(
     release = model.get("releaseTime")
     if version and isinstance(release, str):
         draft.set(("B", "versions", 0, "release_date"), release[:10], msrc.at("releaseTime"))
-    supplier = by_id.get(model.get("suppliedBy"))
+    supplied_by = model.get("suppliedBy")
+    supplier = by_id.get(supplied_by) if isinstance(supplied_by, str) else None
     if supplier and supplier[1].get("name") != "not provided":
         at, org = supplier
         draft.set(("A", "developer_name"), org.get("name"), top.at("@graph", at, "name"))
@@ -130,7 +152,7 @@ def _model(
         model.get("software_downloadLocation"),
         msrc.at("software_downloadLocation"),
     )
-    kinds = model.get("ai_typeOfModel") or []
+    kinds = _strings(model.get("ai_typeOfModel"))
     if kinds:
         word = known_word(draft, ARCHITECTURES, kinds[0], msrc.at("ai_typeOfModel", 0))
         draft.set(("C", "architecture"), word, msrc.at("ai_typeOfModel", 0))
@@ -144,14 +166,14 @@ def _model(
         model.get("ai_informationAboutTraining"),
         msrc.at("ai_informationAboutTraining"),
     )
-    for i, entry in enumerate(model.get("ai_hyperparameter") or []):
+    for i, entry in _objects(model.get("ai_hyperparameter")):
         known = HYPERPARAMETERS.get(str(entry.get("key")))
         value = _number(entry.get("value"))
         if known and value is not None:
             path, kind = known
             typed = float(value) if kind == "float" else value
             draft.set(tuple(path.split(".")), typed, msrc.at("ai_hyperparameter", i, "value"))
-    for i, entry in enumerate(model.get("ai_metric") or []):
+    for i, entry in _objects(model.get("ai_metric")):
         key, value = str(entry.get("key", "")), _number(entry.get("value"))
         if value is None:
             continue
@@ -161,8 +183,8 @@ def _model(
         draft.set(("G", "evaluations", at, "name"), name or key, src.at("key"))
         draft.set(("G", "evaluations", at, "metric"), metric if name else None, src.at("key"))
         draft.set(("G", "evaluations", at, "score"), value, src.at("value"))
-    energy = (model.get("ai_energyConsumption") or {}).get("ai_trainingEnergyConsumption") or []
-    for i, use in enumerate(energy):
+    energy = _object(model.get("ai_energyConsumption")).get("ai_trainingEnergyConsumption")
+    for i, use in _objects(energy):
         if use.get("ai_energyUnit") == "kilowattHour":
             esrc = msrc.at("ai_energyConsumption", "ai_trainingEnergyConsumption", i)
             draft.set(
@@ -183,7 +205,7 @@ def _dataset(draft: Draft, element: Mapping[str, Any], src: Source) -> None:
     )
     types = [
         FROM_DATASET_TYPE[t]
-        for t in element.get("dataset_datasetType") or []
+        for t in _strings(element.get("dataset_datasetType"))
         if t in FROM_DATASET_TYPE
     ]
     draft.set((*base, "modalities"), list(dict.fromkeys(types)), src.at("dataset_datasetType"))
@@ -193,12 +215,12 @@ def _dataset(draft: Draft, element: Mapping[str, Any], src: Source) -> None:
     psrc = src.at("dataset_dataCollectionProcess")
     provenance = element.get("dataset_dataCollectionProcess")
     draft.set((*base, "provenance"), known_word(draft, PROVENANCES, provenance, psrc), psrc)
-    steps = element.get("dataset_dataPreprocessing") or []
+    steps = _strings(element.get("dataset_dataPreprocessing"))
     if steps:
         draft.set((*base, "curation"), "\n\n".join(steps), src.at("dataset_dataPreprocessing"))
     personal = FROM_PERSONAL.get(str(element.get("dataset_hasSensitivePersonalInformation")))
     draft.set((*base, "personal_data"), personal, src.at("dataset_hasSensitivePersonalInformation"))
-    measures = element.get("dataset_anonymizationMethodUsed") or []
+    measures = _strings(element.get("dataset_anonymizationMethodUsed"))
     if measures:
         draft.set(
             (*base, "personal_data_measures"),
@@ -211,7 +233,7 @@ def _file(draft: Draft, element: Mapping[str, Any], src: Source) -> None:
     if not draft.has("B", "versions", 0, "version"):
         draft.notes.append(f"{src}: an artifact hash needs a model version; left out")
         return
-    for h, digest in enumerate(element.get("verifiedUsing") or []):
+    for h, digest in _objects(element.get("verifiedUsing")):
         if digest.get("algorithm") == "sha256":
             versions = draft.sections.get("B", {}).get("versions", [{}])
             at = len(versions[0].get("authenticity_hashes", []))
@@ -229,7 +251,7 @@ def _base(draft: Draft, element: Mapping[str, Any], src: Source) -> None:
         element.get("software_packageVersion"),
         src.at("software_packageVersion"),
     )
-    for h, digest in enumerate(element.get("verifiedUsing") or []):
+    for h, digest in _objects(element.get("verifiedUsing")):
         if digest.get("algorithm") == "sha256":
             value = f"sha256:{str(digest.get('hashValue')).lower()}"
             draft.set(("B", "base_models", at, "digest"), value, src.at("verifiedUsing", h))

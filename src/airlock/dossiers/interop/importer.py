@@ -92,8 +92,10 @@ def _located(errors: list[DossierError], draft: Draft) -> list[dict[str, str]]:
     sources = {f.path: f.source for f in draft.filled}
     out: list[dict[str, str]] = []
     for error in errors:
-        path = error.path.removeprefix("sections.").removesuffix(".value")
-        src = sources.get(path)
+        # The field whose value holds the error: the longest filled path above it.
+        path = error.path.removeprefix("sections.")
+        above = [p for p in sources if path == p or path.startswith(p + ".")]
+        src = sources[max(above, key=len)] if above else None
         message = f"{src}: {error.message}" if src else error.message
         out.append(
             {"path": str(src) if src else error.path, "rule": error.rule, "message": message}

@@ -187,3 +187,72 @@ def test_first_file_wins_and_conflicts_are_noted(tmp_path: Path) -> None:
     result = import_files([card, other])
     assert field(result.dossier, "A", "developer_name")["value"] == "Northwind Labs"
     assert any("A.developer_name" in n and "Helios" in n for n in result.notes)
+
+
+def _paths(node: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    out: list[tuple[object, ...]] = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, child in node.items():
+            out += _paths(child, (*prefix, key))
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            out += _paths(child, (*prefix, index))
+    return out
+
+
+def _replace(doc: Any, path: tuple[object, ...], value: object) -> Any:
+    copy = json.loads(json.dumps(doc))
+    node = copy
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return copy
+
+
+@pytest.mark.parametrize("fmt", ["cyclonedx", "spdx"])
+def test_mangled_documents_are_imported_or_refused_never_crash(fmt: str, tmp_path: Path) -> None:
+    import random
+
+    from airlock.demo import example_dossier
+    from airlock.dossiers.interop.exports import export
+
+    doc = json.loads(export(example_dossier("full"), fmt=fmt, audience="agency").content)
+    paths = _paths(doc)
+    rng = random.Random(15)
+    target = tmp_path / ("bom.json" if fmt == "cyclonedx" else "doc.spdx.json")
+    outcomes = {"imported": 0, "refused": 0}
+    for path in rng.sample(paths, 60):
+        for value in (None, 7, "x", [], {"a": [1]}):
+            target.write_text(json.dumps(_replace(doc, path, value)))
+            try:
+                result = import_files([target])
+            except InvalidInput as exc:
+                assert exc.errors and target.name in exc.errors[0]["message"]
+                outcomes["refused"] += 1
+            else:
+                assert validate_dossier(result.dossier) == []
+                outcomes["imported"] += 1
+    assert outcomes["imported"] and outcomes["refused"]
+
+
+def test_mangled_model_cards_are_imported_or_refused_never_crash(tmp_path: Path) -> None:
+    import yaml
+
+    _, front, body = CARD.split("---\n", 2)
+    data = yaml.safe_load(front)
+    target = tmp_path / "README.md"
+    outcomes = {"imported": 0, "refused": 0}
+    for path in _paths(data):
+        for value in (None, 7, [], {"a": [1]}, "[More Information Needed]", "a" * 600):
+            target.write_text(
+                "---\n" + yaml.safe_dump(_replace(data, path, value)) + "---\n" + body
+            )
+            try:
+                result = import_files([target])
+            except InvalidInput as exc:
+                assert "README.md" in str(exc)
+                outcomes["refused"] += 1
+            else:
+                assert validate_dossier(result.dossier) == []
+                outcomes["imported"] += 1
+    assert outcomes["imported"] and outcomes["refused"]
