@@ -140,6 +140,15 @@ class Draft:
                 return i
         return len(existing)
 
+    def index_of_hash(self, digest: str) -> int:
+        """The index of the first version's hash entry holding digest, or the next free one."""
+        versions = self.sections.get("B", {}).get("versions") or [{}]
+        hashes = versions[0].get("authenticity_hashes", [])
+        for i, item in enumerate(hashes):
+            if (item.get("digest") or {}).get("value") == digest:
+                return i
+        return len(hashes)
+
     def dossier(self) -> dict[str, Any]:
         """The draft as a dossier of the current schema version."""
         return {"schema_version": versions.CURRENT, "sections": self.sections}

@@ -144,7 +144,7 @@ def import_cyclonedx(draft: Draft, raw: bytes, *, file: str) -> None:
     version = model.get("version")
     if version:
         draft.set(("B", "versions", 0, "version"), version, msrc.at("version"))
-    _files(draft, bom, top, has_version=bool(version))
+    _files(draft, bom, top, has_version=draft.has("B", "versions", 0, "version"))
     ancestors = (model.get("pedigree") or {}).get("ancestors") or []
     for i, base in enumerate(ancestors):
         bsrc = msrc.at("pedigree", "ancestors", i)

@@ -458,20 +458,23 @@ def sha256_of(path: Path) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
-def import_weights(draft: Draft, paths: list[Path], *, version: str | None) -> None:
-    """Fill C.parameters_total from safetensors headers and, with a version, their hashes."""
+def import_weights(draft: Draft, paths: list[Path]) -> None:
+    """Fill C.parameters_total from safetensors headers and, once a version is known, hashes."""
     total = sum(parameter_count(p) for p in paths)
     if total > 0:
         src = Source(paths[0].name if len(paths) == 1 else "*.safetensors", "")
         draft.set(("C", "parameters_total"), total, src)
-    if version is None:
+    if not draft.has("B", "versions", 0, "version"):
         draft.notes.append("weights: give --model-version to record their SHA-256 under B")
         return
-    for i, path in enumerate(paths):
+    for path in paths:
         src = Source(path.name, "")
-        base = ("B", "versions", 0, "authenticity_hashes", i)
+        digest = sha256_of(path)
+        # A BOM imported with the folder may already list this file: add it once.
+        at = draft.index_of_hash(digest)
+        base = ("B", "versions", 0, "authenticity_hashes", at)
         draft.set((*base, "artifact"), path.name, src)
-        draft.set((*base, "digest"), sha256_of(path), src)
+        draft.set((*base, "digest"), digest, src)
 
 
 def iter_weight_files(folder: Path) -> Iterator[Path]:

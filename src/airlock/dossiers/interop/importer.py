@@ -132,7 +132,7 @@ def import_files(
         else:
             import_spdx.import_spdx(draft, raw, file=path.name)
     if weights:
-        import_hf.import_weights(draft, weights, version=model_version)
+        import_hf.import_weights(draft, weights)
     doc = draft.dossier()
     errors = validation.validate_dossier(doc)
     if errors:

@@ -256,3 +256,22 @@ def test_mangled_model_cards_are_imported_or_refused_never_crash(tmp_path: Path)
                 assert validate_dossier(result.dossier) == []
                 outcomes["imported"] += 1
     assert outcomes["imported"] and outcomes["refused"]
+
+
+def test_folder_with_its_bom_records_each_weight_hash_once(
+    model_folder: Path, tmp_path: Path
+) -> None:
+    first = import_files([model_folder], model_version="0.1.0")
+    bom = tmp_path / "bom.json"
+    bom.write_text(json.dumps(export_cyclonedx(for_audience(first.dossier, "agency"))))
+    both = import_files([bom, model_folder])  # no --model-version: the BOM states it
+    version = both.dossier["sections"]["B"]["versions"][0]
+    assert version["version"]["value"] == "0.1.0"
+    assert version["version"]["source"] == {
+        "file": "bom.json",
+        "pointer": "/metadata/component/version",
+    }
+    expected = first.dossier["sections"]["B"]["versions"][0]["authenticity_hashes"]
+    assert [h["digest"]["value"] for h in version["authenticity_hashes"]] == [
+        h["digest"]["value"] for h in expected
+    ]
