@@ -36,10 +36,11 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _fail(exc: Exception) -> typer.Exit:
+def _fail(exc: Exception, *, file: Path | None = None) -> typer.Exit:
     errors = getattr(exc, "errors", None) or [{"message": str(exc)}]
+    where = f"{file.name}: " if file is not None else ""
     for raw in errors:
-        err.print(f"[red]✗[/red] {escape(raw['message'])}", highlight=False)
+        err.print(f"[red]✗[/red] {escape(where + raw['message'])}", highlight=False)
     return typer.Exit(1)
 
 
@@ -137,6 +138,9 @@ def dossier_export(
 
     try:
         doc = validation.parse_dossier(file.read_bytes())
+    except InvalidInput as exc:
+        raise _fail(exc, file=file) from None
+    try:
         exported = export(doc, fmt=format, audience=audience)  # type: ignore[arg-type]
     except InvalidInput as exc:
         raise _fail(exc) from None

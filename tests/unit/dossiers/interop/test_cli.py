@@ -76,3 +76,11 @@ def test_export_of_a_first_version_dossier_upgrades_it(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "Halcyon-70B" in result.stdout
+
+
+def test_export_of_a_dossier_of_unknown_version_names_the_file_and_field(tmp_path: Path) -> None:
+    future = tmp_path / "future.json"
+    future.write_text(json.dumps({"schema_version": "2.0.0", "sections": {}}))
+    result = runner.invoke(app, ["dossier", "export", str(future), "-f", "sb53"])
+    assert result.exit_code == 1
+    assert 'future.json: schema_version: must be "1.1.0" (got "2.0.0")' in result.output
