@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from airlock.cli import dossier_io
 from airlock.composition import register_commands
 from airlock.core.roles import Role, kind_for_role
 
@@ -24,12 +25,15 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
-dossier_app = typer.Typer(help="Dossiers: validate files, print the schema.", no_args_is_help=True)
+dossier_app = typer.Typer(
+    help="Dossiers: validate, import and export files, print the schema.", no_args_is_help=True
+)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data for trying Airlock out.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(dossier_app, name="dossier")
+dossier_io.register(dossier_app)
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 

@@ -20,9 +20,11 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from airlock.core.errors import InvalidInput, NotFound
+from airlock.dossiers import versions
 
-SCHEMA_VERSION: Final = "1.0"
-SUPPORTED_VERSIONS: Final = ("1.0",)
+SCHEMA_VERSION: Final = versions.CURRENT
+# Every label a stored dossier may state: semantic versions and the old "1.0".
+SUPPORTED_VERSIONS: Final = (*versions.VERSIONS, *versions.ALIASES)
 
 # Bounds on untrusted input, checked before jsonschema sees the document: the schema's own
 # maxItems/maxLength only bite after the whole document has been decoded and walked.
@@ -83,7 +85,7 @@ def _schema_text(version: str) -> str:
     if version not in SUPPORTED_VERSIONS:
         supported = ", ".join(SUPPORTED_VERSIONS)
         raise NotFound(f"no dossier schema version {version!r} (supported: {supported})")
-    name = f"dossier-{version}.schema.json"
+    name = f"dossier-{versions.ALIASES.get(version, version)}.schema.json"
     return resources.files("airlock.dossiers").joinpath("schema", name).read_text("utf-8")
 
 
@@ -482,8 +484,10 @@ def validate_dossier(doc: object, *, max_bytes: int = MAX_BYTES) -> list[Dossier
     if errors:
         return _cap(errors)
     version = doc.get("schema_version") if isinstance(doc, dict) else None
-    # An unknown version is validated against the current schema, whose const names it.
-    validator = _validator(version if version in SUPPORTED_VERSIONS else SCHEMA_VERSION)
+    # A dossier of an earlier version is checked against its own schema (then upgraded by
+    # versions.upgrade); an unknown version against the current schema, whose const names it.
+    known = version if isinstance(version, str) and version in SUPPORTED_VERSIONS else None
+    validator = _validator(versions.ALIASES.get(known, known) if known else SCHEMA_VERSION)
     found: list[DossierError] = []
     for err in validator.iter_errors(doc):
         found.extend(_from_schema_error(err))

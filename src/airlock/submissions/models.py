@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from airlock.core.db import ID, Base, new_id, utcnow
+from airlock.dossiers.versions import CURRENT as CURRENT_DOSSIER_VERSION
 
 
 class AIModel(Base):
@@ -38,7 +39,7 @@ class Submission(Base):
     state: Mapped[str] = mapped_column(String(24))
     carries: Mapped[list[Any]] = mapped_column(default=list)
     dossier: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    dossier_schema_version: Mapped[str] = mapped_column(String(16), default="1.0")
+    dossier_schema_version: Mapped[str] = mapped_column(String(16), default=CURRENT_DOSSIER_VERSION)
     return_reason: Mapped[str] = mapped_column(Text, default="")
     redacted: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[str] = mapped_column(ID, ForeignKey("users.id"))

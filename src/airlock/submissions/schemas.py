@@ -57,6 +57,7 @@ class SubmissionOut(BaseModel):
     version: str
     state: str
     carries: list[str]
+    dossier_schema_version: str
     return_reason: str
     created_at: datetime
     updated_at: datetime
@@ -67,6 +68,22 @@ class DossierOut(BaseModel):
     submission_id: str
     confidential: bool
     dossier: dict[str, Any]
+
+
+class DossierProblemOut(BaseModel):
+    path: str
+    rule: str
+    message: str
+
+
+class DossierCheckOut(BaseModel):
+    """The result of checking a dossier: schema errors, and what a submission still needs."""
+
+    valid: bool
+    schema_version: str | None
+    current_version: str
+    errors: list[DossierProblemOut]
+    missing: list[DossierProblemOut]
 
 
 class TransitionIn(In):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,8 @@ from airlock.core.roles import Role
 from airlock.core.transitions import ObjectType, record_change
 from airlock.core.uow import UnitOfWork
 from airlock.dossiers import rules as dossier_rules
-from airlock.dossiers import validation
+from airlock.dossiers import validation, versions
+from airlock.dossiers.interop import exports
 from airlock.enrollment import rules as enrollment_rules
 from airlock.enrollment import service as enrollment
 from airlock.submissions import rules
@@ -100,6 +100,11 @@ def _check_content(
     return _check_sharing(uow, org_id=org_id, carries=carries, dossier=dossier)
 
 
+def _current(dossier: dict[str, Any]) -> dict[str, Any]:
+    """A valid dossier of any known version, upgraded to the version the editor writes."""
+    return versions.upgrade(dossier) if versions.needs_upgrade(dossier) else dossier
+
+
 def create_submission(
     uow: UnitOfWork,
     *,
@@ -131,7 +136,7 @@ def create_submission(
         version=_clean(version, "version", max_len=80, required=False),
         state=SS.DRAFT,
         carries=carried,
-        dossier=doc,
+        dossier=_current(doc),
         dossier_schema_version=validation.SCHEMA_VERSION,
         created_by=actor.user_id,
         created_at=utcnow(),
@@ -198,8 +203,8 @@ def view_dossier(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Dossie
             object_id=sub.id,
             org_id=sub.org_id,
         )
-        return DossierView(copy.deepcopy(sub.dossier), True)
-    return DossierView(dossier_rules.public_view(sub.dossier), False)
+        return DossierView(versions.upgrade(sub.dossier), True)
+    return DossierView(dossier_rules.public_view(versions.upgrade(sub.dossier)), False)
 
 
 def update_submission(
@@ -223,7 +228,9 @@ def update_submission(
     sub.carries = _check_content(
         uow, org_id=sub.org_id, carries=new_carries, dossier=new_doc, limit=max_dossier_bytes
     )
-    sub.dossier = new_doc
+    if dossier is not None:
+        sub.dossier = _current(new_doc)
+        sub.dossier_schema_version = validation.SCHEMA_VERSION
     if title is not None:
         sub.title = _clean(title, "title", max_len=200)
     if version is not None:
@@ -450,3 +457,28 @@ def counts_by_state(uow: UnitOfWork, *, actor: Actor) -> dict[str, int]:
     ).all()
     found = {str(state): int(n) for state, n in rows}
     return {s.value: found.get(s.value, 0) for s in SS if s != SS.DRAFT}
+
+
+def export_dossier(
+    uow: UnitOfWork, *, actor: Actor, submission_id: str, fmt: str, audience: str
+) -> exports.Exported:
+    """The dossier in an exchange format, as much of it as the actor may see (audited)."""
+    view = view_dossier(uow, actor=actor, submission_id=submission_id)
+    # What the viewer may not see is already redacted; the audience narrows it further.
+    exported = exports.export(
+        view.dossier,
+        fmt=fmt,
+        audience=audience,  # type: ignore[arg-type]  # checked by export
+        formats=exports.SERVER_FORMATS,
+    )
+    sub = _get(uow, submission_id)
+    audit.append(
+        uow.session,
+        actor=actor,
+        action="dossier.exported",
+        object_type=ObjectType.SUBMISSION,
+        object_id=sub.id,
+        org_id=sub.org_id,
+        detail={"format": fmt, "audience": audience, "confidential": view.confidential},
+    )
+    return exported

@@ -239,7 +239,7 @@ def test_confidential_view_shows_reviewer_fields_but_not_restricted_ones() -> No
 def test_confidential_view_with_restricted_granted_shows_everything() -> None:
     doc = sentinel_doc()
     assert rules.confidential_view(doc, "restricted") == {
-        "schema_version": "1.0",
+        "schema_version": "1.1.0",
         "sections": doc["sections"],
     }
 

@@ -47,7 +47,11 @@ def test_schema_is_valid_draft_2020_12_and_versioned() -> None:
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["properties"]["schema_version"] == {"const": SCHEMA_VERSION}
-    assert load_schema("1.0") == schema
+    assert schema["$id"] == f"urn:airlock:schema:dossier:{SCHEMA_VERSION}"
+    assert load_schema(SCHEMA_VERSION) == schema
+    # The first schema keeps its old label "1.0" as an alias of 1.0.0.
+    assert load_schema("1.0") == load_schema("1.0.0") != schema
+    assert load_schema("1.0.0")["$id"] == "urn:airlock:schema:dossier:1.0.0"
 
 
 def test_unknown_schema_version_is_not_found() -> None:
@@ -83,13 +87,27 @@ def test_every_leaf_is_a_field_wrapper_and_every_container_is_closed() -> None:
     assert leaves >= 140
 
 
-def test_field_wrapper_is_exactly_value_disclosure_provenance() -> None:
+def test_field_wrapper_is_value_disclosure_provenance_and_an_optional_source() -> None:
     field = load_schema()["$defs"]["field"]
     assert field["required"] == ["value", "disclosure", "provenance"]
+    assert set(field["properties"]) == {"value", "disclosure", "provenance", "source"}
     assert field["additionalProperties"] is False
     defs = load_schema()["$defs"]
     assert defs["disclosure"]["enum"] == ["public", "reviewer", "restricted"]
-    assert defs["provenance"]["enum"] == ["self_reported", "third_party", "estimated", "measured"]
+    assert defs["provenance"]["enum"] == [
+        "self_reported",
+        "third_party",
+        "estimated",
+        "measured",
+        "imported",
+    ]
+    assert defs["source"]["required"] == ["file", "pointer"]
+
+
+def test_first_schema_has_no_imported_provenance_nor_source() -> None:
+    defs = load_schema("1.0.0")["$defs"]
+    assert "imported" not in defs["provenance"]["enum"]
+    assert "source" not in defs["field"]["properties"]
 
 
 @pytest.mark.parametrize("name", ["minimal", "full"])

@@ -172,7 +172,7 @@ RULE_CASES = [
         "sections.A.developer_name.provenance",
         "enum",
         'sections.A.developer_name.provenance: must be one of "self_reported", "third_party", '
-        '"estimated", "measured" (got "rumour")',
+        '"estimated", "measured", "imported" (got "rumour")',
         id="provenance",
     ),
     pytest.param(
@@ -180,7 +180,7 @@ RULE_CASES = [
         "sections.A.developer_name.note",
         "additionalProperties",
         "sections.A.developer_name.note: is not an allowed field here "
-        "(allowed: disclosure, provenance, value)",
+        "(allowed: disclosure, provenance, source, value)",
         id="extra-key-in-field",
     ),
     pytest.param(
@@ -317,7 +317,7 @@ RULE_CASES = [
         {"schema_version": "2.0", "sections": {}},
         "schema_version",
         "const",
-        'schema_version: must be "1.0" (got "2.0")',
+        'schema_version: must be "1.1.0" (got "2.0")',
         id="schema-version",
     ),
     pytest.param(

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
+from airlock.core.access import authorize
+from airlock.core.errors import InvalidInput
 from airlock.core.transitions import ObjectType, history
+from airlock.dossiers import rules as dossier_rules
+from airlock.dossiers import validation
 from airlock.submissions import service
 from airlock.submissions.rules import SubmissionState
 from airlock.submissions.schemas import (
     AssigneeOut,
     AssignIn,
+    DossierCheckOut,
     DossierOut,
+    DossierProblemOut,
     ModelIn,
     ModelOut,
     QueueItemOut,
@@ -112,6 +119,57 @@ def get_dossier(submission_id: str, actor: ActorDep, uow: UoWDep) -> DossierOut:
         uow.commit()  # the audit row of a confidential read
     return DossierOut(
         submission_id=submission_id, confidential=view.confidential, dossier=view.dossier
+    )
+
+
+@router.get("/submissions/{submission_id}/dossier/export")
+def export_dossier(
+    submission_id: str,
+    actor: ActorDep,
+    uow: UoWDep,
+    format: Annotated[str, Query(max_length=20)],
+    audience: Annotated[str, Query(max_length=20)] = "public",
+) -> Response:
+    """Download the dossier as cyclonedx, spdx, eu-mdf, hf-card or sb53 (audited)."""
+    with uow:
+        exported = service.export_dossier(
+            uow, actor=actor, submission_id=submission_id, fmt=format, audience=audience
+        )
+        uow.commit()  # the audit rows of the read and the export
+    return Response(
+        exported.content,
+        media_type=exported.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
+    )
+
+
+@router.post("/dossiers/validate", response_model=DossierCheckOut)
+async def check_dossier(
+    request: Request, actor: ActorDep, container: ContainerDep
+) -> DossierCheckOut:
+    """Check a dossier (the request body, JSON) against its schema and the submit rules."""
+    authorize(actor, "model.read", org_id=actor.org_id)
+    raw = await request.body()
+    try:
+        doc = validation.parse_dossier(raw, max_bytes=container.settings.max_dossier_bytes)
+    except InvalidInput as exc:
+        errors = [DossierProblemOut(**e) for e in exc.errors] or [
+            DossierProblemOut(path="", rule="invalid", message=str(exc))
+        ]
+        return DossierCheckOut(
+            valid=False,
+            schema_version=None,
+            current_version=validation.SCHEMA_VERSION,
+            errors=errors,
+            missing=[],
+        )
+    missing = dossier_rules.check_complete(doc)
+    return DossierCheckOut(
+        valid=True,
+        schema_version=str(doc.get("schema_version")),
+        current_version=validation.SCHEMA_VERSION,
+        errors=[],
+        missing=[DossierProblemOut(**m.as_dict()) for m in missing],
     )
 
 

@@ -1,0 +1,1 @@
+"""Dossier imports and exports in the formats labs and regulators already use."""
