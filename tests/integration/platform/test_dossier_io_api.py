@@ -70,7 +70,9 @@ def test_dossier_downloads_follow_need_to_know_and_are_audited(client, container
     assert other.status_code == 404
     with container.uow() as uow:
         rows = uow.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "dossier.exported")
+            select(AuditEvent)
+            .where(AuditEvent.action == "dossier.exported")
+            .order_by(AuditEvent.seq)
         ).all()
     details = [r.detail if isinstance(r.detail, dict) else json.loads(r.detail) for r in rows]
     assert [(d["format"], d["audience"], d["confidential"]) for d in details] == [
