@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
-from . import rules
-from .allowlist import TORCHSCRIPT_CLASS_PREFIX, Pair, is_dangerous, profile_for
+from . import profiles, rules
+from .allowlist import Pair, is_dangerous, is_torchscript_class, profile_for
 from .context import ScanContext
 from .model import LimitExceeded
 from .opcodes import LAYOUT, traces
@@ -28,7 +28,8 @@ _ENCODED_PICKLE: Final = (
 )
 _ENCODED_SCAN_MAX: Final = 64 << 20
 TORCH_LEGACY_MAGIC: Final = bytes.fromhex("8a0a6cfc9c46f9206aa850192e")
-_MAX_STREAMS: Final = 64
+# Stacked streams are cheap to follow; past this many the rest is reported, not skipped.
+_MAX_STREAMS: Final = 4096
 # Opcodes the skimmer stops at only when they cross a frame boundary (not imports, calls or
 # bytes payloads that may hold a nested pickle).
 _SKIM_ONLY: Final = frozenset(range(256)) - frozenset(b"ci\x93Rb\x81\x92o\x82\x83\x84PQCB\x8e\x96")
@@ -155,6 +156,17 @@ def scan_pickle(
             pos = end
             break
         pos = res.end
+    else:
+        if (
+            pos < end
+            and max_streams >= _MAX_STREAMS
+            and looks_like_pickle(bytes(buf[pos : pos + 2]))
+        ):
+            ctx.limit_hit(
+                LimitExceeded("max_streams", f"more than {max_streams} stacked pickle streams"),
+                location,
+                pos,
+            )
     if len(buf) - start <= _ENCODED_SCAN_MAX and location.count("@") < 2:
         _encoded_pickles(ctx, buf, start, pos, location)
     return pos
@@ -216,24 +228,33 @@ def _judge(
     torchscript: bool = False,
 ) -> None:
     called: dict[Pair, tuple[int, Any, str]] = {}
+    # Calls that run __init__ or a function (REDUCE, INST, OBJ, a rebuild helper's argument),
+    # as opposed to creating an instance through __new__ and giving it state.
+    runs: dict[Pair, tuple[int, Any, str]] = {}
     for site in res.calls:
         f = site.func
         if isinstance(f, Global):
-            called.setdefault((f.module, f.name), (site.offset, site.args, site.op))
+            pair = (f.module, f.name)
+            called.setdefault(pair, (site.offset, site.args, site.op))
+            if site.op not in profiles.NEW_ONLY_OPS and site.op != "BUILD":
+                runs.setdefault(pair, (site.offset, site.args, site.op))
             # Allowlisted rebuild helpers call what they are given (copyreg._reconstructor,
             # numpy _reconstruct, torch _rebuild_from_type_v2...): a global passed as an
             # argument counts as called.
             if site.op != "BUILD":
                 for arg in _globals_in(site.args):
                     via = f"{site.op} argument of {f.module}.{f.name}"
-                    called.setdefault((arg.module, arg.name), (site.offset, site.args, via))
+                    apair = (arg.module, arg.name)
+                    called.setdefault(apair, (site.offset, site.args, via))
+                    if pair not in profiles.CONSTRUCTORS:
+                        runs.setdefault(apair, (site.offset, site.args, via))
     pending: list[tuple[str, str, int | None, str | None, str | None]] = []
     seen: set[Pair] = set()
     for g in res.globals:
         pair = (g.module, g.name)
         if pair in seen or pair in allowed:
             continue
-        if torchscript and g.module.startswith(TORCHSCRIPT_CLASS_PREFIX):
+        if torchscript and is_torchscript_class(g.module):
             continue
         seen.add(pair)
         dotted = f"{g.module}.{g.name}"
@@ -242,7 +263,10 @@ def _judge(
         origin = f"imported at offset {g.offset}"
         how = f" ({origin}) and calls it ({hit[2]} with {_short(hit[1])})" if hit else ""
         detail = _short(hit[1]) if hit else None
-        if is_dangerous(g.module, g.name):
+        dangerous = is_dangerous(g.module, g.name)
+        if not dangerous and _profiled_ok(pair, runs, hit, pending, g.offset, dotted):
+            continue
+        if dangerous:
             msg = f"imports the dangerous global {dotted}{how or f' ({origin})'}"
             pending.append(
                 (rules.DANGEROUS_GLOBAL, msg, hit[0] if hit else g.offset, dotted, detail)
@@ -309,3 +333,35 @@ def _judge(
             global_name=gname,
             detail=detail,
         )
+
+
+def _profiled_ok(
+    pair: Pair,
+    runs: dict[Pair, tuple[int, Any, str]],
+    hit: tuple[int, Any, str] | None,
+    pending: list[tuple[str, str, int | None, str | None, str | None]],
+    offset: int,
+    dotted: str,
+) -> bool:
+    """Judge a global against the generated library profiles; True when it is settled."""
+    if profiles.is_emitted(pair):
+        return True
+    run = runs.get(pair)
+    if run is None and profiles.is_state_class(pair):
+        return True  # constructed without __init__ and given state, or only referenced
+    lib = profiles.namespace_of(pair[0])
+    if run is None and hit is not None and lib is not None:
+        msg = (
+            f"constructs {dotted} ({hit[2]}) and gives it state: a class inside the profiled "
+            f"library {lib} that is not in its generated profile"
+        )
+        pending.append((rules.UNKNOWN_GLOBAL, msg, hit[0], dotted, None))
+        return True
+    if run is not None and profiles.is_state_class(pair):
+        msg = (
+            f"calls {dotted} ({run[2]} with {_short(run[1])}): the class is profiled only for "
+            "being rebuilt from state, calling it runs its __init__"
+        )
+        pending.append((rules.UNSAFE_CALL, msg, run[0], dotted, _short(run[1])))
+        return True
+    return False

@@ -28,6 +28,7 @@ from .pickle_values import (
     CallSite,
     Global,
     StreamResult,
+    compat_name,
     joblib_nbytes,
 )
 
@@ -59,10 +60,20 @@ def _name_line(buf: memoryview, i: int, end: int) -> tuple[str, int]:
     return text, j
 
 
-def _decode_string_repr(raw: str, offset: int) -> str:
-    # Protocol 0 STRING is a quoted Python literal; strip the quotes like CPython does.
+def _decode_string_repr(raw: str, offset: int, *, escapes: bool = False) -> str:
+    # Protocol 0 STRING is a quoted Python literal: CPython strips the quotes and then decodes
+    # backslash escapes (codecs.escape_decode), so "o\\x73" names the module "os".
     if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
-        return raw[1:-1]
+        body = raw[1:-1]
+        if escapes and "\\" in body:
+            import codecs
+
+            try:
+                decoded: bytes = codecs.escape_decode(body.encode("latin-1"))[0]
+            except ValueError as exc:
+                raise ParseError(f"STRING escape is invalid: {exc}", offset) from exc
+            return decoded.decode("latin-1")
+        return body
     raise ParseError("STRING argument is not quoted", offset)
 
 
@@ -142,6 +153,10 @@ class Machine:
             return Call(func, args, opname, pos)
 
         def global_(module: str, name: str) -> Global:
+            # Unpickler.find_class maps Python 2 names while the stream's protocol is below 3
+            # (fix_imports): judge the name the loader really imports.
+            if res.protocol < 3:
+                module, name = compat_name(module, name)
             g = Global(module, name, pos)
             res_globals.append(g)
             return g
@@ -280,6 +295,7 @@ class Machine:
                 if isinstance(target, Global):
                     res.builds_on_globals.append((target, pos))
                 elif isinstance(target, Call) and isinstance(target.func, Global):
+                    target.state = state
                     calls.append(CallSite(target.func, state, "BUILD", pos))
                     j = self._after_build(res, target, state, i + 1, end)
                     if j != i + 1:
@@ -354,6 +370,7 @@ class Machine:
                 i += 2
             elif op == 0x2E:  # STOP
                 res.end = i + 1
+                res.value = stack[-1] if stack else None
                 if i + 1 < frame_end:
                     res.straddles.append(i)
                 return
@@ -386,7 +403,7 @@ class Machine:
                 j = find_newline(buf, i + 1, end)
                 raw = bytes(buf[i + 1 : j])
                 if op == 0x53:
-                    push(_decode_string_repr(raw.decode("latin-1"), pos))
+                    push(_decode_string_repr(raw.decode("latin-1"), pos, escapes=True))
                 else:
                     push(raw.decode("raw-unicode-escape"))
                 i = j + 1

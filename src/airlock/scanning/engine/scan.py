@@ -88,6 +88,12 @@ def _recurse(ctx: ScanContext, buf: memoryview, location: str, depth: int) -> st
 def _dispatch(
     ctx: ScanContext, buf: memoryview, location: str, depth: int, fmt: str, base_dir: Path | None
 ) -> str:
+    if fmt == "pickle" and location.rsplit("!", 1)[-1] in ("storages", "tensors"):
+        # Members of PyTorch's legacy tar checkpoints interleave pickles and raw records.
+        from . import torch_legacy
+
+        torch_legacy.scan_member(ctx, buf, location, location.rsplit("!", 1)[-1])
+        return "pytorch-legacy-tar-member"
     if fmt == "pickle":
         if scan_pickle(ctx, buf, location, profile=ctx.pickle_profile, probe=buf[0] != 0x80) < 0:
             # Not a pickle after all; it may still be a zip with bytes in front (a polyglot).

@@ -1,0 +1,60 @@
+"""Framework profiles derived from the real libraries (see scripts/gen_allowlists.py).
+
+Two kinds of entries, both generated, never written by hand:
+
+* emitted globals: what pickling real objects of a library writes; allowed like the
+  hand-written allowlist (called or referenced);
+* state classes: classes rebuilt as class + state; allowed when only constructed without
+  `__init__` (NEWOBJ, `copyreg._reconstructor`, NumPy `_reconstruct`) or referenced.
+
+The generated module is imported on first use, so scans that never meet an unlisted global
+pay nothing for it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Final
+
+Pair = tuple[str, str]
+
+# Rebuild helpers that create an instance of the class they are given without calling its
+# __init__: the class argument is "constructed", not "called".
+CONSTRUCTORS: Final = frozenset(
+    {
+        ("copyreg", "_reconstructor"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+    }
+)
+# Opcodes that create an instance through cls.__new__ only.
+NEW_ONLY_OPS: Final = frozenset({"NEWOBJ", "NEWOBJ_EX"})
+
+
+@cache
+def _tables() -> tuple[frozenset[Pair], frozenset[Pair], frozenset[str], dict[str, str]]:
+    from . import profiles_generated as g
+
+    emitted = frozenset(p for pairs in g.EMITTED.values() for p in pairs)
+    classes = frozenset(p for pairs in g.STATE_CLASSES.values() for p in pairs)
+    return emitted, classes, g.NAMESPACES, dict(g.LIBRARY_VERSIONS)
+
+
+def is_emitted(pair: Pair) -> bool:
+    """A global real pickles of a profiled library write."""
+    return pair in _tables()[0]
+
+
+def is_state_class(pair: Pair) -> bool:
+    """A profiled class rebuilt as class + state."""
+    return pair in _tables()[1]
+
+
+def namespace_of(module: str) -> str | None:
+    """The profiled library a module belongs to, with its version, or None."""
+    top = module.split(".", 1)[0]
+    _e, _c, names, versions = _tables()
+    if top not in names:
+        return None
+    key = {"pytorch_lightning": "lightning", "lightning_fabric": "lightning"}.get(top, top)
+    return f"{top} {versions[key]}" if key in versions else top
