@@ -238,7 +238,19 @@ class _Recorder(pickle._Unpickler):  # type: ignore[name-defined]
             elif module in _compat_pickle.IMPORT_MAPPING:
                 module = _compat_pickle.IMPORT_MAPPING[module]
         self.seen.add((module, name))
-        return type(name.replace(".", "_"), (_Stub,), {})
+        if (module, name) == ("builtins", "getattr"):
+            return self._getattr  # type: ignore[return-value]
+        return type(name.replace(".", "_"), (_Stub,), {"_where": (module, name)})
+
+    def _getattr(self, obj: object, attr: str) -> object:
+        # getattr(SomeClass, "name") is how pickle writes bound class methods; the scanner
+        # judges it as the dotted global, so record that.
+        where = getattr(obj, "_where", None)
+        if where is None:
+            return _Stub()
+        pair = (where[0], f"{where[1]}.{attr}")
+        self.seen.add(pair)
+        return type(attr, (_Stub,), {"_where": pair})
 
 
 def pickled_globals(data: bytes) -> set[tuple[str, str]]:

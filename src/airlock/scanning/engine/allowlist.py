@@ -89,6 +89,8 @@ TORCH: Final[frozenset[Pair]] = (
     | _pairs("torch.serialization", "_get_layout")
     | _pairs("torch.torch_version", "TorchVersion")
     | _pairs("torch.nn.modules.module", "_IncompatibleKeys")
+    # QConfig observers: partial(ObserverClass, **kwargs); what it wraps is judged on its own.
+    | _pairs("functools", "partial")
     | frozenset(
         (f"torch.nn.modules.{mod}", n) for mod, names in _TORCH_NN.items() for n in names.split()
     )

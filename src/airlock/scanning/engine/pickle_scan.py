@@ -246,7 +246,7 @@ def _judge(
                     via = f"{site.op} argument of {f.module}.{f.name}"
                     apair = (arg.module, arg.name)
                     called.setdefault(apair, (site.offset, site.args, via))
-                    if pair not in profiles.CONSTRUCTORS:
+                    if pair not in profiles.CONSTRUCTORS and pair not in profiles.WRAPPERS:
                         runs.setdefault(apair, (site.offset, site.args, via))
     pending: list[tuple[str, str, int | None, str | None, str | None]] = []
     seen: set[Pair] = set()
@@ -254,6 +254,8 @@ def _judge(
         pair = (g.module, g.name)
         if pair in seen or pair in allowed:
             continue
+        if pair in res.resolved and pair not in called:
+            continue  # only getattr(<global>, "<name>"): judged as that dotted global
         if torchscript and is_torchscript_class(g.module):
             continue
         seen.add(pair)

@@ -82,6 +82,8 @@ class StreamResult:
     last_frame: int = -1
     # The value on top of the stack at STOP (what pickle.load returns), when emulated.
     value: Any = None
+    # getattr globals used only as getattr(<global>, "<name>"), resolved to dotted globals.
+    resolved: set[tuple[str, str]] = field(default_factory=set)
 
 
 _DTYPE_SIZES: Final = {"b": 1, "i": 0, "u": 0, "f": 0, "c": 0, "m": 0, "M": 0, "S": 0, "V": 0}

@@ -77,6 +77,21 @@ def _decode_string_repr(raw: str, offset: int, *, escapes: bool = False) -> str:
     raise ParseError("STRING argument is not quoted", offset)
 
 
+_GETATTR: Final = frozenset({("builtins", "getattr"), ("__builtin__", "getattr")})
+
+
+def _constant_getattr(func: Any, args: Any) -> str | None:
+    """The attribute name of getattr(<global>, "<identifier>"), else None."""
+    if not (isinstance(func, Global) and (func.module, func.name) in _GETATTR):
+        return None
+    if not (isinstance(args, tuple) and len(args) == 2 and isinstance(args[0], Global)):
+        return None
+    name = args[1]
+    if isinstance(name, str) and name.isidentifier() and not name.startswith("__"):
+        return name
+    return None
+
+
 class Machine:
     """One emulated unpickler over a buffer; run() follows one stream up to its STOP."""
 
@@ -242,11 +257,29 @@ class Machine:
             elif op == 0x52:  # REDUCE
                 args = pop()
                 func = pop()
-                push(call(func, args, "REDUCE"))
+                attr = _constant_getattr(func, args)
+                if attr is not None:
+                    # getattr(SomeClass, "name") is how pickle writes a bound class method
+                    # (zoneinfo.ZoneInfo._unpickle): the same as the dotted global it names.
+                    res.resolved.add((func.module, func.name))
+                    push(global_(args[0].module, f"{args[0].name}.{attr}"))
+                else:
+                    push(call(func, args, "REDUCE"))
                 i += 1
             elif op == 0x51:  # BINPERSID
-                res.persistent.append(pop())
-                push(PERS)
+                pid = pop()
+                res.persistent.append(pid)
+                # torch's legacy persistent_load returns the class of a ("module", cls, file,
+                # source) record: the object is then built from that class.
+                if (
+                    isinstance(pid, tuple)
+                    and len(pid) >= 2
+                    and pid[0] == "module"
+                    and isinstance(pid[1], Global)
+                ):
+                    push(pid[1])
+                else:
+                    push(PERS)
                 i += 1
             elif op == 0x7D:  # EMPTY_DICT
                 push({})

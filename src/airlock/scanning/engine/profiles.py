@@ -27,6 +27,10 @@ CONSTRUCTORS: Final = frozenset(
         ("numpy._core.multiarray", "_reconstruct"),
     }
 )
+# Wrappers that store the callable they are given without calling it at load time
+# (torch's QConfig pickles observers as functools.partial(ObserverClass, ...)): the callable
+# is judged as referenced, and anything that later calls the wrapper is a call on a non-global.
+WRAPPERS: Final = frozenset({("functools", "partial")})
 # Opcodes that create an instance through cls.__new__ only.
 NEW_ONLY_OPS: Final = frozenset({"NEWOBJ", "NEWOBJ_EX"})
 

