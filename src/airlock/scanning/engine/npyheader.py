@@ -139,7 +139,14 @@ def descr_has_object(descr: Any, depth: int = 0) -> bool:
         if len(field) == 2:
             _name, spec = field
         elif len(field) == 3:
-            _name, spec, _shape = field
+            _name, spec, shape = field
+            # numpy.dtype((format, shape)) needs an int or a tuple of ints (found by the
+            # differential test: "['af8']" unpacks to shape "8", which NumPy refuses).
+            if not (
+                isinstance(shape, int)
+                or (isinstance(shape, tuple) and all(isinstance(x, int) for x in shape))
+            ):
+                raise ValueError(f"field shape {shape!r:.40} is not an int or a tuple of ints")
         else:
             raise ValueError(f"field {field!r:.60} is not (name, format[, shape])")
         found = descr_has_object(spec, depth + 1) or found

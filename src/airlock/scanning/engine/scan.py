@@ -78,7 +78,15 @@ def scan_buffer(
         fmt = "tar"
     if fmt == "unknown" and find_eocd(buf) >= 0:
         fmt = "zip"
-    return _dispatch(ctx, buf, location, depth, fmt, base_dir)
+    out = _dispatch(ctx, buf, location, depth, fmt, base_dir)
+    if fmt not in _PICKLE_FORMATS and looks_like_pickle(head):
+        # Valid as two formats: "GGUF" also starts a pickle (G = BINFLOAT), so pickle.load
+        # would run it. The second reading only reports a stream that imports or calls.
+        scan_pickle(ctx, buf, location, profile=ctx.pickle_profile, probe=True, max_streams=1)
+    return out
+
+
+_PICKLE_FORMATS = frozenset({"pickle", "pytorch-legacy"})
 
 
 def _recurse(ctx: ScanContext, buf: memoryview, location: str, depth: int) -> str:

@@ -379,6 +379,8 @@ def _obfuscation_cases() -> list[Case]:
         + su(CMD)
         + b"\x85R."
     )
+    # "GGUF" + version is also BINFLOAT + 8 bytes: the rest is an ordinary pickle.
+    gguf_polyglot = b"GGUF\x03\x00\x00\x00\x00" + b"0" + sg("os", "system") + su(CMD) + b"\x85R."
     many_streams = b"".join(p(4, b"K\x01") for _ in range(70)) + p(
         4, sg("os", "system") + su(CMD) + b"\x85R"
     )
@@ -408,6 +410,7 @@ def _obfuscation_cases() -> list[Case]:
         ("nested_pickle_loads_bytes", p(4, nested_bytes)),
         ("frame_straddle_names", straddle),
         ("seventy_stacked_streams", many_streams),
+        ("gguf_magic_pickle_polyglot", gguf_polyglot),
     ]
     return [
         Case(f"pickle/obfuscation_{n}", "pickle-obfuscation", "malicious", "model.pkl", w(data))
