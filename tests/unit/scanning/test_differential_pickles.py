@@ -27,8 +27,8 @@ import pytest
 import reference_pickle as ref
 
 from airlock.scanning.engine import Limits, scan_bytes
-from airlock.scanning.engine.context import ScanContext
 from airlock.scanning.engine.containers import decompress
+from airlock.scanning.engine.context import ScanContext
 from airlock.scanning.engine.npyheader import read_header
 from airlock.scanning.engine.pickle_vm import Global, Machine
 
@@ -95,8 +95,10 @@ def reference_streams(
 def compare(data: bytes) -> str | None:
     """None when the views agree; else what differs."""
     mine, theirs = scanner_streams(data), reference_streams(data)
-    if [(s, e) for s, e, *_ in mine[: len(theirs)]] != [(s, e) for s, e, *_ in theirs]:
-        return f"stream bounds differ: {[(s, e) for s, e, *_ in mine]} vs {[(s, e) for s, e, *_ in theirs]}"
+    bounds_mine = [(s, e) for s, e, *_ in mine]
+    bounds_theirs = [(s, e) for s, e, *_ in theirs]
+    if bounds_mine[: len(theirs)] != bounds_theirs:
+        return f"stream bounds differ: {bounds_mine} vs {bounds_theirs}"
     for (s, _e, g1, c1), (_s, _e2, g2, c2) in zip(mine, theirs, strict=False):
         if sorted(set(g1)) != sorted(set(g2)):
             return f"globals differ at {s}: {sorted(set(g1))} vs {sorted(set(g2))}"
@@ -144,7 +146,7 @@ def mutate(data: bytes) -> Iterator[tuple[str, bytes]]:
         yield "proto-5", b"\x80\x05" + data[2:]
     # STACK_GLOBAL -> GLOBAL where the names are the two preceding SHORT_BINUNICODE ops
     for i in range(2, len(ops)):
-        (o1, a1, p1), (o2, a2, p2), (o3, _a3, p3) = ops[i - 2], ops[i - 1], ops[i]
+        (o1, a1, p1), (o2, a2, _p2), (o3, _a3, p3) = ops[i - 2], ops[i - 1], ops[i]
         if (
             o3.name == "STACK_GLOBAL"
             and o1.name == "SHORT_BINUNICODE"
