@@ -582,7 +582,7 @@ def _legacy_tar(member: str) -> bytes:
             + struct.pack("<ii", 1, 0)
             + struct.pack("<qqq", 2, 1, 0)
         )
-    else:
+    elif member != "clean":
         members[member] = _payload()
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
