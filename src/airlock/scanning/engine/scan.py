@@ -42,6 +42,10 @@ def sniff(head: bytes, size: int | None = None) -> str:
         return "7z"
     if is_torch_legacy(head):
         return "pytorch-legacy"
+    if _safetensors_head(head, size):
+        # Checked before the pickle marker: a header of 640 bytes is written 80 02 00...,
+        # which also reads as PROTO 2. The pickle reading is still tried (scan_buffer).
+        return "safetensors"
     if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
         return "pickle"
     if len(head) >= 9 and head[8:9] == b"{" and head[:8] != b"\x00" * 8:
@@ -59,6 +63,14 @@ def sniff(head: bytes, size: int | None = None) -> str:
     if head[:1] and head[0] in _PB_FIRST:
         return "protobuf"
     return "unknown"
+
+
+def _safetensors_head(head: bytes, size: int | None) -> bool:
+    """An 8-byte little-endian header length that fits the file, then the JSON object."""
+    if len(head) < 10 or head[8:10] not in (b'{"', b"{}", b"{ ", b"{\n"):
+        return False
+    n = int.from_bytes(head[:8], "little")
+    return n >= 2 and (size is None or 8 + n <= size)
 
 
 def _is_tar(buf: memoryview) -> bool:
@@ -86,7 +98,7 @@ def scan_buffer(
     return out
 
 
-_PICKLE_FORMATS = frozenset({"pickle", "pytorch-legacy"})
+_PICKLE_FORMATS = frozenset({"pickle", "pytorch-legacy", "pytorch-legacy-tar-member"})
 
 
 def _recurse(ctx: ScanContext, buf: memoryview, location: str, depth: int) -> str:

@@ -269,9 +269,31 @@ def _other_cases() -> list[Case]:
         ck["callbacks"] = {"ModelCheckpoint": _obj("lightning", "lightning-checkpoint-callback")}
         torch.save(ck, path)
 
+    def safetensors_like_pickle(path: Path, target: int = 640) -> None:
+        # A header of 640 bytes is written 80 02 00 00..., which also reads as PROTO 2.
+        import numpy as np
+        from safetensors.numpy import save
+
+        for k in range(2000):
+            data = save({"w": np.zeros(2, dtype=np.float32)}, metadata={"note": "x" * k})
+            if int.from_bytes(data[:8], "little") == target:
+                path.write_bytes(data)
+                return
+        raise AssertionError("no metadata length gives the wanted header length")
+
     out.append(
         Case("benign/scipy-save-npz", "false-positive:scipy", "benign", "matrix.npz", sparse_npz)
     )
+    for target in (640, 0x380, 0x480):
+        out.append(
+            Case(
+                f"benign/safetensors-header-{target}",
+                "false-positive:safetensors",
+                "benign",
+                "model.safetensors",
+                lambda path, t=target: safetensors_like_pickle(path, t),
+            )
+        )
     out.append(
         Case(
             "benign/lightning-full-checkpoint",
