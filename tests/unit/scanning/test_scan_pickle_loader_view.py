@@ -139,3 +139,16 @@ def test_seventy_stacked_streams_are_all_followed():
     data = b"".join(pickle.dumps(i, protocol=4) for i in range(70))
     data += p(4, sg("os", "system") + su(CMD) + b"\x85R")
     assert _rules(data)["verdict"] == "block"
+
+
+def test_joblib_old_array_wrapper_naming_a_file_outside_the_folder_is_blocked():
+    def wrapper(filename: str) -> bytes:
+        state = b"}(" + su("filename") + su(filename) + su("allow_mmap") + b"\x88u"
+        return p(4, sg("joblib.numpy_pickle_compat", "NDArrayWrapper") + b")\x81" + state + b"b")
+
+    got = _rules(wrapper("/tmp/payload.npy"), "m.joblib")
+    assert got["verdict"] == "block"
+    assert "/tmp/payload.npy" in got["AIR-PKL-012"]
+    beside = _rules(wrapper("m.joblib_01.npy"), "m.joblib")
+    assert beside["verdict"] == "review"
+    assert "AIR-PKL-013" in beside

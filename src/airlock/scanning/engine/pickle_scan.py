@@ -303,6 +303,15 @@ def _judge(
                 None,
             )
         )
+    for name, off in res.file_refs:
+        # joblib joins the name to the pickle's folder; an absolute path or ".." leaves it.
+        parts = name.replace("\\", "/").split("/")
+        outside = name.startswith(("/", "\\")) or ".." in parts or name[1:2] == ":"
+        rule = rules.FILE_OUTSIDE if outside else rules.FILE_BESIDE
+        msg = f"joblib's old array wrapper makes the loader open {name!r:.120}" + (
+            ", outside the model folder" if outside else " (np.load with pickles allowed)"
+        )
+        pending.append((rule, msg, off, name[:200], None))
     for off in res.truncated:
         msg = "FRAME runs past the end of the data (truncated file); its content was still read"
         pending.append((rules.PICKLE_PARSE, msg, off, None, None))

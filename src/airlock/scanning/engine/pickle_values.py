@@ -82,6 +82,8 @@ class StreamResult:
     last_frame: int = -1
     # The value on top of the stack at STOP (what pickle.load returns), when emulated.
     value: Any = None
+    # Files the loader opens because the stream names them (joblib's old array wrappers).
+    file_refs: list[tuple[str, int]] = field(default_factory=list)
     # getattr globals used only as getattr(<global>, "<name>"), resolved to dotted globals.
     resolved: set[tuple[str, str]] = field(default_factory=set)
 

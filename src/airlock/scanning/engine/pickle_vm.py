@@ -495,6 +495,16 @@ class Machine:
     def _after_build(self, res: StreamResult, target: Call, state: Any, i: int, end: int) -> int:
         """joblib writes raw array bytes right after a NumpyArrayWrapper's BUILD; skip them."""
         func = target.func
+        if (
+            isinstance(func, Global)
+            and func.module in ("joblib.numpy_pickle", "joblib.numpy_pickle_compat")
+            and func.name in ("NDArrayWrapper", "ZNDArrayWrapper")
+        ):
+            # joblib <= 0.9 wrappers: joblib.load opens the file named in the state (joined
+            # to the pickle's folder) and, for NDArrayWrapper, np.load with pickles allowed.
+            name = state.get("filename") if isinstance(state, dict) else None
+            res.file_refs.append((name if isinstance(name, str) else repr(name), target.offset))
+            return i
         if not (
             isinstance(func, Global)
             and func.module == "joblib.numpy_pickle"

@@ -754,7 +754,24 @@ def _joblib_cases() -> list[Case]:
     )
     bad = _payload()
     data_then_bad = _joblib_wrapper(f8, 2, b"\x00" * 16) + b"0" + bad[2:]
+
+    def compat(cls: str, filename: str) -> bytes:
+        # joblib <= 0.9 wrapper: joblib.load opens the named file (np.load, allow_pickle=True)
+        state = (
+            b"}("
+            + su("filename")
+            + su(filename)
+            + su("subclass")
+            + sg("numpy", "ndarray")
+            + su("allow_mmap")
+            + b"\x88u"
+        )
+        return p(4, sg("joblib.numpy_pickle_compat", cls) + b")\x81" + state + b"b")
+
     cases = [
+        ("compat_wrapper_absolute_path", compat("NDArrayWrapper", "/tmp/payload.npy")),
+        ("compat_wrapper_parent_path", compat("NDArrayWrapper", "../../shared/payload.npy")),
+        ("compat_zwrapper_absolute_path", compat("ZNDArrayWrapper", "/etc/passwd")),
         ("object_array_payload", _joblib_wrapper(obj, 1, bad) + b"."),
         ("structured_object_fields", _joblib_wrapper(struct_obj, 1, bad) + b"."),
         ("payload_after_array_bytes", data_then_bad),
