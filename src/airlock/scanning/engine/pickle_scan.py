@@ -13,6 +13,7 @@ from .allowlist import Pair, is_dangerous, is_torchscript_class, profile_for
 from .context import ScanContext
 from .model import LimitExceeded
 from .opcodes import LAYOUT, traces
+from .pickle_values import Payload
 from .pickle_vm import Call, Global, Machine, StreamResult
 
 try:  # The compiled skimmer is optional: without it the emulator runs every stream.
@@ -33,6 +34,12 @@ _MAX_STREAMS: Final = 4096
 # Opcodes the skimmer stops at only when they cross a frame boundary (not imports, calls or
 # bytes payloads that may hold a nested pickle).
 _SKIM_ONLY: Final = frozenset(range(256)) - frozenset(b"ci\x93Rb\x81\x92o\x82\x83\x84PQCB\x8e\x96")
+
+
+# Loaders that pickling itself writes with a literal payload: pickle.dumps of a tensor stores
+# its storage as torch.storage._load_from_bytes(<torch.save bytes>). Accepted only when every
+# call gets one literal bytes payload, which is then scanned like a file.
+_NESTED_LOADERS: Final = frozenset({("torch.storage", "_load_from_bytes")})
 
 
 def has_fast_core() -> bool:
@@ -149,9 +156,9 @@ def scan_pickle(
         if on_stream is not None:
             on_stream(res)
         for off, length in res.nested:
-            scan_pickle(
-                ctx, buf[off : off + length], f"{location}@{off}", profile=profile, max_streams=4
-            )
+            _scan_nested(ctx, buf[off : off + length], f"{location}@{off}")
+        for off, data in res.nested_data:
+            _scan_nested(ctx, memoryview(data), f"{location}@{off}")
         if res.end < 0:
             pos = end
             break
@@ -170,6 +177,41 @@ def scan_pickle(
     if len(buf) - start <= _ENCODED_SCAN_MAX and location.count("@") < 2:
         _encoded_pickles(ctx, buf, start, pos, location)
     return pos
+
+
+def _scan_nested(ctx: ScanContext, data: memoryview, location: str) -> None:
+    """A pickle or zip held in a bytes payload, scanned like a file the loader would open."""
+    from .scan import scan_buffer  # scan imports this module: resolved at call time
+
+    depth = location.count("!") + location.count("@")
+    try:
+        scan_buffer(ctx, data, location, depth)
+    except LimitExceeded as exc:
+        ctx.limit_hit(exc, location)
+
+
+def _literal_loads(res: StreamResult, pair: Pair) -> bool:
+    """Every use of the global is a direct call on one literal bytes payload (scanned above)."""
+    sites = [
+        s for s in res.calls if isinstance(s.func, Global) and (s.func.module, s.func.name) == pair
+    ]
+    if not sites or any(
+        not (
+            s.op == "REDUCE"
+            and isinstance(s.args, tuple)
+            and len(s.args) == 1
+            and isinstance(s.args[0], Payload)
+        )
+        for s in sites
+    ):
+        return False
+    passed_on = any(
+        (g.module, g.name) == pair
+        for s in res.calls
+        if s.op != "BUILD"
+        for g in _globals_in(s.args)
+    )
+    return not passed_on
 
 
 def _encoded_pickles(
@@ -256,6 +298,8 @@ def _judge(
             continue
         if pair in res.resolved and pair not in called:
             continue  # only getattr(<global>, "<name>"): judged as that dotted global
+        if pair in _NESTED_LOADERS and _literal_loads(res, pair):
+            continue  # torch.load of a literal payload, which was scanned as a file
         if torchscript and is_torchscript_class(g.module):
             continue
         seen.add(pair)

@@ -45,6 +45,19 @@ class Opaque:
         return f"<{self.kind}>"
 
 
+class Payload:
+    """A bytes payload that holds a pickle or a zip: scanned as a file of its own."""
+
+    __slots__ = ("data", "length", "offset")
+
+    def __init__(self, offset: int, length: int, data: bytes | None = None) -> None:
+        # data is set when the payload was decoded from a string (protocol 0-2 bytes).
+        self.offset, self.length, self.data = offset, length, data
+
+    def __repr__(self) -> str:
+        return "<bytes>"
+
+
 LIST, SET, BYTES, FLOAT, PERS, BUFFER, EXT, BIG = (
     Opaque(k) for k in ("list", "set", "bytes", "float", "persistent id", "buffer", "ext", "int")
 )
@@ -75,6 +88,8 @@ class StreamResult:
     extensions: list[int] = field(default_factory=list)
     straddles: list[int] = field(default_factory=list)
     nested: list[tuple[int, int]] = field(default_factory=list)
+    # Payloads decoded from strings (`_codecs.encode(s, "latin1")`): (call offset, bytes).
+    nested_data: list[tuple[int, bytes]] = field(default_factory=list)
     persistent: list[Any] = field(default_factory=list)
     truncated: list[int] = field(default_factory=list)
     error: str | None = None
@@ -156,3 +171,8 @@ def _dtype_has_object(dtype: object, depth: int = 0) -> bool:
             if _dtype_has_object(inner, depth + 1):
                 return True
     return False
+
+
+def nested_file(data: bytes) -> bool:
+    """A payload that starts like a pickle or a zip: a file some loader may open."""
+    return len(data) > 3 and ((data[0] == 0x80 and data[1] <= 5) or data[:4] == b"PK\x03\x04")

@@ -27,9 +27,11 @@ from .pickle_values import (
     Call,
     CallSite,
     Global,
+    Payload,
     StreamResult,
     compat_name,
     joblib_nbytes,
+    nested_file,
 )
 
 __all__ = ["Call", "Global", "Machine", "StreamResult"]
@@ -90,6 +92,21 @@ def _constant_getattr(func: Any, args: Any) -> str | None:
     if isinstance(name, str) and name.isidentifier() and not name.startswith("__"):
         return name
     return None
+
+
+def _latin1_bytes(func: Any, args: Any) -> bytes | None:
+    """The bytes of _codecs.encode(<text>, "latin1") when they start like a pickle or a zip."""
+    if not (isinstance(func, Global) and (func.module, func.name) == ("_codecs", "encode")):
+        return None
+    if not (isinstance(args, tuple) and len(args) == 2 and isinstance(args[0], str)):
+        return None
+    if args[1] not in ("latin1", "latin-1") or args[0][:1] not in ("\x80", "P"):
+        return None
+    try:
+        data = args[0].encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+    return data if nested_file(data) else None
 
 
 class Machine:
@@ -258,7 +275,13 @@ class Machine:
                 args = pop()
                 func = pop()
                 attr = _constant_getattr(func, args)
-                if attr is not None:
+                decoded = _latin1_bytes(func, args)
+                if decoded is not None:
+                    # Protocols 0-2 write bytes as _codecs.encode(text, "latin1").
+                    call(func, args, "REDUCE")
+                    res.nested_data.append((pos, decoded))
+                    push(Payload(pos, len(decoded), decoded))
+                elif attr is not None:
                     # getattr(SomeClass, "name") is how pickle writes a bound class method
                     # (zoneinfo.ZoneInfo._unpickle): the same as the dotted global it names.
                     res.resolved.add((func.module, func.name))
@@ -485,11 +508,17 @@ class Machine:
         elif op == 0x54 or op == 0x8D:
             push(str(buf[i + head : j], "utf-8" if op == 0x8D else "latin-1", "surrogatepass"))
         else:
-            # A bytes payload that itself starts like a pickle is a nested stream: the loader
-            # may hand it to pickle.loads later, so it gets scanned too.
-            if n > 2 and buf[i + head] == 0x80 and buf[i + head + 1] <= 5:
-                res.nested.append((i + head, n))
-            push(BYTES)
+            # A bytes payload that itself starts like a pickle or a zip is a nested file: the
+            # loader may hand it to pickle.loads or torch.load (torch.storage._load_from_bytes,
+            # which pickle.dumps of a tensor writes), so it gets scanned as a file.
+            at = i + head
+            if n > 3 and (
+                (buf[at] == 0x80 and buf[at + 1] <= 5) or bytes(buf[at : at + 4]) == b"PK\x03\x04"
+            ):
+                res.nested.append((at, n))
+                push(Payload(at, n))
+            else:
+                push(BYTES)
         return j
 
     def _after_build(self, res: StreamResult, target: Call, state: Any, i: int, end: int) -> int:
@@ -522,6 +551,10 @@ class Machine:
             res.builds_on_globals.extend(nested.builds_on_globals)
             res.dynamic_globals.extend(nested.dynamic_globals)
             res.extensions.extend(nested.extensions)
+            res.file_refs.extend(nested.file_refs)
+            res.nested.extend(nested.nested)
+            res.nested_data.extend(nested.nested_data)
+            res.resolved |= nested.resolved
             if nested.error is not None or nested.end < 0:
                 raise ParseError(f"joblib object array: {nested.error}", nested.error_offset)
             return nested.end

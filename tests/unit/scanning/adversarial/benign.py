@@ -103,6 +103,29 @@ def _torch_cases() -> list[Case]:
                     _torch_save("torch", name, state=True),
                 )
             )
+    # pickle.dumps and joblib.dump of torch objects (skorch-style pipelines): storages are
+    # written as torch.storage._load_from_bytes(<torch.save bytes>).
+    for i, name in enumerate(
+        ("torch-sequential", "torch-nn-Linear", "torch-tensors", "torch-qtensor")
+    ):
+        out.append(
+            Case(
+                f"benign/{name}-pickled",
+                "false-positive:torch",
+                "benign",
+                "model.pkl",
+                _pickler("torch", name, (2, 3, 4, 5)[i]),
+            )
+        )
+        out.append(
+            Case(
+                f"benign/{name}-joblib",
+                "false-positive:torch",
+                "benign",
+                "model.joblib",
+                _joblib("torch", name, (0, 3)[i % 2]),
+            )
+        )
     out += _torchscript_cases()
     return out
 

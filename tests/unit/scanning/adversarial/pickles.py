@@ -593,6 +593,20 @@ def _legacy_tar(member: str) -> bytes:
     return buf.getvalue()
 
 
+def _load_from_bytes(inner: bytes, proto: int) -> bytes:
+    """What pickle.dumps of a tensor writes: torch.storage._load_from_bytes(<torch.save>)."""
+    if proto >= 3:
+        arg = b"B" + struct.pack("<I", len(inner)) + inner
+    else:
+        arg = g0("_codecs", "encode") + b"(" + bu(inner.decode("latin-1")) + su("latin1") + b"tR"
+    head = (
+        g0("torch.storage", "_load_from_bytes")
+        if proto < 4
+        else sg("torch.storage", "_load_from_bytes")
+    )
+    return p(proto, head + b"(" + arg + b"tR")
+
+
 def _torch_cases() -> list[Case]:
     bad = _payload()
     out = [
@@ -657,6 +671,43 @@ def _torch_cases() -> list[Case]:
             "malicious",
             "model.pt",
             w(_torch_zip(pickle.dumps({}, protocol=2), extra={"extra/state.pkl": bad})),
+        ),
+    ]
+    out += [
+        Case(
+            "torch/load_from_bytes_zip",
+            "torch-paths",
+            "malicious",
+            "model.pkl",
+            w(_load_from_bytes(_torch_zip(bad), 4)),
+        ),
+        Case(
+            "torch/load_from_bytes_pickle_p2",
+            "torch-paths",
+            "malicious",
+            "model.pkl",
+            w(_load_from_bytes(bad, 2)),
+        ),
+        Case(
+            "torch/load_from_bytes_pickle_p5",
+            "torch-paths",
+            "malicious",
+            "model.pkl",
+            w(_load_from_bytes(bad, 5)),
+        ),
+        Case(
+            "torch/load_from_bytes_computed",
+            "torch-paths",
+            "malicious",
+            "model.pkl",
+            w(
+                p(
+                    4,
+                    sg("torch.storage", "_load_from_bytes")
+                    + sg("builtins", "bytes")
+                    + b"(K\x80K\x02tR\x85R",
+                )
+            ),
         ),
     ]
     for i, name in enumerate(("protocol", "sys_info", "main", "storage_keys")):
