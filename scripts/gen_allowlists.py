@@ -161,6 +161,10 @@ def _ordinary(cls: type, top: str) -> bool:
     """Pickled as class + state, nothing run but the library's own __new__/__setstate__."""
     if cls.__reduce_ex__ is not object.__reduce_ex__ or cls.__reduce__ is not object.__reduce__:
         return False
+    if issubclass(cls, type):
+        return False  # a metaclass: "constructing" it builds a new class from the state
+    if issubclass(cls, BaseException):
+        return False  # exceptions pickle through their args (a call), never as plain state
     new = cls.__new__
     if new not in _BUILTIN_NEW:
         owner = next((k for k in cls.__mro__ if "__new__" in vars(k)), object)
@@ -199,85 +203,138 @@ def state_classes(top: str, packages: Iterable[str]) -> set[tuple[str, str]]:
     return out
 
 
-class _Stub:
-    """Stands in for every global while reading our own pickles: nothing real is imported."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        pass
-
-    def __setstate__(self, state: object) -> None:
-        pass
-
-    def __call__(self, *args: object, **kwargs: object) -> _Stub:
-        return _Stub()
-
-    def append(self, item: object) -> None:
-        pass
-
-    def extend(self, items: object) -> None:
-        pass
-
-    def __setitem__(self, key: object, value: object) -> None:
-        pass
+Uses = dict[str, set[tuple[str, str]]]
 
 
-class _Recorder(pickle._Unpickler):  # type: ignore[name-defined]
-    """The pure-Python unpickler with find_class replaced: records (module, name), returns a
-    stub class. Used only on pickles this script itself just wrote from real objects."""
+def _recorder(data: bytes, uses: Uses) -> pickle._Unpickler:  # type: ignore[name-defined]
+    """CPython's pure-Python unpickler with find_class replaced by recording stubs.
 
-    def __init__(self, data: bytes) -> None:
-        super().__init__(io.BytesIO(data))
-        self.seen: set[tuple[str, str]] = set()
+    Used only on pickles this script just wrote from real objects. A stub's __new__ records
+    "constructed" (NEWOBJ), its __init__ records "called" (REDUCE, INST, OBJ run __init__).
+    """
 
-    def find_class(self, module: str, name: str) -> type:
-        if self.proto < 3 and self.fix_imports:
-            import _compat_pickle
+    class Stub:
+        _where: tuple[str, str] = ("", "")
 
-            if (module, name) in _compat_pickle.NAME_MAPPING:
-                module, name = _compat_pickle.NAME_MAPPING[(module, name)]
-            elif module in _compat_pickle.IMPORT_MAPPING:
-                module = _compat_pickle.IMPORT_MAPPING[module]
-        self.seen.add((module, name))
-        if (module, name) == ("builtins", "getattr"):
-            return self._getattr  # type: ignore[return-value]
-        return type(name.replace(".", "_"), (_Stub,), {"_where": (module, name)})
+        def __new__(cls, *args: object, **kwargs: object) -> Stub:
+            uses["constructed"].add(cls._where)
+            return super().__new__(cls)
 
-    def _getattr(self, obj: object, attr: str) -> object:
-        # getattr(SomeClass, "name") is how pickle writes bound class methods; the scanner
-        # judges it as the dotted global, so record that.
-        where = getattr(obj, "_where", None)
-        if where is None:
-            return _Stub()
-        pair = (where[0], f"{where[1]}.{attr}")
-        self.seen.add(pair)
-        return type(attr, (_Stub,), {"_where": pair})
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            uses["called"].add(type(self)._where)
+            # A helper handed a global (a class, a singleton) by real pickles: the scanner
+            # lets such helpers receive profiled globals without counting them as called.
+            if _holds_stub_class((*args, *kwargs.values()), Stub):
+                uses["class_helpers"].add(type(self)._where)
+
+        def __setstate__(self, state: object) -> None:
+            pass
+
+        def __call__(self, *args: object, **kwargs: object) -> Stub:
+            return Stub()
+
+        def append(self, item: object) -> None:
+            pass
+
+        def extend(self, items: object) -> None:
+            pass
+
+        def __setitem__(self, key: object, value: object) -> None:
+            pass
+
+    def stub_class(pair: tuple[str, str]) -> type:
+        uses["referenced"].add(pair)
+        return type(pair[1].replace(".", "_") or "_", (Stub,), {"_where": pair})
+
+    class Recorder(pickle._Unpickler):  # type: ignore[name-defined,misc]
+        def persistent_load(self, pid: object) -> object:
+            return Stub.__new__(Stub)  # torch storages: data, not code
+
+        def find_class(self, module: str, name: str) -> object:
+            if self.proto < 3 and self.fix_imports:
+                import _compat_pickle
+
+                if (module, name) in _compat_pickle.NAME_MAPPING:
+                    module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+                elif module in _compat_pickle.IMPORT_MAPPING:
+                    module = _compat_pickle.IMPORT_MAPPING[module]
+            if (module, name) == ("builtins", "getattr"):
+                uses["referenced"].add((module, name))
+                return self._getattr
+            return stub_class((module, name))
+
+        def _getattr(self, obj: object, attr: str) -> object:
+            # getattr(SomeClass, "name") is how pickle writes bound class methods; the
+            # scanner judges it as the dotted global, so record that.
+            where = getattr(obj, "_where", None)
+            if where is None:
+                return Stub.__new__(Stub)
+            return stub_class((where[0], f"{where[1]}.{attr}"))
+
+    return Recorder(io.BytesIO(data))
 
 
-def pickled_globals(data: bytes) -> set[tuple[str, str]]:
-    """Every global a pickle imports (as the loader names them), recorded with stubs."""
-    rec = _Recorder(data)
+def _holds_stub_class(args: tuple[object, ...], stub: type, depth: int = 0) -> bool:
+    # The same reach as the scanner's view of call arguments: the tuple and tuples in it.
+    for a in args:
+        if isinstance(a, type) and issubclass(a, stub):
+            return True
+        if isinstance(a, tuple) and depth < 1 and _holds_stub_class(a, stub, depth + 1):
+            return True
+    return False
+
+
+def record(data: bytes, uses: Uses) -> None:
+    """Read one of our own pickles with the recording unpickler (nothing real is imported)."""
     try:
-        rec.load()
+        _recorder(data, uses).load()
     except Exception:
-        # Fall back on the opcode listing for GLOBAL/INST names.
+        # Fall back on the opcode listing for GLOBAL/INST names (referenced only).
         for op, arg, _pos in pickletools.genops(data):
             if op.name in ("GLOBAL", "INST"):
                 module, name = str(arg).split(" ", 1)
-                rec.seen.add((module, name))
-    return rec.seen
+                uses["referenced"].add((module, name))
 
 
-def emitted(objects: Iterable[object]) -> set[tuple[str, str]]:
-    """Globals written when pickling real objects at protocols 2 to 5."""
-    out: set[tuple[str, str]] = set()
+def emitted(objects: Iterable[object]) -> Uses:
+    """How pickling real objects (pickle 2/4/5 and torch.save) uses each global."""
+    uses: Uses = {
+        "called": set(),
+        "constructed": set(),
+        "referenced": set(),
+        "class_helpers": set(),
+    }
     for obj in objects:
         for proto in (2, 4, 5):
             try:
                 data = pickle.dumps(obj, protocol=proto)
             except Exception:  # noqa: S112 - a module or object the library cannot build here
                 continue
-            out |= pickled_globals(data)
-    return {p for p in out if not is_dangerous(*p) and p[0] != "__main__"}
+            record(data, uses)
+        if type(obj).__module__.split(".")[0] == "torch" or isinstance(obj, dict):
+            record_torch_save(obj, uses)
+    for key in uses:
+        uses[key] = {p for p in uses[key] if not is_dangerous(*p) and p[0] != "__main__"}
+    uses["constructed"] -= uses["called"]
+    uses["referenced"] -= uses["called"] | uses["constructed"] | {("builtins", "getattr")}
+    return uses
+
+
+def record_torch_save(obj: object, uses: Uses) -> None:
+    """torch.save writes data.pkl with persistent ids for storages: read it the same way."""
+    import zipfile
+
+    try:
+        import torch
+
+        buf = io.BytesIO()
+        torch.save(obj, buf)
+    except Exception:
+        return
+    with zipfile.ZipFile(buf) as z:
+        for name in z.namelist():
+            if name.endswith("/data.pkl"):
+                record(z.read(name), uses)
 
 
 def sample_objects() -> dict[str, list[object]]:
@@ -291,6 +348,8 @@ def render(
     versions: dict[str, str],
     classes: dict[str, set[tuple[str, str]]],
     emitted_pairs: dict[str, set[tuple[str, str]]],
+    referenced: dict[str, set[tuple[str, str]]],
+    helpers: dict[str, set[tuple[str, str]]],
 ) -> str:
     """The generated module's source text, sorted so reruns give the same file."""
     lines = [
@@ -304,9 +363,19 @@ def render(
     ]
     lines += [f"    {k!r}: {v!r}," for k, v in sorted(versions.items())]
     lines += ["}", "", "# Classes rebuilt as class + state (no __init__, no custom __reduce__)."]
-    for title, table in (("STATE_CLASSES", classes), ("EMITTED", emitted_pairs)):
-        if title == "EMITTED":
-            lines += ["", "# Globals that pickling real objects of each library writes."]
+    comments = {
+        "EMITTED": "# Globals that pickling real objects of each library calls (REDUCE, INST, OBJ).",
+        "REFERENCED": "# Globals real pickles only name (held as attributes, rebuild-helper arguments).",
+        "CLASS_HELPERS": "# Called globals that real pickles hand a class or singleton as an argument.",
+    }
+    for title, table in (
+        ("STATE_CLASSES", classes),
+        ("EMITTED", emitted_pairs),
+        ("REFERENCED", referenced),
+        ("CLASS_HELPERS", helpers),
+    ):
+        if title in comments:
+            lines += ["", comments[title]]
         lines.append(f"{title}: Final[dict[str, tuple[tuple[str, str], ...]]] = {{")
         for lib in sorted(table):
             lines.append(f"    {lib!r}: (")
@@ -358,10 +427,18 @@ def main() -> None:
         classes[lib] = state_classes(lib.split(".")[0], packages)
         print(f"{lib} {versions[lib]}: {len(classes[lib])} state classes", file=sys.stderr)
     emitted_pairs: dict[str, set[tuple[str, str]]] = {}
+    referenced: dict[str, set[tuple[str, str]]] = {}
+    helpers: dict[str, set[tuple[str, str]]] = {}
     for lib, objs in sample_objects().items():
-        emitted_pairs[lib] = emitted(o for _, o in objs)
-        print(f"{lib}: {len(objs)} objects, {len(emitted_pairs[lib])} globals", file=sys.stderr)
-    text = _formatted(render(versions, classes, emitted_pairs))
+        uses = emitted(o for _, o in objs)
+        emitted_pairs[lib] = uses["called"]
+        helpers[lib] = uses["class_helpers"]
+        # Classes real pickles only construct join the state classes of their library.
+        classes.setdefault(lib, set()).update(uses["constructed"])
+        referenced[lib] = uses["referenced"]
+        counts = ", ".join(f"{len(v)} {k}" for k, v in uses.items())
+        print(f"{lib}: {len(objs)} objects; globals {counts}", file=sys.stderr)
+    text = _formatted(render(versions, classes, emitted_pairs, referenced, helpers))
     if args.check:
         same = OUT.exists() and OUT.read_text() == text
         print("up to date" if same else f"{OUT} differs from the installed libraries")

@@ -236,6 +236,10 @@ def numpy_objects() -> Named:
     out.append(("numpy-seedsequence", np.random.SeedSequence(4)))
     out.append(("numpy-polynomial", np.polynomial.Polynomial([1, 2, 3])))
     out.append(("numpy-dtype", np.dtype([("a", "<i4"), ("b", "O")])))
+    # Every ufunc (pure element-wise maths): what FunctionTransformer(np.log1p) and friends
+    # hold. Array functions that touch files (np.save, np.load...) are not ufuncs.
+    ufuncs = [getattr(np, n) for n in sorted(dir(np)) if isinstance(getattr(np, n), np.ufunc)]
+    out.append(("numpy-ufuncs", ufuncs))
     return out
 
 

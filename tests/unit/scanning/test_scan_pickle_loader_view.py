@@ -152,3 +152,12 @@ def test_joblib_old_array_wrapper_naming_a_file_outside_the_folder_is_blocked():
     beside = _rules(wrapper("m.joblib_01.npy"), "m.joblib")
     assert beside["verdict"] == "review"
     assert "AIR-PKL-013" in beside
+
+
+def test_reconstructor_base_class_runs_its_init_and_is_judged_as_called():
+    cls = g0("sklearn.linear_model._base", "LinearRegression")
+    ok = b"\x80\x02" + g0("copyreg", "_reconstructor") + b"(" + cls + g0("builtins", "object")
+    assert _rules(ok + b"NtR.")["verdict"] == "pass"
+    base = g0("torch.utils.data.dataloader", "DataLoader")
+    bad = b"\x80\x02" + g0("copyreg", "_reconstructor") + b"(" + cls + base + s0("x") + b"tR."
+    assert _rules(bad)["verdict"] == "block"

@@ -288,7 +288,15 @@ def _judge(
                     via = f"{site.op} argument of {f.module}.{f.name}"
                     apair = (arg.module, arg.name)
                     called.setdefault(apair, (site.offset, site.args, via))
-                    if pair not in profiles.CONSTRUCTORS and pair not in profiles.WRAPPERS:
+                    # Only the class a constructor helper is given is created without
+                    # __init__; copyreg._reconstructor's base runs its __init__ on the state.
+                    first = isinstance(site.args, tuple) and site.args and site.args[0] is arg
+                    new_only = (pair in profiles.CONSTRUCTORS and first) or (
+                        pair not in profiles.CONSTRUCTORS
+                        and profiles.takes_classes(pair)
+                        and profiles.is_state_class(apair)
+                    )
+                    if not new_only and pair not in profiles.WRAPPERS:
                         runs.setdefault(apair, (site.offset, site.args, via))
     pending: list[tuple[str, str, int | None, str | None, str | None]] = []
     seen: set[Pair] = set()

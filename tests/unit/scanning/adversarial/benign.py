@@ -304,6 +304,27 @@ def _other_cases() -> list[Case]:
                 return
         raise AssertionError("no metadata length gives the wanted header length")
 
+    def booster_native(kind: str) -> Callable[[Path], None]:
+        def build(path: Path) -> None:
+            model = _obj("boosting", "xgboost-booster" if "xgb" in kind else "lightgbm-booster")
+            model.save_model(str(path))  # xgboost picks JSON or UBJSON from the suffix
+
+        return build
+
+    for kind, fname in (
+        ("xgb-json", "model.json"),
+        ("xgb-ubj", "model.ubj"),
+        ("lgb-txt", "model.txt"),
+    ):
+        out.append(
+            Case(
+                f"benign/{kind}",
+                "false-positive:xgboost-lightgbm",
+                "benign",
+                fname,
+                booster_native(kind),
+            )
+        )
     out.append(
         Case("benign/scipy-save-npz", "false-positive:scipy", "benign", "matrix.npz", sparse_npz)
     )

@@ -665,6 +665,22 @@ def _torch_cases() -> list[Case]:
             _tar_with("model.pt", _torch_zip(bad)),
         ),
         Case("torch/raw_pickle_named_pt", "torch-paths", "malicious", "model.pt", w(bad)),
+        # ReversingLabs "nullifAI": the payload runs, then the stream breaks (the loader
+        # fails only after the call).
+        Case(
+            "torch/broken_stream_after_payload",
+            "torch-paths",
+            "malicious",
+            "pytorch_model.bin",
+            w(_torch_zip(bad[:-1] + b"\xff\xfe" + b"garbage")),
+        ),
+        Case(
+            "torch/broken_raw_pickle_after_payload",
+            "torch-paths",
+            "malicious",
+            "model.pkl",
+            w(b"\x80\x02" + g0("os", "system") + b"(" + s0(CMD) + b"tR" + b"\x00\x01\x02"),
+        ),
         Case(
             "torch/zip_extra_pickle_member",
             "torch-paths",
