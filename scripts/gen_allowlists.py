@@ -364,9 +364,12 @@ def render(
     lines += [f"    {k!r}: {v!r}," for k, v in sorted(versions.items())]
     lines += ["}", "", "# Classes rebuilt as class + state (no __init__, no custom __reduce__)."]
     comments = {
-        "EMITTED": "# Globals that pickling real objects of each library calls (REDUCE, INST, OBJ).",
-        "REFERENCED": "# Globals real pickles only name (held as attributes, rebuild-helper arguments).",
-        "CLASS_HELPERS": "# Called globals that real pickles hand a class or singleton as an argument.",
+        "EMITTED": "# Globals that pickling real objects of each library calls "
+        "(REDUCE, INST, OBJ).",
+        "REFERENCED": "# Globals real pickles only name "
+        "(held as attributes, rebuild-helper arguments).",
+        "CLASS_HELPERS": "# Called globals that real pickles hand a class "
+        "or singleton as an argument.",
     }
     for title, table in (
         ("STATE_CLASSES", classes),
@@ -400,7 +403,7 @@ def _formatted(text: str) -> str:
     import subprocess
 
     ruff = Path(sys.executable).with_name("ruff")
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: S603 - the virtual environment's own ruff
         [str(ruff), "format", "--stdin-filename", str(OUT), "-"],
         input=text,
         capture_output=True,
