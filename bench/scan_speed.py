@@ -217,7 +217,9 @@ def main() -> None:
         for tool in tools:
             argv = [str(p) for p in paths]
             if tool == "airlock":
-                cmd = [sys.executable, "-m", "airlock.scanning.engine", "--format", "json", *argv]
+                # What a user runs: the `airlock` console script of this virtual environment.
+                script = Path(sys.executable).with_name("airlock")
+                cmd = [str(script), "scan", "--format", "json", *argv]
             else:
                 assert other_py is not None
                 cmd = [str(other_py), "-c", DRIVERS[tool], *argv]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +31,7 @@ def files(tmp_path: Path) -> Path:
 
 def test_json_output_is_one_object_with_files_and_summary(files):
     result = runner.invoke(app, ["--format", "json", str(files)])
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # evil.pkl is block
     doc = json.loads(result.stdout)
     assert set(doc) == {"files", "summary"}
     assert {f["verdict"] for f in doc["files"]} == {"block", "review", "pass"}
@@ -43,14 +44,16 @@ def test_json_output_is_one_object_with_files_and_summary(files):
 def test_sarif_output_validates_against_the_official_schema(files, tmp_path):
     out = tmp_path / "out.sarif"
     result = runner.invoke(app, ["--format", "sarif", "--output", str(out), str(files)])
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     log = json.loads(out.read_text())
     jsonschema.Draft4Validator(json.loads(SCHEMA.read_text())).validate(log)
     assert log["version"] == "2.1.0"
     assert {r["level"] for r in log["runs"][0]["results"]} == {"error", "warning"}
 
 
-@pytest.mark.parametrize(("fail_on", "code"), [("block", 1), ("review", 1), (None, 0)])
+@pytest.mark.parametrize(
+    ("fail_on", "code"), [("block", 1), ("review", 1), (None, 1), ("never", 0)]
+)
 def test_fail_on_sets_the_exit_code(files, fail_on, code):
     args = ["--format", "json", str(files)] + (["--fail-on", fail_on] if fail_on else [])
     assert runner.invoke(app, args).exit_code == code
@@ -59,6 +62,38 @@ def test_fail_on_sets_the_exit_code(files, fail_on, code):
 def test_fail_on_review_passes_on_clean_files(files):
     assert runner.invoke(app, ["--fail-on", "review", str(files / "ok.pkl")]).exit_code == 0
     assert runner.invoke(app, ["--fail-on", "block", str(files / "ref.pkl")]).exit_code == 0
+    assert runner.invoke(app, [str(files / "ref.pkl")]).exit_code == 0  # review only
+
+
+def test_a_blocked_file_exits_1_by_default_like_picklescan(files):
+    assert runner.invoke(app, ["--format", "json", str(files / "sub")]).exit_code == 1
+
+
+def test_a_scanner_error_exits_2_unless_a_file_is_blocked(files, tmp_path):
+    fifo = tmp_path / "pipe.pkl"
+    os.mkfifo(fifo)  # not a regular file: the scanner reports AIR-ERR-001 for it
+    result = runner.invoke(app, ["--format", "json", str(fifo), str(files / "ok.pkl")])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["files"][0]["findings"][0]["rule_id"] == "AIR-ERR-001"
+    blocked = runner.invoke(app, ["--format", "json", str(fifo), str(files / "sub")])
+    assert blocked.exit_code == 1
+    assert runner.invoke(app, ["--fail-on", "never", str(fifo)]).exit_code == 2
+
+
+def test_the_airlock_script_scans_without_importing_typer_or_rich(files):
+    code = (
+        "import sys; sys.argv = ['airlock', 'scan', '--format', 'json', sys.argv[1]]\n"
+        "from airlock.cli.entry import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    status = e.code\n"
+        "heavy = sorted(m for m in ('typer', 'rich', 'click', 'fastapi', 'sqlalchemy') "
+        "if m in sys.modules)\n"
+        "print('STATUS', status, 'HEAVY', heavy, file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(files)], capture_output=True, text=True, check=False
+    )
+    assert "STATUS 1 HEAVY []" in proc.stderr
+    assert json.loads(proc.stdout)["summary"]["files"] == 3
 
 
 @pytest.mark.parametrize(

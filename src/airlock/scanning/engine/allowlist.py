@@ -89,6 +89,8 @@ TORCH: Final[frozenset[Pair]] = (
     | _pairs("torch.serialization", "_get_layout")
     | _pairs("torch.torch_version", "TorchVersion")
     | _pairs("torch.nn.modules.module", "_IncompatibleKeys")
+    # QConfig observers: partial(ObserverClass, **kwargs); what it wraps is judged on its own.
+    | _pairs("functools", "partial")
     | frozenset(
         (f"torch.nn.modules.{mod}", n) for mod, names in _TORCH_NN.items() for n in names.split()
     )
@@ -289,6 +291,63 @@ _DANGEROUS_MODULES = frozenset(
         "uuid",
         "cgi",
         "cgitb",
+        # Aliases and back doors named in published bypasses (picklescan, modelscan and
+        # fickling advisories; JFrog, Sonatype and ReversingLabs write-ups).
+        "_operator",
+        "_functools",
+        "copyreg",
+        "copy_reg",
+        "_compat_pickle",
+        "_pickle",
+        "_sitebuiltins",
+        "mailcap",
+        "lib2to3",
+        "idlelib",
+        "pyexpat",
+        "_bootlocale",
+        "fileinput",
+        "codecs",
+        "_codecs_helper",
+        "builtins_",
+        "atexit",
+        "faulthandler",
+        "_signal",
+        "_imp",
+        "_frozen_importlib",
+        "_frozen_importlib_external",
+        "_weakref",
+        "_abc",
+        "ast",
+        "dis",
+        "opcode",
+        "pickletools",
+        "xxsubtype",
+        "_testcapi",
+        "_testinternalcapi",
+        "_posixshmem",
+        "_lsprof",
+        "_tracemalloc",
+        "configparser",
+        "netrc",
+        "mimetypes",
+        "ctypes",
+        "cffi",
+        "numexpr",
+        "IPython",
+        "ipykernel",
+        "jupyter_client",
+        "nbformat",
+        "dask",
+        "fsspec",
+        "smart_open",
+        "boto3",
+        "botocore",
+        "paramiko",
+        "fabric",
+        "invoke",
+        "sh",
+        "plumbum",
+        "pexpect",
     ]
 )
 
@@ -315,6 +374,58 @@ _DANGEROUS_PREFIXES = (
     "jinja2",
     "mako",
     "yaml",
+    # Loaders reached from inside a pickle: a nested pickle.loads, torch.load or numpy.load
+    # runs a second, unscanned stream.
+    "numpy.lib.format",
+    "numpy.lib._format_impl",
+    "numpy.lib._npyio_impl",
+    "numpy.lib._utils_impl",
+    "numpy._core._internal",
+    "numpy.ctypeslib",
+    "pandas.read_pickle",
+    "pandas.io",
+    "pandas.eval",
+    "pandas.core.computation",
+    "torch.utils.bottleneck",
+    "torch.utils.collect_env",
+    "torch.utils._config_module",
+    "torch.fx",
+    "torch._export",
+    "torch.export",
+    "torch.distributed",
+    "torch.multiprocessing",
+    "torch.compile",
+    "torch.library",
+    "torch._ops",
+    "torch._classes",
+    "torch.classes",
+    "torch.cuda",
+    "torch.backends",
+    "torch.testing",
+    "torch._library",
+    "torch._higher_order_ops",
+    "torch._functorch",
+    "torch.utils.data.datapipes",
+    "transformers.models.auto",
+    "transformers.modeling_utils",
+    "transformers.tokenization_utils_base",
+    "transformers.utils.hub",
+    "transformers.pipelines",
+    "transformers.trainer.Trainer",
+    "sklearn.utils._testing",
+    "sklearn.datasets",
+    "scipy.io",
+    "scipy._lib._testutils",
+    "lightning.pytorch.core.saving",
+    "lightning.fabric.utilities.cloud_io",
+    "lightning.pytorch.cli",
+    "pytorch_lightning.core.saving",
+    "xgboost.core.Booster.load_model",
+    "xgboost.tracker",
+    "lightgbm.basic._load_pandas_categorical",
+    "keras.models",
+    "keras.saving",
+    "tensorflow",
 )
 
 _DANGEROUS_BUILTINS = frozenset(
@@ -361,9 +472,29 @@ def is_dangerous(module: str, name: str) -> bool:
     full = f"{module}.{name}"
     if any(full == p or full.startswith(p + ".") for p in _DANGEROUS_PREFIXES):
         return True
+    if "." in name:
+        # Protocol 4 resolves dotted names attribute by attribute: a path that passes through
+        # a dangerous module ("torch.serialization" + "os.system", "collections" +
+        # "_sys.modules") or ends on a dangerous builtin reaches it from a harmless module.
+        parts = name.split(".")
+        if any(p in _DANGEROUS_MODULES or p.lstrip("_") in _DANGEROUS_MODULES for p in parts):
+            return True
+        if parts[-1] in _DANGEROUS_BUILTINS or parts[-1] in _DANGEROUS_CALLS:
+            return True
     # A dotted attribute path reaching into a module's dunder attributes escapes any allowlist
     # (for example "OrderedDict.__init__.__globals__").
     return "__" in name and "." in name
+
+
+# Method names that run code or touch files whatever object they are reached through.
+_DANGEROUS_CALLS = frozenset(
+    {"system", "popen", "spawn", "exec", "eval", "load", "loads", "run", "call", "check_output"}
+)
+
+
+def is_torchscript_class(module: str) -> bool:
+    """TorchScript's own compiled classes: `__torch__` itself (classes of `__main__`) or below."""
+    return module == TORCHSCRIPT_CLASS_PREFIX[:-1] or module.startswith(TORCHSCRIPT_CLASS_PREFIX)
 
 
 def profile_for(kind: str) -> frozenset[Pair]:

@@ -16,7 +16,9 @@ def scan_command(
     paths: list[Path] = typer.Argument(..., help="Files or folders (scanned recursively)."),
     format: str = typer.Option("text", "--format", "-f", help="text, json or sarif."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write JSON/SARIF here."),
-    fail_on: str | None = typer.Option(None, "--fail-on", help="Exit 1 at block or review."),
+    fail_on: str | None = typer.Option(
+        None, "--fail-on", help="Exit 1 at block (default), review, or never."
+    ),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Scan files in parallel processes."),
 ) -> None:
     """Scan model files for code that runs on load; never loads or executes them."""

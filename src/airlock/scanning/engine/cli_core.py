@@ -16,7 +16,12 @@ from .report import to_json, to_sarif
 from .scan import scan_path
 
 _FORMATS: Final = ("text", "json", "sarif")
-_FAIL_ON: Final = {"block": Verdict.BLOCK, "review": Verdict.REVIEW}
+_FAIL_ON: Final = {"block": Verdict.BLOCK, "review": Verdict.REVIEW, "never": None}
+# Exit statuses, as picklescan users expect: 1 when a file reaches --fail-on (block by
+# default), 2 when the scanner failed on a file (and for usage errors), 0 otherwise.
+EXIT_FAIL: Final = 1
+EXIT_ERROR: Final = 2
+_ERROR_RULE: Final = "AIR-ERR-001"
 _PROGRESS_FILES: Final = 50
 _PROGRESS_BYTES: Final = 1 << 30
 _ENGINE: Final = (ENGINE_NAME, ENGINE_VERSION)
@@ -112,11 +117,11 @@ class UsageError(ValueError):
 def run_scan(
     paths: list[Path], format: str, output: Path | None, fail_on: str | None, jobs: int
 ) -> int:
-    """Scan, write the report in the chosen format, and return the exit status (0 or 1)."""
+    """Scan, write the report in the chosen format, and return the exit status (0, 1 or 2)."""
     if format not in _FORMATS:
         raise UsageError("--format", f"must be one of {', '.join(_FORMATS)}")
     if fail_on is not None and fail_on not in _FAIL_ON:
-        raise UsageError("--fail-on", "must be block or review")
+        raise UsageError("--fail-on", "must be block, review or never")
     if jobs < 1:
         raise UsageError("--jobs", "must be at least 1")
     missing = [str(p) for p in paths if not p.exists()]
@@ -137,8 +142,15 @@ def run_scan(
         _print_text(reports, seconds)
         if output is not None:
             _emit(to_json(reports, seconds, _ENGINE), output)
-    if fail_on is not None:
-        threshold = _FAIL_ON[fail_on]
-        if any(r.verdict.rank >= threshold.rank for r in reports):
-            return 1
+    return exit_status(reports, fail_on)
+
+
+def exit_status(reports: list[FileReport], fail_on: str | None) -> int:
+    """1 when a file reaches the --fail-on verdict (block by default), else 2 when the scanner
+    failed on a file, else 0."""
+    threshold = _FAIL_ON[fail_on or "block"]
+    if threshold is not None and any(r.verdict.rank >= threshold.rank for r in reports):
+        return EXIT_FAIL
+    if any(f.rule_id == _ERROR_RULE for r in reports for f in r.findings):
+        return EXIT_ERROR
     return 0

@@ -8,11 +8,12 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
-from . import rules
-from .allowlist import TORCHSCRIPT_CLASS_PREFIX, Pair, is_dangerous, profile_for
+from . import profiles, rules
+from .allowlist import Pair, is_dangerous, is_torchscript_class, profile_for
 from .context import ScanContext
 from .model import LimitExceeded
 from .opcodes import LAYOUT, traces
+from .pickle_values import Payload
 from .pickle_vm import Call, Global, Machine, StreamResult
 
 try:  # The compiled skimmer is optional: without it the emulator runs every stream.
@@ -28,10 +29,17 @@ _ENCODED_PICKLE: Final = (
 )
 _ENCODED_SCAN_MAX: Final = 64 << 20
 TORCH_LEGACY_MAGIC: Final = bytes.fromhex("8a0a6cfc9c46f9206aa850192e")
-_MAX_STREAMS: Final = 64
+# Stacked streams are cheap to follow; past this many the rest is reported, not skipped.
+_MAX_STREAMS: Final = 4096
 # Opcodes the skimmer stops at only when they cross a frame boundary (not imports, calls or
 # bytes payloads that may hold a nested pickle).
 _SKIM_ONLY: Final = frozenset(range(256)) - frozenset(b"ci\x93Rb\x81\x92o\x82\x83\x84PQCB\x8e\x96")
+
+
+# Loaders that pickling itself writes with a literal payload: pickle.dumps of a tensor stores
+# its storage as torch.storage._load_from_bytes(<torch.save bytes>). Accepted only when every
+# call gets one literal bytes payload, which is then scanned like a file.
+_NESTED_LOADERS: Final = frozenset({("torch.storage", "_load_from_bytes")})
 
 
 def has_fast_core() -> bool:
@@ -148,16 +156,62 @@ def scan_pickle(
         if on_stream is not None:
             on_stream(res)
         for off, length in res.nested:
-            scan_pickle(
-                ctx, buf[off : off + length], f"{location}@{off}", profile=profile, max_streams=4
-            )
+            _scan_nested(ctx, buf[off : off + length], f"{location}@{off}")
+        for off, data in res.nested_data:
+            _scan_nested(ctx, memoryview(data), f"{location}@{off}")
         if res.end < 0:
             pos = end
             break
         pos = res.end
+    else:
+        if (
+            pos < end
+            and max_streams >= _MAX_STREAMS
+            and looks_like_pickle(bytes(buf[pos : pos + 2]))
+        ):
+            ctx.limit_hit(
+                LimitExceeded("max_streams", f"more than {max_streams} stacked pickle streams"),
+                location,
+                pos,
+            )
     if len(buf) - start <= _ENCODED_SCAN_MAX and location.count("@") < 2:
         _encoded_pickles(ctx, buf, start, pos, location)
     return pos
+
+
+def _scan_nested(ctx: ScanContext, data: memoryview, location: str) -> None:
+    """A pickle or zip held in a bytes payload, scanned like a file the loader would open."""
+    from .scan import scan_buffer  # scan imports this module: resolved at call time
+
+    depth = location.count("!") + location.count("@")
+    try:
+        scan_buffer(ctx, data, location, depth)
+    except LimitExceeded as exc:
+        ctx.limit_hit(exc, location)
+
+
+def _literal_loads(res: StreamResult, pair: Pair) -> bool:
+    """Every use of the global is a direct call on one literal bytes payload (scanned above)."""
+    sites = [
+        s for s in res.calls if isinstance(s.func, Global) and (s.func.module, s.func.name) == pair
+    ]
+    if not sites or any(
+        not (
+            s.op == "REDUCE"
+            and isinstance(s.args, tuple)
+            and len(s.args) == 1
+            and isinstance(s.args[0], Payload)
+        )
+        for s in sites
+    ):
+        return False
+    passed_on = any(
+        (g.module, g.name) == pair
+        for s in res.calls
+        if s.op != "BUILD"
+        for g in _globals_in(s.args)
+    )
+    return not passed_on
 
 
 def _encoded_pickles(
@@ -216,24 +270,45 @@ def _judge(
     torchscript: bool = False,
 ) -> None:
     called: dict[Pair, tuple[int, Any, str]] = {}
+    # Calls that run __init__ or a function (REDUCE, INST, OBJ, a rebuild helper's argument),
+    # as opposed to creating an instance through __new__ and giving it state.
+    runs: dict[Pair, tuple[int, Any, str]] = {}
     for site in res.calls:
         f = site.func
         if isinstance(f, Global):
-            called.setdefault((f.module, f.name), (site.offset, site.args, site.op))
+            pair = (f.module, f.name)
+            called.setdefault(pair, (site.offset, site.args, site.op))
+            if site.op not in profiles.NEW_ONLY_OPS and site.op != "BUILD":
+                runs.setdefault(pair, (site.offset, site.args, site.op))
             # Allowlisted rebuild helpers call what they are given (copyreg._reconstructor,
             # numpy _reconstruct, torch _rebuild_from_type_v2...): a global passed as an
             # argument counts as called.
             if site.op != "BUILD":
                 for arg in _globals_in(site.args):
                     via = f"{site.op} argument of {f.module}.{f.name}"
-                    called.setdefault((arg.module, arg.name), (site.offset, site.args, via))
+                    apair = (arg.module, arg.name)
+                    called.setdefault(apair, (site.offset, site.args, via))
+                    # Only the class a constructor helper is given is created without
+                    # __init__; copyreg._reconstructor's base runs its __init__ on the state.
+                    first = isinstance(site.args, tuple) and site.args and site.args[0] is arg
+                    new_only = (pair in profiles.CONSTRUCTORS and first) or (
+                        pair not in profiles.CONSTRUCTORS
+                        and profiles.takes_classes(pair)
+                        and profiles.is_state_class(apair)
+                    )
+                    if not new_only and pair not in profiles.WRAPPERS:
+                        runs.setdefault(apair, (site.offset, site.args, via))
     pending: list[tuple[str, str, int | None, str | None, str | None]] = []
     seen: set[Pair] = set()
     for g in res.globals:
         pair = (g.module, g.name)
         if pair in seen or pair in allowed:
             continue
-        if torchscript and g.module.startswith(TORCHSCRIPT_CLASS_PREFIX):
+        if pair in res.resolved and pair not in called:
+            continue  # only getattr(<global>, "<name>"): judged as that dotted global
+        if pair in _NESTED_LOADERS and _literal_loads(res, pair):
+            continue  # torch.load of a literal payload, which was scanned as a file
+        if torchscript and is_torchscript_class(g.module):
             continue
         seen.add(pair)
         dotted = f"{g.module}.{g.name}"
@@ -242,7 +317,10 @@ def _judge(
         origin = f"imported at offset {g.offset}"
         how = f" ({origin}) and calls it ({hit[2]} with {_short(hit[1])})" if hit else ""
         detail = _short(hit[1]) if hit else None
-        if is_dangerous(g.module, g.name):
+        dangerous = is_dangerous(g.module, g.name)
+        if not dangerous and _profiled_ok(pair, runs, hit, pending, g.offset, dotted):
+            continue
+        if dangerous:
             msg = f"imports the dangerous global {dotted}{how or f' ({origin})'}"
             pending.append(
                 (rules.DANGEROUS_GLOBAL, msg, hit[0] if hit else g.offset, dotted, detail)
@@ -277,6 +355,15 @@ def _judge(
                 None,
             )
         )
+    for name, off in res.file_refs:
+        # joblib joins the name to the pickle's folder; an absolute path or ".." leaves it.
+        parts = name.replace("\\", "/").split("/")
+        outside = name.startswith(("/", "\\")) or ".." in parts or name[1:2] == ":"
+        rule = rules.FILE_OUTSIDE if outside else rules.FILE_BESIDE
+        msg = f"joblib's old array wrapper makes the loader open {name!r:.120}" + (
+            ", outside the model folder" if outside else " (np.load with pickles allowed)"
+        )
+        pending.append((rule, msg, off, name[:200], None))
     for off in res.truncated:
         msg = "FRAME runs past the end of the data (truncated file); its content was still read"
         pending.append((rules.PICKLE_PARSE, msg, off, None, None))
@@ -309,3 +396,35 @@ def _judge(
             global_name=gname,
             detail=detail,
         )
+
+
+def _profiled_ok(
+    pair: Pair,
+    runs: dict[Pair, tuple[int, Any, str]],
+    hit: tuple[int, Any, str] | None,
+    pending: list[tuple[str, str, int | None, str | None, str | None]],
+    offset: int,
+    dotted: str,
+) -> bool:
+    """Judge a global against the generated library profiles; True when it is settled."""
+    if profiles.is_emitted(pair):
+        return True
+    run = runs.get(pair)
+    if run is None and profiles.is_state_class(pair):
+        return True  # constructed without __init__ and given state, or only referenced
+    lib = profiles.namespace_of(pair[0])
+    if run is None and hit is not None and lib is not None:
+        msg = (
+            f"constructs {dotted} ({hit[2]}) and gives it state: a class inside the profiled "
+            f"library {lib} that is not in its generated profile"
+        )
+        pending.append((rules.UNKNOWN_GLOBAL, msg, hit[0], dotted, None))
+        return True
+    if run is not None and profiles.is_state_class(pair):
+        msg = (
+            f"calls {dotted} ({run[2]} with {_short(run[1])}): the class is profiled only for "
+            "being rebuilt from state, calling it runs its __init__"
+        )
+        pending.append((rules.UNSAFE_CALL, msg, run[0], dotted, _short(run[1])))
+        return True
+    return False

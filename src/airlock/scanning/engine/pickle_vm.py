@@ -27,8 +27,11 @@ from .pickle_values import (
     Call,
     CallSite,
     Global,
+    Payload,
     StreamResult,
+    compat_name,
     joblib_nbytes,
+    nested_file,
 )
 
 __all__ = ["Call", "Global", "Machine", "StreamResult"]
@@ -59,11 +62,51 @@ def _name_line(buf: memoryview, i: int, end: int) -> tuple[str, int]:
     return text, j
 
 
-def _decode_string_repr(raw: str, offset: int) -> str:
-    # Protocol 0 STRING is a quoted Python literal; strip the quotes like CPython does.
+def _decode_string_repr(raw: str, offset: int, *, escapes: bool = False) -> str:
+    # Protocol 0 STRING is a quoted Python literal: CPython strips the quotes and then decodes
+    # backslash escapes (codecs.escape_decode), so "o\\x73" names the module "os".
     if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
-        return raw[1:-1]
+        body = raw[1:-1]
+        if escapes and "\\" in body:
+            import codecs
+
+            try:
+                decoded: bytes = codecs.escape_decode(body.encode("latin-1"))[0]
+            except ValueError as exc:
+                raise ParseError(f"STRING escape is invalid: {exc}", offset) from exc
+            return decoded.decode("latin-1")
+        return body
     raise ParseError("STRING argument is not quoted", offset)
+
+
+_GETATTR: Final = frozenset({("builtins", "getattr"), ("__builtin__", "getattr")})
+
+
+def _constant_getattr(func: Any, args: Any) -> str | None:
+    """The attribute name of getattr(<global>, "<identifier>"), else None."""
+    if not (isinstance(func, Global) and (func.module, func.name) in _GETATTR):
+        return None
+    if not (isinstance(args, tuple) and len(args) == 2 and isinstance(args[0], Global)):
+        return None
+    name = args[1]
+    if isinstance(name, str) and name.isidentifier() and not name.startswith("__"):
+        return name
+    return None
+
+
+def _latin1_bytes(func: Any, args: Any) -> bytes | None:
+    """The bytes of _codecs.encode(<text>, "latin1") when they start like a pickle or a zip."""
+    if not (isinstance(func, Global) and (func.module, func.name) == ("_codecs", "encode")):
+        return None
+    if not (isinstance(args, tuple) and len(args) == 2 and isinstance(args[0], str)):
+        return None
+    if args[1] not in ("latin1", "latin-1") or args[0][:1] not in ("\x80", "P"):
+        return None
+    try:
+        data = args[0].encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+    return data if nested_file(data) else None
 
 
 class Machine:
@@ -142,6 +185,10 @@ class Machine:
             return Call(func, args, opname, pos)
 
         def global_(module: str, name: str) -> Global:
+            # Unpickler.find_class maps Python 2 names while the stream's protocol is below 3
+            # (fix_imports): judge the name the loader really imports.
+            if res.protocol < 3:
+                module, name = compat_name(module, name)
             g = Global(module, name, pos)
             res_globals.append(g)
             return g
@@ -227,11 +274,35 @@ class Machine:
             elif op == 0x52:  # REDUCE
                 args = pop()
                 func = pop()
-                push(call(func, args, "REDUCE"))
+                attr = _constant_getattr(func, args)
+                decoded = _latin1_bytes(func, args)
+                if decoded is not None:
+                    # Protocols 0-2 write bytes as _codecs.encode(text, "latin1").
+                    call(func, args, "REDUCE")
+                    res.nested_data.append((pos, decoded))
+                    push(Payload(pos, len(decoded), decoded))
+                elif attr is not None:
+                    # getattr(SomeClass, "name") is how pickle writes a bound class method
+                    # (zoneinfo.ZoneInfo._unpickle): the same as the dotted global it names.
+                    res.resolved.add((func.module, func.name))
+                    push(global_(args[0].module, f"{args[0].name}.{attr}"))
+                else:
+                    push(call(func, args, "REDUCE"))
                 i += 1
             elif op == 0x51:  # BINPERSID
-                res.persistent.append(pop())
-                push(PERS)
+                pid = pop()
+                res.persistent.append(pid)
+                # torch's legacy persistent_load returns the class of a ("module", cls, file,
+                # source) record: the object is then built from that class.
+                if (
+                    isinstance(pid, tuple)
+                    and len(pid) >= 2
+                    and pid[0] == "module"
+                    and isinstance(pid[1], Global)
+                ):
+                    push(pid[1])
+                else:
+                    push(PERS)
                 i += 1
             elif op == 0x7D:  # EMPTY_DICT
                 push({})
@@ -280,6 +351,7 @@ class Machine:
                 if isinstance(target, Global):
                     res.builds_on_globals.append((target, pos))
                 elif isinstance(target, Call) and isinstance(target.func, Global):
+                    target.state = state
                     calls.append(CallSite(target.func, state, "BUILD", pos))
                     j = self._after_build(res, target, state, i + 1, end)
                     if j != i + 1:
@@ -354,6 +426,7 @@ class Machine:
                 i += 2
             elif op == 0x2E:  # STOP
                 res.end = i + 1
+                res.value = stack[-1] if stack else None
                 if i + 1 < frame_end:
                     res.straddles.append(i)
                 return
@@ -386,7 +459,7 @@ class Machine:
                 j = find_newline(buf, i + 1, end)
                 raw = bytes(buf[i + 1 : j])
                 if op == 0x53:
-                    push(_decode_string_repr(raw.decode("latin-1"), pos))
+                    push(_decode_string_repr(raw.decode("latin-1"), pos, escapes=True))
                 else:
                     push(raw.decode("raw-unicode-escape"))
                 i = j + 1
@@ -435,16 +508,32 @@ class Machine:
         elif op == 0x54 or op == 0x8D:
             push(str(buf[i + head : j], "utf-8" if op == 0x8D else "latin-1", "surrogatepass"))
         else:
-            # A bytes payload that itself starts like a pickle is a nested stream: the loader
-            # may hand it to pickle.loads later, so it gets scanned too.
-            if n > 2 and buf[i + head] == 0x80 and buf[i + head + 1] <= 5:
-                res.nested.append((i + head, n))
-            push(BYTES)
+            # A bytes payload that itself starts like a pickle or a zip is a nested file: the
+            # loader may hand it to pickle.loads or torch.load (torch.storage._load_from_bytes,
+            # which pickle.dumps of a tensor writes), so it gets scanned as a file.
+            at = i + head
+            if n > 3 and (
+                (buf[at] == 0x80 and buf[at + 1] <= 5) or bytes(buf[at : at + 4]) == b"PK\x03\x04"
+            ):
+                res.nested.append((at, n))
+                push(Payload(at, n))
+            else:
+                push(BYTES)
         return j
 
     def _after_build(self, res: StreamResult, target: Call, state: Any, i: int, end: int) -> int:
         """joblib writes raw array bytes right after a NumpyArrayWrapper's BUILD; skip them."""
         func = target.func
+        if (
+            isinstance(func, Global)
+            and func.module in ("joblib.numpy_pickle", "joblib.numpy_pickle_compat")
+            and func.name in ("NDArrayWrapper", "ZNDArrayWrapper")
+        ):
+            # joblib <= 0.9 wrappers: joblib.load opens the file named in the state (joined
+            # to the pickle's folder) and, for NDArrayWrapper, np.load with pickles allowed.
+            name = state.get("filename") if isinstance(state, dict) else None
+            res.file_refs.append((name if isinstance(name, str) else repr(name), target.offset))
+            return i
         if not (
             isinstance(func, Global)
             and func.module == "joblib.numpy_pickle"
@@ -462,6 +551,10 @@ class Machine:
             res.builds_on_globals.extend(nested.builds_on_globals)
             res.dynamic_globals.extend(nested.dynamic_globals)
             res.extensions.extend(nested.extensions)
+            res.file_refs.extend(nested.file_refs)
+            res.nested.extend(nested.nested)
+            res.nested_data.extend(nested.nested_data)
+            res.resolved |= nested.resolved
             if nested.error is not None or nested.end < 0:
                 raise ParseError(f"joblib object array: {nested.error}", nested.error_offset)
             return nested.end

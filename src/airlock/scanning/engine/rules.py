@@ -44,6 +44,14 @@ _ALL: Final = (
     Rule("AIR-PKL-009", "Pickle opcode straddles a frame boundary", _L, _R),
     Rule("AIR-PKL-010", "Data after the last pickle stream", _I, _P),
     Rule("AIR-PKL-011", "Pickle holds a nested pickle in a string", _M, _R, _SC),
+    Rule(
+        "AIR-PKL-012",
+        "Pickle makes the loader open a file outside the model folder",
+        _H,
+        _B,
+        ATLAS_CODE_EXEC,
+    ),
+    Rule("AIR-PKL-013", "Pickle makes the loader open a file beside it", _M, _R, _SC),
     # engine bounds and errors
     Rule("AIR-LIM-001", "A scan limit was reached", _M, _R),
     Rule("AIR-LIM-002", "The per-file time limit was reached", _M, _R),
@@ -107,6 +115,8 @@ PICKLE_PARSE: Final = "AIR-PKL-008"
 FRAME_STRADDLE: Final = "AIR-PKL-009"
 TRAILING_DATA: Final = "AIR-PKL-010"
 NESTED_PICKLE: Final = "AIR-PKL-011"
+FILE_OUTSIDE: Final = "AIR-PKL-012"
+FILE_BESIDE: Final = "AIR-PKL-013"
 LIMIT: Final = "AIR-LIM-001"
 TIMEOUT: Final = "AIR-LIM-002"
 INTERNAL_ERROR: Final = "AIR-ERR-001"

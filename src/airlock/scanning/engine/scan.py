@@ -76,6 +76,10 @@ def sniff(head: bytes, size: int | None = None) -> str:
         return "lz4"
     if is_torch_legacy(head):
         return "pytorch-legacy"
+    if _safetensors_head(head, size):
+        # Checked before the pickle marker: a header of 640 bytes is written 80 02 00...,
+        # which also reads as PROTO 2. The pickle reading is still tried (scan_buffer).
+        return "safetensors"
     if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
         return "pickle"
     if len(head) >= 9 and head[8:9] == b"{" and head[:8] != b"\x00" * 8:
@@ -93,6 +97,14 @@ def sniff(head: bytes, size: int | None = None) -> str:
     if head[:1] and head[0] in _PB_FIRST:
         return "protobuf"
     return "unknown"
+
+
+def _safetensors_head(head: bytes, size: int | None) -> bool:
+    """An 8-byte little-endian header length that fits the file, then the JSON object."""
+    if len(head) < 10 or head[8:10] not in (b'{"', b"{}", b"{ ", b"{\n"):
+        return False
+    n = int.from_bytes(head[:8], "little")
+    return n >= 2 and (size is None or 8 + n <= size)
 
 
 def scan_buffer(
@@ -122,7 +134,14 @@ def scan_buffer(
         # When the other reading does not parse, no loader can take that path either.
         with contextlib.suppress(ParseError):
             _dispatch(ctx, buf, location, depth, alt, base_dir)
+    if fmt not in _PICKLE_FORMATS and looks_like_pickle(head):
+        # Valid as two formats: "GGUF" also starts a pickle (G = BINFLOAT), so pickle.load
+        # would run it. The second reading only reports a stream that imports or calls.
+        scan_pickle(ctx, buf, location, profile=ctx.pickle_profile, probe=True, max_streams=1)
     return out
+
+
+_PICKLE_FORMATS = frozenset({"pickle", "pytorch-legacy", "pytorch-legacy-tar-member"})
 
 
 def _text_graph(head: bytes, buf: memoryview, location: str) -> bool:
@@ -151,6 +170,12 @@ def _recurse(ctx: ScanContext, buf: memoryview, location: str, depth: int) -> st
 def _dispatch(
     ctx: ScanContext, buf: memoryview, location: str, depth: int, fmt: str, base_dir: Path | None
 ) -> str:
+    if fmt == "pickle" and location.rsplit("!", 1)[-1] in ("storages", "tensors"):
+        # Members of PyTorch's legacy tar checkpoints interleave pickles and raw records.
+        from . import torch_legacy
+
+        torch_legacy.scan_member(ctx, buf, location, location.rsplit("!", 1)[-1])
+        return "pytorch-legacy-tar-member"
     if fmt == "pickle":
         if scan_pickle(ctx, buf, location, profile=ctx.pickle_profile, probe=buf[0] != 0x80) < 0:
             # Not a pickle after all; it may still be a zip with bytes in front (a polyglot).

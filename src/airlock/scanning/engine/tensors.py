@@ -13,52 +13,24 @@ from .model import LimitExceeded, ParseError
 from .pickle_scan import scan_pickle
 
 
-def _npy_header(buf: memoryview) -> tuple[dict[str, Any], int]:
-    if len(buf) < 10:
-        raise ParseError("NumPy file is shorter than its header", 0)
-    major = buf[6]
-    if major == 1:
-        hlen, start = struct.unpack_from("<H", buf, 8)[0], 10
-    elif major in (2, 3):
-        if len(buf) < 12:
-            raise ParseError("NumPy header length is truncated", 8)
-        hlen, start = struct.unpack_from("<I", buf, 8)[0], 12
-    else:
-        raise ParseError(f"NumPy format version {major} is unknown", 6)
-    if hlen > 1 << 20 or start + hlen > len(buf):
-        raise ParseError(f"NumPy header of {hlen} bytes runs past the end", 8)
-    text = bytes(buf[start : start + hlen]).decode("latin-1")
-    try:
-        import ast  # start-up time: only NumPy files need it
-
-        # literal_eval evaluates literals only; numpy itself parses the header the same way.
-        header = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
-        raise ParseError(f"NumPy header is not a Python literal: {exc}", start) from exc
-    if not isinstance(header, dict) or not {"descr", "fortran_order", "shape"} <= set(header):
-        raise ParseError("NumPy header lacks descr, fortran_order or shape", start)
-    return header, start + hlen
-
-
-def _has_object(descr: Any) -> bool:
-    return "O" in repr(descr)
-
-
 def scan_npy(ctx: ScanContext, buf: memoryview, location: str) -> None:
     """Object arrays are pickles: scan them; plain arrays need a valid header and enough bytes."""
+    from .npyheader import read_header
+
     try:
-        header, data = _npy_header(buf)
+        header = read_header(buf)
     except ParseError as exc:
         ctx.add(rules.NPY_HEADER, str(exc), location, offset=exc.offset)
         return
-    shape = header["shape"]
-    if not isinstance(shape, tuple) or not all(isinstance(x, int) and x >= 0 for x in shape):
-        ctx.add(rules.NPY_HEADER, f"NumPy shape {shape!r} is not a tuple of sizes", location)
+    shape, data = header.shape, header.data_offset
+    if not all(x >= 0 for x in shape):
+        ctx.add(rules.NPY_HEADER, f"NumPy shape {shape!r} has a negative size", location)
         return
-    if _has_object(header["descr"]):
+    if header.has_object:
+        # numpy.lib.format.read_array hands the rest of the file to pickle.load.
         scan_pickle(ctx, buf, location, profile="numpy", start=data, max_streams=1)
         return
-    descr = header["descr"]
+    descr = header.descr
     m = re.fullmatch(r"[<>|=]?[biufcmMSUV](\d+)", descr) if isinstance(descr, str) else None
     if m is not None:
         size = int(m.group(1)) * (4 if "U" in descr else 1)
