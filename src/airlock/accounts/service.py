@@ -347,6 +347,12 @@ def list_members(uow: UnitOfWork, *, actor: Actor) -> list[Membership]:
     )
 
 
+def organisation_name(uow: UnitOfWork, *, org_id: str) -> str:
+    """The name of an organisation ("" if there is none), for page headers."""
+    org = uow.session.get(Organisation, org_id)
+    return org.name if org is not None else ""
+
+
 def users_with_role(uow: UnitOfWork, *, org_id: str, roles: set[Role]) -> list[User]:
     """Users of an organisation holding one of the roles."""
     stmt = (
