@@ -10,8 +10,9 @@ window.addEventListener("DOMContentLoaded", function () {
   window.SwaggerUIBundle({
     url: root.getAttribute("data-openapi-url"),
     domNode: root,
-    deepLinking: true,
+    deepLinking: false,  // its links inside the operation buttons are nested controls
     validatorUrl: null,
+    defaultModelsExpandDepth: 0,
     withCredentials: true,
     queryConfigEnabled: false,
     requestInterceptor: function (req) {
