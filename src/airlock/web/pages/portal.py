@@ -69,7 +69,7 @@ async def enroll(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
         except InvalidInput as exc:
             return _dashboard(request, uow, actor, error=str(exc), status_code=422)
         uow.commit()
-    return redirect("/portal")
+    return redirect("/portal", done="enrolled")
 
 
 @router.post("/withdraw")
@@ -87,7 +87,7 @@ async def withdraw(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
             )
         enrollment.withdraw(uow, actor=actor, reason=data.get("reason", ""))
         uow.commit()
-    return redirect("/portal")
+    return redirect("/portal", done="withdrawn")
 
 
 @router.post("/models")
@@ -105,7 +105,7 @@ async def register_model(request: Request, actor: ActorDep, uow: UoWDep) -> Resp
         except (InvalidInput, Conflict) as exc:
             return _dashboard(request, uow, actor, error=str(exc), status_code=exc.status_code)
         uow.commit()
-    return redirect("/portal")
+    return redirect("/portal", done="model_registered")
 
 
 @router.get("/submissions/new")
@@ -153,7 +153,7 @@ async def create_submission(
                 error=str(exc),
             )
         uow.commit()
-        return redirect(f"/portal/submissions/{sub.id}")
+        return redirect(f"/portal/submissions/{sub.id}", done="submission_created")
 
 
 def _editor(
@@ -252,4 +252,7 @@ async def save_submission(
                 status_code=422,
             )
         uow.commit()
-    return redirect(f"/portal/submissions/{submission_id}")
+    return redirect(
+        f"/portal/submissions/{submission_id}",
+        done="submitted" if first.get("action") == "submit" else "saved",
+    )

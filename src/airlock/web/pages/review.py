@@ -155,7 +155,7 @@ async def review_transition(
                 request, uow, actor, submission_id, error=str(exc), status_code=exc.status_code
             )
         uow.commit()
-    return redirect(f"/review/submissions/{submission_id}")
+    return redirect(f"/review/submissions/{submission_id}", done="moved")
 
 
 @router.post("/review/submissions/{submission_id}/assign")
@@ -178,7 +178,7 @@ async def review_assign(
                 request, uow, actor, submission_id, error=str(exc), status_code=exc.status_code
             )
         uow.commit()
-    return redirect(f"/review/submissions/{submission_id}")
+    return redirect(f"/review/submissions/{submission_id}", done="assigned")
 
 
 def _firms_page(
@@ -230,7 +230,7 @@ async def set_firm_state(org_id: str, request: Request, actor: ActorDep, uow: Uo
             uow.session.rollback()
             return _firms_page(request, uow, actor, error=str(exc), status_code=exc.status_code)
         uow.commit()
-    return redirect("/review/firms")
+    return redirect("/review/firms", done="firm_changed")
 
 
 @router.get("/audit")

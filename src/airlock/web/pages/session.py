@@ -79,7 +79,7 @@ def logout(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
     with uow:
         service.sign_out(uow, cookie=cookie)
         uow.commit()
-    response = redirect("/login")
+    response = redirect("/login", done="signed_out")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -126,7 +126,7 @@ async def accept_invitation(token: str, request: Request, uow: UoWDep) -> Respon
                 error=str(exc),
             )
         uow.commit()
-    return redirect("/login")
+    return redirect("/login", done="account_created")
 
 
 @router.get("/account")
@@ -154,7 +154,7 @@ def revoke_token(token_id: str, actor: ActorDep, uow: UoWDep) -> Response:
     with uow:
         service.revoke_api_token(uow, actor=actor, token_id=token_id)
         uow.commit()
-    return redirect("/account")
+    return redirect("/account", done="token_revoked")
 
 
 def _members_page(
