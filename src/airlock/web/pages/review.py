@@ -7,12 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from airlock.accounts import service as accounts
 from airlock.accounts.rules import Role
-from airlock.core import audit
-from airlock.core.access import Actor, allowed, authorize
+from airlock.core.access import Actor, allowed
 from airlock.core.errors import AirlockError, Forbidden, InvalidInput, InvalidTransition
 from airlock.core.transitions import history
 from airlock.core.uow import UnitOfWork
@@ -231,17 +229,3 @@ async def set_firm_state(org_id: str, request: Request, actor: ActorDep, uow: Uo
             return _firms_page(request, uow, actor, error=str(exc), status_code=exc.status_code)
         uow.commit()
     return redirect("/review/firms", done="firm_changed")
-
-
-@router.get("/audit")
-def audit_page(request: Request, actor: ActorDep, uow: UoWDep, verify: bool = False) -> Response:
-    """The audit trail, newest first, with a chain check on demand."""
-    authorize(actor, "audit.read")
-    with uow:
-        events = list(
-            uow.session.scalars(
-                select(audit.AuditEvent).order_by(audit.AuditEvent.seq.desc()).limit(200)
-            )
-        )
-        report = audit.verify_chain(uow.session) if verify else None
-        return page(request, "review/audit.html", events=events, report=report)
