@@ -65,10 +65,11 @@ def create_app(container: Container, *, start_jobs: bool = True) -> FastAPI:
     ):
         api.include_router(router)
     app.include_router(api)
-    from airlock.web.pages import audit, portal, public, review, session
+    from airlock.web.pages import audit, people, portal, public, review, session
 
     for router in (
         session.router,
+        people.router,
         audit.router,
         public.router,
         portal.router,

@@ -190,6 +190,10 @@ NOTICES: Final[Mapping[str, str]] = {
     "moved": "The submission's status is changed.",
     "assigned": "The reviewer is assigned.",
     "firm_changed": "The firm's participation is changed.",
+    "invitation_revoked": "The invitation is revoked; its link no longer works.",
+    "role_changed": "The member's role is changed.",
+    "member_deactivated": "The member is deactivated: they can no longer sign in or use tokens.",
+    "password_changed": "Your password is changed. Your other sessions have ended.",
 }
 
 _ACRONYMS: Final = {

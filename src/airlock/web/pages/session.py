@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from airlock.accounts import members as people
 from airlock.accounts import rules, service
 from airlock.accounts.rules import Role
 from airlock.core.access import Actor
+from airlock.core.db import utcnow
 from airlock.core.errors import AirlockError, Conflict, InvalidInput
 from airlock.core.uow import UnitOfWork
 from airlock.web.deps import SESSION_COOKIE, ActorDep, ContainerDep, MaybeActorDep, UoWDep
@@ -142,7 +144,20 @@ async def new_token(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
     """Create an API token and show its secret once."""
     data = await form_data(request)
     with uow:
-        new = service.create_api_token(uow, actor=actor, name=data.get("name", ""))
+        try:
+            new = service.create_api_token(
+                uow, actor=actor, name=data.get("name", ""), unique_name=True
+            )
+        except (InvalidInput, Conflict) as exc:
+            tokens = service.list_api_tokens(uow, actor=actor)
+            return page(
+                request,
+                "account.html",
+                status_code=exc.status_code,
+                tokens=tokens,
+                new_secret="",
+                token_error=str(exc),
+            )
         uow.commit()
         tokens = service.list_api_tokens(uow, actor=actor)
         return page(request, "account.html", tokens=tokens, new_secret=new.secret)
@@ -174,6 +189,8 @@ def _members_page(
         status_code=status_code,
         members=members,
         roles=roles,
+        invitations=people.pending_invitations(uow, actor=actor) if roles else [],
+        now=utcnow(),
         link=link,
         error=error,
     )
