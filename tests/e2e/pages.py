@@ -16,9 +16,11 @@ PASSWORD = DEMO_PASSWORD
 ACCOUNTS: dict[str, str] = {}
 for _email, _role in DEMO_ACCOUNTS:
     ACCOUNTS.setdefault(str(_role), _email)
+# the second firm (enrolled, not yet active, with a returned submission) looks different
+ACCOUNTS["developer_admin_helios"] = "admin@helios.example"
 
-# Paths that are not pages to look at: files, the API (but its docs page), actions.
-_NOT_PAGES = re.compile(r"^/(static/|api/v1/(?!docs$)|logout)")
+# Paths that are not pages to look at: files, downloads, the API (but its docs page), actions.
+_NOT_PAGES = re.compile(r"^/(static/|api/v1/(?!docs$)|logout|audit/export)")
 _ID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|[0-9a-f]{32}")
 
 

@@ -64,6 +64,7 @@ class Audit:
         self.folder = folder
         self.rows: list[tuple[str, str, str, int, Counter[str]]] = []
         self.blocking: list[str] = []
+        self.broken: list[str] = []
         self.names: Counter[str] = Counter()
         self.axe = AXE.read_text()
 
@@ -109,9 +110,16 @@ def _sign_in(page: Any, email: str) -> None:
     page.wait_for_url(lambda url: "/login" not in url)
 
 
-def _crawl(page: Any, audit: Audit, who: str, base: str, start: str) -> list[str]:
+def _here(page: Any) -> str:
+    url = urlsplit(page.url)
+    return url.path + (f"?{url.query}" if url.query else "")
+
+
+def _crawl(
+    page: Any, audit: Audit, who: str, base: str, starts: list[str], seen: list[str]
+) -> list[str]:
     kinds: Counter[str] = Counter()
-    queue, visited, seen = deque([start]), set(), []
+    queue, visited = deque(starts), set(seen)
     while queue:
         path = queue.popleft()
         if path in visited:
@@ -123,9 +131,14 @@ def _crawl(page: Any, audit: Audit, who: str, base: str, start: str) -> list[str
         response = page.goto(path)
         if response is None or "text/html" not in response.headers.get("content-type", ""):
             continue
-        kinds[kind] += 1
+        if response.status >= 400:  # a page offered a link its reader may not follow
+            audit.broken.append(f"{who} {path}: {response.status}")
+        if _here(page) in seen:  # a redirect to a page already looked at
+            continue
+        visited.add(_here(page))
+        kinds[pattern(urlsplit(page.url).path)] += 1
         audit.check(page, who)
-        seen.append(path)
+        seen.append(_here(page))
         links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
         for nxt in next_pages(base, page.url, links):
             if nxt not in visited:
@@ -173,8 +186,9 @@ def test_every_page_for_every_role_has_no_serious_accessibility_violation(
     )
     visited: dict[str, list[str]] = {}
     try:
-        visited["anonymous"] = _crawl(page, audit, "anonymous", server.base, "/")
-        visited["anonymous"] += _crawl(page, audit, "anonymous", server.base, "/api/v1/docs")
+        visited["anonymous"] = _crawl(
+            page, audit, "anonymous", server.base, ["/", "/api/v1/docs"], []
+        )
         page.goto("/login")
         page.fill("input[name=email]", ACCOUNTS["developer_admin"])
         page.fill("input[name=password]", "not the password")
@@ -186,7 +200,7 @@ def test_every_page_for_every_role_has_no_serious_accessibility_violation(
         for role, email in ACCOUNTS.items():
             context.clear_cookies()
             _sign_in(page, email)
-            visited[role] = _crawl(page, audit, role, server.base, "/")
+            visited[role] = _crawl(page, audit, role, server.base, ["/"], [])
             if role == "developer_admin":
                 page.goto("/portal/submissions/00000000000000000000000000000000")
                 audit.check(page, role, "/not-found")
@@ -199,4 +213,5 @@ def test_every_page_for_every_role_has_no_serious_accessibility_violation(
     assert "/audit" in visited["auditor"]
     assert len(audit.rows) >= 25, audit.report()
     assert errors == [], "\n".join(errors)
+    assert audit.broken == [], "\n".join(audit.broken)
     assert not audit.blocking, "\n".join(audit.blocking)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from airlock.accounts.models import ApiToken, Invitation, Organisation, User
 from airlock.core import audit
-from airlock.core.access import authorize
+from airlock.core.access import allowed, authorize
 from airlock.core.errors import InvalidInput
 from airlock.enrollment.models import Participation
 from airlock.submissions.models import AIModel, Submission
@@ -303,6 +303,7 @@ def audit_page(
             kinds=[(k, OBJECT_KINDS.get(k, humanize(k))) for k in kinds],
             older=events[-1].seq if more and events else None,
             query=filters.query(),
+            may_link=allowed(actor, "submission.read"),
         )
 
 
