@@ -46,3 +46,41 @@ def test_a_link_cannot_put_its_own_words_on_a_page(client, container) -> None:
     for done in ("<script>alert(1)</script>", "Your account is suspended", "NOTICES"):
         page = client.get("/portal", params={"done": done}).text
         assert 'id="flash"' not in page and done not in page
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_create_form_sent_twice_creates_one_object(client, container) -> None:
+    from sqlalchemy import func, select
+
+    from airlock.submissions.models import AIModel, Submission
+
+    prog = make_program(container)
+    csrf = _sign_in(client, "admin@firm-a.test")
+
+    def count(model) -> int:
+        with container.uow() as uow:
+            return int(uow.session.scalar(select(func.count()).select_from(model)) or 0)
+
+    models = count(AIModel)
+    form = {"csrf_token": csrf, "name": "Twice-7B"}
+    assert client.post("/portal/models", data=form, follow_redirects=False).status_code == 303
+    again = client.post("/portal/models", data=form, follow_redirects=False)
+    assert again.status_code == 409 and "already has a model" in again.text
+    assert count(AIModel) == models + 1
+
+    subs = count(Submission)
+    form = {
+        "csrf_token": csrf,
+        "model_id": prog.ids["model_a"],
+        "title": "Twice-7B rc1",
+        "version": "rc1",
+    }
+    first = client.post("/portal/submissions", data=form, follow_redirects=False)
+    second = client.post("/portal/submissions", data=form, follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    assert count(Submission) == subs + 1
+    other = client.post(
+        "/portal/submissions", data={**form, "version": "rc2"}, follow_redirects=False
+    )
+    assert other.status_code == 303 and count(Submission) == subs + 2  # a new version is new

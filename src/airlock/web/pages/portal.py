@@ -132,6 +132,15 @@ async def create_submission(
     first = {k: v[0] for k, v in data.items()}
     with uow:
         actor = _firm(actor)
+        twin = submissions.existing_draft(
+            uow,
+            actor=actor,
+            model_id=first.get("model_id", ""),
+            title=first.get("title", ""),
+            version=first.get("version", ""),
+        )
+        if twin is not None:  # the same form sent again: open the draft it made
+            return redirect(f"/portal/submissions/{twin.id}", done="submission_created")
         try:
             sub = submissions.create_submission(
                 uow,
