@@ -133,8 +133,9 @@ def test_firm_submits_coordinator_assigns_reviewer_reads_dossier(
         page.select_option("#reviewer", label=REVIEWER)
         page.click("#assign")
         expect(page.locator("#assignees")).to_contain_text(REVIEWER)
+        expect(page.locator("#flash")).to_contain_text("The reviewer is assigned.")
         shot("04-coordinator")
-        review_url = page.url
+        review_url = page.url.split("?")[0]  # without the ?done= confirmation
         sign_out()
 
         # --- the assigned reviewer starts the review and reads the confidential dossier --
