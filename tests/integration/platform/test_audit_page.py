@@ -43,12 +43,17 @@ def test_the_audit_page_names_objects_links_them_and_names_system_actions(
     _scan_row(container, prog)
     _sign_in(client, "auditor@agency.test")
     page = client.get("/audit").text
-    assert f'href="/review/submissions/{prog.ids["sub_a"]}"' in page  # the submission, linked
+    link = f'href="/review/submissions/{prog.ids["sub_a"]}"'
+    assert link not in page  # an auditor may not open submissions: named, not linked
+    assert "Submission RC of a" in page
     assert "Organisation Firm A" in page  # by name, not by id
     assert "System (automatic)" in page  # rows with no user are the system's
     assert "Blocked" in page and "tone-bad" in page  # the scan row's verdict
     assert "Submission: accepted" in page  # a transition named after the state it reached
     assert "(Coordinator)" in page and "(coordinator)" not in page
+    client.cookies.clear()
+    _sign_in(client, "agency_admin@agency.test")
+    assert link in client.get("/audit").text  # the agency admin follows it
 
 
 def test_filters_narrow_the_page_and_the_exports_to_the_same_rows(client, container) -> None:
