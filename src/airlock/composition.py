@@ -75,9 +75,17 @@ def api_routers() -> list[APIRouter]:
 
 def page_routers() -> list[APIRouter]:
     """The routers of the server-rendered pages."""
-    from airlock.web.pages import coverage, portal, public, review, session
+    from airlock.web.pages import audit, coverage, people, portal, public, review, session
 
-    return [session.router, public.router, portal.router, review.router, coverage.router]
+    return [
+        session.router,
+        people.router,
+        audit.router,
+        public.router,
+        portal.router,
+        review.router,
+        coverage.router,
+    ]
 
 
 def register_commands(app: typer.Typer) -> None:

@@ -1,4 +1,8 @@
-"""A demo program: the agency, two firms, their models and submissions in several states."""
+"""A demo program: the agency, two firms, their models and submissions in several states.
+
+Each firm's dossiers describe that firm and its own models: Northwind AI's Atlas-70B
+(examples/full.json, and the draft examples/minimal.json), Helios Labs' Orion-8x22B
+(examples/helios_orion.json)."""
 
 from __future__ import annotations
 
@@ -138,7 +142,7 @@ def seed(container: Container) -> bool:
             title="Orion-8x22B preview",
             version="0.9",
             carries=[],
-            dossier=minimal,
+            dossier=example_dossier("helios_orion"),
             max_dossier_bytes=limits,
         )
         submissions.transition(uow, actor=he, submission_id=s3.id, target=SS.SUBMITTED)

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     secret_key: str = ""
     master_key: str = ""
     base_url: str = "http://127.0.0.1:8000"
+    # The agency running this installation, named in every page's banner and footer.
+    agency_name: str = Field(default="", max_length=200)
     cookie_secure: bool = True
     session_hours: int = 12
     invitation_days: int = 7

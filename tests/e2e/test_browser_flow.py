@@ -76,7 +76,10 @@ def test_firm_submits_coordinator_assigns_reviewer_reads_dossier(
         page.fill("input[name=title]", TITLE)
         page.fill("input[name=version]", "rc-browser")
         for box in page.locator("input[name=carries]").all():
-            box.uncheck()  # carry only the always-required sections A and B
+            # carry only the always-required sections A and B; a USWDS checkbox is drawn
+            # by its label, which is what a person clicks
+            page.click(f"label[for='{box.get_attribute('id')}']")
+            expect(box).not_to_be_checked()
         shot("01-new-submission")
         page.click("#create-submission")
         expect(page.locator("#submission-state")).to_have_text("draft")
@@ -109,7 +112,7 @@ def test_firm_submits_coordinator_assigns_reviewer_reads_dossier(
         shot("03-submitted")
         page.goto("/portal")
         row = page.locator("#submissions tr", has_text=TITLE)
-        expect(row.locator(".badge")).to_have_text("submitted")
+        expect(row.locator(".badge")).to_have_text("Submitted")
         shot("03b-dashboard")
         sign_out()
         page.goto("/portal")  # the session is gone: the portal asks to sign in again
@@ -130,8 +133,9 @@ def test_firm_submits_coordinator_assigns_reviewer_reads_dossier(
         page.select_option("#reviewer", label=REVIEWER)
         page.click("#assign")
         expect(page.locator("#assignees")).to_contain_text(REVIEWER)
+        expect(page.locator("#flash")).to_contain_text("The reviewer is assigned.")
         shot("04-coordinator")
-        review_url = page.url
+        review_url = page.url.split("?")[0]  # without the ?done= confirmation
         sign_out()
 
         # --- the assigned reviewer starts the review and reads the confidential dossier --

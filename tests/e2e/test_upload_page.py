@@ -199,6 +199,7 @@ def test_upload_with_progress_then_resume_after_reload(
         ]
 
         # --- the page's SHA-256 against known vectors and hashlib --------------------------
+        page.wait_for_function("() => window.AirlockUpload !== undefined")  # deferred script
         got = page.evaluate(JS_VECTORS, list(SHA_VECTORS))
         assert {k: got[k] for k in SHA_VECTORS} == SHA_VECTORS
         assert got["million a"] == SHA_MILLION_A

@@ -201,12 +201,27 @@ TOKEN_PREFIX = "alk_"  # noqa: S105 - a public marker, not a secret
 
 
 def create_api_token(
-    uow: UnitOfWork, *, actor: Actor, name: str, days: int | None = None
+    uow: UnitOfWork, *, actor: Actor, name: str, days: int | None = None, unique_name: bool = False
 ) -> NewToken:
-    """Create an API token carrying the actor's rights."""
+    """Create an API token carrying the actor's rights; with unique_name, refuse a second
+    active token of the same name (a re-sent form must not mint a token nobody saw)."""
     name = name.strip()
     if not name or len(name) > 120:
         raise InvalidInput("name: must be 1 to 120 characters")
+    if (
+        unique_name
+        and uow.session.scalars(
+            select(ApiToken).where(
+                ApiToken.user_id == actor.user_id,
+                ApiToken.name == name,
+                ApiToken.revoked_at.is_(None),
+            )
+        ).first()
+    ):
+        raise Conflict(
+            f"name: you already have an active token named {name!r}; revoke it or "
+            "choose another name"
+        )
     secret = new_token(TOKEN_PREFIX)
     tok = ApiToken(
         user_id=actor.user_id,
@@ -284,6 +299,14 @@ def invite(uow: UnitOfWork, *, actor: Actor, email: str, role: Role, days: int) 
     email = _norm_email(email)
     if uow.session.scalars(select(User).where(User.email == email)).first():
         raise Conflict(f"{email} already has an account")
+    pending = select(Invitation).where(
+        Invitation.org_id == actor.org_id,
+        Invitation.email == email,
+        Invitation.accepted_at.is_(None),
+        Invitation.expires_at > utcnow(),
+    )
+    if uow.session.scalars(pending).first():
+        raise Conflict(f"{email} is already invited; renew or revoke that invitation instead")
     secret = new_token()
     inv = Invitation(
         org_id=actor.org_id,
@@ -345,6 +368,12 @@ def list_members(uow: UnitOfWork, *, actor: Actor) -> list[Membership]:
             .order_by(Membership.created_at)
         )
     )
+
+
+def organisation_name(uow: UnitOfWork, *, org_id: str) -> str:
+    """The name of an organisation ("" if there is none), for page headers."""
+    org = uow.session.get(Organisation, org_id)
+    return org.name if org is not None else ""
 
 
 def users_with_role(uow: UnitOfWork, *, org_id: str, roles: set[Role]) -> list[User]:

@@ -105,6 +105,23 @@ def _current(dossier: dict[str, Any]) -> dict[str, Any]:
     return versions.upgrade(dossier) if versions.needs_upgrade(dossier) else dossier
 
 
+def existing_draft(
+    uow: UnitOfWork, *, actor: Actor, model_id: str, title: str, version: str = ""
+) -> Submission | None:
+    """The actor's draft of this model with this title and version, if one exists: a form
+    sent twice (a double click, the back button) finds it instead of drafting a twin."""
+    return uow.session.scalars(
+        select(Submission).where(
+            Submission.org_id == actor.org_id,
+            Submission.model_id == model_id,
+            Submission.title == title.strip(),
+            Submission.version == version.strip(),
+            Submission.state == SS.DRAFT,
+            Submission.created_by == actor.user_id,
+        )
+    ).first()
+
+
 def create_submission(
     uow: UnitOfWork,
     *,

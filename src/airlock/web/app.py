@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from airlock import __version__
 from airlock.bootstrap import Container, start_workers
 from airlock.composition import api_routers, page_routers
-from airlock.web import errors
+from airlock.web import api_docs, errors
 from airlock.web.pages import render
 
 STATIC = Path(__file__).parent / "static"
@@ -36,7 +36,7 @@ def create_app(container: Container, *, start_jobs: bool = True) -> FastAPI:
         title="Airlock",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served by airlock.web.api_docs from vendored Swagger UI files
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -47,6 +47,7 @@ def create_app(container: Container, *, start_jobs: bool = True) -> FastAPI:
     app.include_router(api)
     for router in page_routers():
         app.include_router(router)
+    app.include_router(api_docs.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app, render.error_page)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from airlock.accounts import service as accounts
 from airlock.bootstrap import Container
@@ -18,6 +19,21 @@ SESSION_COOKIE = "airlock_session"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Declared for the OpenAPI document only (auto_error=False: they never refuse a request);
+# optional_actor does the checking.
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerToken",
+    description="An API token from your account page or POST /api/v1/auth/token.",
+)
+COOKIE = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="sessionCookie",
+    description="The browser session set by signing in; requests that change something also "
+    f"send the session's CSRF token in the `{CSRF_HEADER}` header.",
+)
 
 
 def get_container(request: Request) -> Container:
@@ -66,6 +82,7 @@ async def optional_actor(request: Request, container: ContainerDep) -> Actor | N
         with container.uow() as uow:
             user_id = accounts.user_for_token(uow, secret=secret.strip())
             actor = accounts.actor_for(uow, user_id=user_id)
+            request.state.org_name = accounts.organisation_name(uow, org_id=actor.org_id)
             uow.commit()
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
@@ -80,6 +97,8 @@ async def optional_actor(request: Request, container: ContainerDep) -> Actor | N
                     actor = None
                 else:
                     request.state.csrf_token = ws.csrf_token
+                    # for page headers, read here so pages need no second unit of work
+                    request.state.org_name = accounts.organisation_name(uow, org_id=actor.org_id)
                     if request.method not in SAFE_METHODS:
                         sent = await _csrf_from_request(request)
                         if not sent or not same(sent, ws.csrf_token):
@@ -88,8 +107,12 @@ async def optional_actor(request: Request, container: ContainerDep) -> Actor | N
     return actor
 
 
-async def require_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
-    """The signed-in actor, or 401."""
+async def require_actor(
+    actor: Annotated[Actor | None, Depends(optional_actor)],
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
+    _cookie: Annotated[str | None, Security(COOKIE)],
+) -> Actor:
+    """The signed-in actor, or 401 (a bearer token or the session cookie, see BEARER, COOKIE)."""
     if actor is None:
         raise Unauthenticated("sign in or send an API token")
     return actor

@@ -224,7 +224,7 @@ def test_an_admin_invites_from_the_members_page_and_a_member_cannot(client, cont
         data={"password": "twelve chars ok", "password2": "twelve chars ok"},
         follow_redirects=False,
     )
-    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert r.status_code == 303 and r.headers["location"] == "/login?done=account_created"
     assert login(client, "new@firm-a.test", "twelve chars ok").status_code == 303
 
 

@@ -186,4 +186,4 @@ def test_the_queue_chart_counts_submissions_by_state_without_drafts(client, cont
     assert "draft" not in counts and sum(counts.values()) == 2
     tok = token_for(container, prog.actors["coordinator"])
     page = client.get("/review", headers={"Authorization": f"Bearer {tok}"}).text
-    assert "Submissions by state" in page and 'href="?state=accepted"' in page
+    assert "Submissions by status" in page and 'href="?state=accepted"' in page

@@ -69,7 +69,7 @@ async def enroll(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
         except InvalidInput as exc:
             return _dashboard(request, uow, actor, error=str(exc), status_code=422)
         uow.commit()
-    return redirect("/portal")
+    return redirect("/portal", done="enrolled")
 
 
 @router.post("/withdraw")
@@ -87,7 +87,7 @@ async def withdraw(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
             )
         enrollment.withdraw(uow, actor=actor, reason=data.get("reason", ""))
         uow.commit()
-    return redirect("/portal")
+    return redirect("/portal", done="withdrawn")
 
 
 @router.post("/models")
@@ -105,7 +105,7 @@ async def register_model(request: Request, actor: ActorDep, uow: UoWDep) -> Resp
         except (InvalidInput, Conflict) as exc:
             return _dashboard(request, uow, actor, error=str(exc), status_code=exc.status_code)
         uow.commit()
-    return redirect("/portal")
+    return redirect("/portal", done="model_registered")
 
 
 @router.get("/submissions/new")
@@ -132,6 +132,15 @@ async def create_submission(
     first = {k: v[0] for k, v in data.items()}
     with uow:
         actor = _firm(actor)
+        twin = submissions.existing_draft(
+            uow,
+            actor=actor,
+            model_id=first.get("model_id", ""),
+            title=first.get("title", ""),
+            version=first.get("version", ""),
+        )
+        if twin is not None:  # the same form sent again: open the draft it made
+            return redirect(f"/portal/submissions/{twin.id}", done="submission_created")
         try:
             sub = submissions.create_submission(
                 uow,
@@ -153,7 +162,7 @@ async def create_submission(
                 error=str(exc),
             )
         uow.commit()
-        return redirect(f"/portal/submissions/{sub.id}")
+        return redirect(f"/portal/submissions/{sub.id}", done="submission_created")
 
 
 def _editor(
@@ -253,4 +262,7 @@ async def save_submission(
                 status_code=422,
             )
         uow.commit()
-    return redirect(f"/portal/submissions/{submission_id}")
+    return redirect(
+        f"/portal/submissions/{submission_id}",
+        done="submitted" if first.get("action") == "submit" else "saved",
+    )

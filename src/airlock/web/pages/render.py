@@ -10,6 +10,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from airlock.web import labels
+
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 
 
@@ -31,6 +33,17 @@ def _size(n: int) -> str:
 
 TEMPLATES.env.filters["when"] = _when
 TEMPLATES.env.filters["filesize"] = _size
+labels.install(TEMPLATES.env)
+
+
+def _site(request: Request) -> dict[str, Any]:
+    # What the layout (base.html) needs on every page: the agency's name for the banner and
+    # footer, and the confirmation a post/redirect/get asked for with ?done=<key>.
+    container = getattr(request.app.state, "container", None)
+    agency = getattr(getattr(container, "settings", None), "agency_name", "") or ""
+    done = request.query_params.get("done", "")
+    org_name = getattr(request.state, "org_name", "")  # set with the actor (web.deps)
+    return {"agency_name": agency, "org_name": org_name, "flash": labels.NOTICES.get(done, "")}
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -39,6 +52,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         "request": request,
         "actor": getattr(request.state, "actor", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
+        **_site(request),
         **context,
     }
     return TEMPLATES.TemplateResponse(request, template, ctx, status_code=status_code)
@@ -49,8 +63,12 @@ def error_page(request: Request, status_code: int, message: str) -> HTMLResponse
     return page(request, "error.html", status_code=status_code, status=status_code, message=message)
 
 
-def redirect(url: str) -> RedirectResponse:
-    """A 303 redirect after a successful form post."""
+def redirect(url: str, *, done: str = "") -> RedirectResponse:
+    """A 303 redirect after a successful form post; `done` names the confirmation to show."""
+    if done:
+        if done not in labels.NOTICES:
+            raise ValueError(f"unknown confirmation {done!r}")
+        url = f"{url}{'&' if '?' in url else '?'}done={done}"
     return RedirectResponse(url, status_code=303)
 
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from airlock.accounts import service as accounts
-from airlock.core import audit
 from airlock.core.access import Actor, allowed
 from airlock.core.errors import AirlockError, Forbidden, InvalidInput, InvalidTransition
 from airlock.core.roles import Role
@@ -149,7 +148,7 @@ async def review_transition(
                 request, uow, actor, submission_id, error=str(exc), status_code=exc.status_code
             )
         uow.commit()
-    return redirect(f"/review/submissions/{submission_id}")
+    return redirect(f"/review/submissions/{submission_id}", done="moved")
 
 
 @router.post("/review/submissions/{submission_id}/assign")
@@ -172,7 +171,7 @@ async def review_assign(
                 request, uow, actor, submission_id, error=str(exc), status_code=exc.status_code
             )
         uow.commit()
-    return redirect(f"/review/submissions/{submission_id}")
+    return redirect(f"/review/submissions/{submission_id}", done="assigned")
 
 
 def _firms_page(
@@ -219,12 +218,4 @@ async def set_firm_state(org_id: str, request: Request, actor: ActorDep, uow: Uo
             uow.session.rollback()
             return _firms_page(request, uow, actor, error=str(exc), status_code=exc.status_code)
         uow.commit()
-    return redirect("/review/firms")
-
-
-@router.get("/audit")
-def audit_page(request: Request, actor: ActorDep, uow: UoWDep, verify: bool = False) -> Response:
-    """The audit trail, newest first, with a chain check on demand."""
-    with uow:
-        trail = audit.read_trail(uow, actor=actor, verify=verify)
-        return page(request, "review/audit.html", events=trail.events, report=trail.report)
+    return redirect("/review/firms", done="firm_changed")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from airlock.accounts import members as people
 from airlock.accounts import rules, service
 from airlock.core.access import Actor
+from airlock.core.db import utcnow
 from airlock.core.errors import AirlockError, Conflict, InvalidInput
 from airlock.core.roles import Role
 from airlock.core.uow import UnitOfWork
@@ -79,7 +81,7 @@ def logout(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
     with uow:
         service.sign_out(uow, cookie=cookie)
         uow.commit()
-    response = redirect("/login")
+    response = redirect("/login", done="signed_out")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -126,7 +128,7 @@ async def accept_invitation(token: str, request: Request, uow: UoWDep) -> Respon
                 error=str(exc),
             )
         uow.commit()
-    return redirect("/login")
+    return redirect("/login", done="account_created")
 
 
 @router.get("/account")
@@ -142,7 +144,20 @@ async def new_token(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
     """Create an API token and show its secret once."""
     data = await form_data(request)
     with uow:
-        new = service.create_api_token(uow, actor=actor, name=data.get("name", ""))
+        try:
+            new = service.create_api_token(
+                uow, actor=actor, name=data.get("name", ""), unique_name=True
+            )
+        except (InvalidInput, Conflict) as exc:
+            tokens = service.list_api_tokens(uow, actor=actor)
+            return page(
+                request,
+                "account.html",
+                status_code=exc.status_code,
+                tokens=tokens,
+                new_secret="",
+                token_error=str(exc),
+            )
         uow.commit()
         tokens = service.list_api_tokens(uow, actor=actor)
         return page(request, "account.html", tokens=tokens, new_secret=new.secret)
@@ -154,7 +169,7 @@ def revoke_token(token_id: str, actor: ActorDep, uow: UoWDep) -> Response:
     with uow:
         service.revoke_api_token(uow, actor=actor, token_id=token_id)
         uow.commit()
-    return redirect("/account")
+    return redirect("/account", done="token_revoked")
 
 
 def _members_page(
@@ -174,6 +189,8 @@ def _members_page(
         status_code=status_code,
         members=members,
         roles=roles,
+        invitations=people.pending_invitations(uow, actor=actor) if roles else [],
+        now=utcnow(),
         link=link,
         error=error,
     )
