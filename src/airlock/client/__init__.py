@@ -3,7 +3,7 @@
 from airlock.client import AirlockClient
 
 with AirlockClient("https://airlock.example", token="...") as client:
-    model = client.register_model("Halcyon-70B")
+    model = client.register_model("Atlas-70B")
     sub = client.create_submission(model_id=model.id, title="RC 1", dossier=doc)
     client.upload_artifact(sub.id, Path("model.safetensors"), kind="weights")
     client.submit(sub.id)

@@ -119,6 +119,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
     "provenance": {
         "self_reported": "Self-reported",
         "third_party": "Third party",
+        "imported": "Imported from a file",
         "estimated": "Estimated",
         "measured": "Measured",
     },

@@ -88,7 +88,7 @@ def test_firm_does_its_whole_flow_with_the_client(server: Server, tmp_path: Path
     assert submitted.state == "submitted"
     assert [t.to_state for t in firm.history(sub.id)] == ["draft", "submitted"]
     bom = json.loads(firm.export_dossier(sub.id, format="cyclonedx", audience="agency"))
-    assert bom["metadata"]["component"]["name"] == "Halcyon-70B"
+    assert bom["metadata"]["component"]["name"] == "Atlas-70B"
     public = firm.export_dossier(sub.id, format="eu-mdf", audience="public").decode()
     assert "model-review@northwind.example" not in public  # a reviewer-level field
     # scan_results() calls /submissions/{id}/results, the route's name once the scan

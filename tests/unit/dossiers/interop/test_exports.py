@@ -59,7 +59,7 @@ def test_spdx_export_is_valid_spdx_3_0_1_with_ai_and_dataset_profiles() -> None:
     by_type: dict[str, list[Any]] = {}
     for obj in objects:
         by_type.setdefault(type(obj).__name__, []).append(obj)
-    (model,) = [m for m in by_type["ai_AIPackage"] if m.name == "Halcyon-70B"]
+    (model,) = [m for m in by_type["ai_AIPackage"] if m.name == "Atlas-70B"]
     # The AI profile's required properties, which the SHACL model leaves optional.
     assert model.software_packageVersion == "1.0.0-rc2"
     assert model.suppliedBy is not None and model.software_primaryPurpose is not None
@@ -108,10 +108,10 @@ def test_model_card_export_parses_with_huggingface_hub() -> None:
 
     card = ModelCard(text_of("hf-card", example_dossier("full"), "agency"))
     data = card.data.to_dict()
-    assert data["model-index"][0]["name"] == "Halcyon-70B"
+    assert data["model-index"][0]["name"] == "Atlas-70B"
     assert data["license"] == "other"
     assert data["license_name"] == "Northwind Open Model Licence 1.0"
-    assert data["base_model"] == ["Halcyon-70B-Base"]
+    assert data["base_model"] == ["Atlas-70B-Base"]
     assert data["model-index"][0]["results"][0]["metrics"][0]["value"] == 0.71
     assert "### Out-of-Scope Use" in card.text
 
