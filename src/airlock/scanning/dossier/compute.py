@@ -5,7 +5,7 @@ Pure arithmetic, shared with the coverage registry: `dense_flop`, `hardware_flop
 dossier (sections C and D) and returns a report whose results become findings.
 
 Conventions follow Epoch AI's (reference notes §8): C ≈ 6·N·D for dense transformers, the
-active parameters for mixture-of-experts, or time × chips × peak FLOP/s × utilisation; one
+active parameters for mixture-of-experts, or time x chips x peak FLOP/s x utilisation; one
 FMA = 2 FLOP; no precision adjustment; fine-tuning and RL stages are added, because the EU
 and California SB 53 thresholds count cumulative compute.
 """
@@ -42,7 +42,9 @@ class Accelerator:
 
 # Dense (no structured sparsity) BF16/FP16 tensor-core peaks, as the vendors publish them.
 ACCELERATORS: Final[tuple[Accelerator, ...]] = (
-    Accelerator("NVIDIA V100", ("v100",), 125e12, "NVIDIA Tesla V100 datasheet (SXM2, FP16 tensor)"),
+    Accelerator(
+        "NVIDIA V100", ("v100",), 125e12, "NVIDIA Tesla V100 datasheet (SXM2, FP16 tensor)"
+    ),
     Accelerator("NVIDIA A100", ("a100", "a800"), 312e12, "NVIDIA A100 Tensor Core GPU datasheet"),
     Accelerator(
         "NVIDIA H100 PCIe", ("h100pcie",), 756e12, "NVIDIA H100 Tensor Core GPU datasheet (PCIe)"
@@ -53,7 +55,9 @@ ACCELERATORS: Final[tuple[Accelerator, ...]] = (
         989e12,
         "NVIDIA H100 / H200 Tensor Core GPU datasheets (SXM, BF16 dense; 1,979 with sparsity)",
     ),
-    Accelerator("NVIDIA B200", ("b200",), 2.25e15, "NVIDIA HGX B200 datasheet (BF16 dense, per GPU)"),
+    Accelerator(
+        "NVIDIA B200", ("b200",), 2.25e15, "NVIDIA HGX B200 datasheet (BF16 dense, per GPU)"
+    ),
     Accelerator("Google TPU v3", ("tpuv3",), 123e12, "Google Cloud TPU v3 documentation"),
     Accelerator("Google TPU v4", ("tpuv4",), 275e12, "Google Cloud TPU v4 documentation"),
     Accelerator("Google TPU v5e", ("tpuv5e", "tpuv5lite"), 197e12, "Google Cloud TPU v5e docs"),
@@ -140,7 +144,7 @@ def dense_flop(parameters: float, tokens: float) -> float:
 def hardware_flop(
     chips: float, hours: float, peak_flop_per_second: float, utilisation: float
 ) -> float:
-    """Chips × seconds × peak FLOP/s × utilisation."""
+    """Chips x seconds x peak FLOP/s x utilisation."""
     return chips * hours * 3600.0 * peak_flop_per_second * utilisation
 
 
@@ -164,7 +168,7 @@ def hardware_estimate(
     *,
     label: str = "",
 ) -> Estimate:
-    """Chips × hours × peak × utilisation; utilisation may be (central, low, high)."""
+    """Chips x hours x peak x utilisation; utilisation may be (central, low, high)."""
     if isinstance(utilisation, Quantity):
         u_mid, u_low, u_high = utilisation.value, utilisation.low, min(1.0, utilisation.high)
     else:
@@ -197,7 +201,7 @@ def cumulative(stages: Sequence[Estimate], *, label: str = "cumulative") -> Esti
 
 
 def threshold_status(low: float, high: float, threshold: float) -> str:
-    """"above" when the whole range is at or over the threshold, "below", else "straddles"."""
+    """ "above" when the whole range is at or over the threshold, "below", else "straddles"."""
     if low >= threshold:
         return "above"
     if high < threshold:
@@ -387,7 +391,12 @@ def _hardware(view: DossierView, inp: _Inputs) -> Estimate | None:
         utilisation = DEFAULT_UTILISATION
     est = hardware_estimate(chips, hours, peak, utilisation, label="hardware")
     return Estimate(
-        est.method, est.central, est.low, est.high, {**est.inputs, "peak_source": source}, "hardware"
+        est.method,
+        est.central,
+        est.low,
+        est.high,
+        {**est.inputs, "peak_source": source},
+        "hardware",
     )
 
 
@@ -482,12 +491,11 @@ def check_compute(doc: Mapping[str, Any] | None) -> CheckReport:
             )
     for threshold, meaning in THRESHOLDS:
         status = threshold_status(low, high, threshold)
-        summary["thresholds"].append(
-            {"threshold": threshold, "meaning": meaning, "status": status}
-        )
+        summary["thresholds"].append({"threshold": threshold, "meaning": meaning, "status": status})
         if status == "below":
             continue
-        declared_below = declared is not None and declared.value < threshold
+        declared_value = declared.value if declared is not None else None
+        declared_below = declared_value is not None and declared_value < threshold
         results.append(
             _result(
                 "DOS-CMP-002",
@@ -497,7 +505,7 @@ def check_compute(doc: Mapping[str, Any] | None) -> CheckReport:
                 else "Training compute may reach a regulatory threshold",
                 f"estimated {low:.3g}-{high:.3g} FLOP is {status} {threshold:.0e} FLOP "
                 f"({meaning})"
-                + (f"; the dossier declares {declared.value:.3g} FLOP" if declared_below else ""),
+                + (f"; the dossier declares {declared_value:.3g} FLOP" if declared_below else ""),
                 "sections.D",
                 f"threshold:{threshold:.0e}",
                 threshold=threshold,

@@ -80,10 +80,16 @@ def test_fine_tuning_stages_add_up_and_range_follows_stated_uncertainty() -> Non
             "C": {"parameters_total": _field(10_000_000_000, "measured")},
             "D": {
                 "stages": [
-                    {"name": _field("pretraining"), "kind": _field("pretraining"),
-                     "tokens": _field(1_000_000_000_000, "measured")},
-                    {"name": _field("sft"), "kind": _field("supervised_fine_tuning"),
-                     "flop": _field(5e21, "estimated")},
+                    {
+                        "name": _field("pretraining"),
+                        "kind": _field("pretraining"),
+                        "tokens": _field(1_000_000_000_000, "measured"),
+                    },
+                    {
+                        "name": _field("sft"),
+                        "kind": _field("supervised_fine_tuning"),
+                        "flop": _field(5e21, "estimated"),
+                    },
                 ]
             },
         }
@@ -109,14 +115,24 @@ def test_declared_figure_outside_range_becomes_a_result_with_both_values() -> No
     assert res.details["declared"] == 9e24
     assert res.details["estimate"]["central"] == pytest.approx(8.4e23)
     inside = compute.check_compute(
-        {"sections": {**doc["sections"], "D": {**doc["sections"]["D"], "training_flop": _field(8.5e23)}}}
+        {
+            "sections": {
+                **doc["sections"],
+                "D": {**doc["sections"]["D"], "training_flop": _field(8.5e23)},
+            }
+        }
     )
     assert not [r for r in inside.results if r.rule_id == "DOS-CMP-001"]
 
 
 @pytest.mark.parametrize(
     ("low", "high", "expected"),
-    [(2e25, 3e25, "above"), (1e24, 5e24, "below"), (5e24, 2e25, "straddles"), (1e25, 1e25, "above")],
+    [
+        (2e25, 3e25, "above"),
+        (1e24, 5e24, "below"),
+        (5e24, 2e25, "straddles"),
+        (1e25, 1e25, "above"),
+    ],
 )
 def test_threshold_status(low: float, high: float, expected: str) -> None:
     assert compute.threshold_status(low, high, 1e25) == expected
@@ -126,7 +142,10 @@ def test_estimate_straddling_a_threshold_the_dossier_declares_below_is_flagged_m
     doc = {
         "sections": {
             "C": {"parameters_total": _field(400_000_000_000, "estimated")},
-            "D": {"training_tokens": _field(4_000_000_000_000, "estimated"), "training_flop": _field(9.9e24)},
+            "D": {
+                "training_tokens": _field(4_000_000_000_000, "estimated"),
+                "training_flop": _field(9.9e24),
+            },
         }
     }
     report = compute.check_compute(doc)
@@ -178,6 +197,12 @@ def test_utilisation_written_as_percent_is_refused_and_unknown_accelerator_named
 
 
 def test_garbage_document_does_not_crash() -> None:
-    for doc in (None, {}, {"sections": []}, {"sections": {"D": {"stages": "x"}}}, {"sections": {"C": 5}}):
+    for doc in (
+        None,
+        {},
+        {"sections": []},
+        {"sections": {"D": {"stages": "x"}}},
+        {"sections": {"C": 5}},
+    ):
         report = compute.check_compute(doc)  # type: ignore[arg-type]
         assert report.check == "compute"
