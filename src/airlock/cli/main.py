@@ -236,6 +236,8 @@ _optional("airlock.scanning.engine.cli", "scan_command", "scan")
 if importlib.util.find_spec("airlock.cli.vault") is not None:
     # The vault's commands (submit, keys rotate, vault gc) register themselves on the app.
     importlib.import_module("airlock.cli.vault").register(app)
+# `airlock dossier check` and `airlock attest verify` register themselves the same way.
+importlib.import_module("airlock.cli.dossier_check").register(app, dossier_app)
 
 
 def main() -> None:

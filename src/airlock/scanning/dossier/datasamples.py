@@ -61,10 +61,15 @@ class SampleReport:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready mapping (no raw values exist here to leak)."""
         return {
-            "path": self.path, "format": self.format, "rows": self.rows,
-            "bytes_read": self.bytes_read, "encoding": self.encoding,
-            "counts": self.counts, "examples": self.examples, "problems": self.problems,
-        }  # fmt: skip
+            "path": self.path,
+            "format": self.format,
+            "rows": self.rows,
+            "bytes_read": self.bytes_read,
+            "encoding": self.encoding,
+            "counts": self.counts,
+            "examples": self.examples,
+            "problems": self.problems,
+        }
 
 
 class _Stop(Exception):
@@ -91,10 +96,12 @@ def _strings(value: Any, key: str, depth: int = 0) -> Iterator[tuple[str, str]]:
 def _sniff_encoding(head: bytes) -> tuple[str | None, str]:
     """(codec, why) from a file's first bytes; codec None means binary."""
     for bom, codec in (
-        (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
         (codecs.BOM_UTF16_BE, "utf-16"),
-    ):  # fmt: skip
+    ):
         if head.startswith(bom):
             return codec, f"byte-order mark says {codec}"
     if b"\x00" in head:
@@ -214,9 +221,10 @@ def _scan_parquet(
     try:
         pf = pq.ParquetFile(path)
         cols = [
-            f.name for f in pf.schema_arrow
+            f.name
+            for f in pf.schema_arrow
             if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
-        ]  # fmt: skip
+        ]
         if not cols:
             rep.problems.append("no string columns to scan")
             return
@@ -285,11 +293,16 @@ def _dataset_results(view: DossierView) -> list[CheckResult]:
             if not (isinstance(value, str) and value.strip()):
                 out.append(
                     CheckResult(
-                        rule, CHECK, Severity.LOW, f"Dataset has no {what}",
+                        rule,
+                        CHECK,
+                        Severity.LOW,
+                        f"Dataset has no {what}",
                         f"{where}.{fld}: dataset {label!r} states no {what}",
-                        f"{where}.{fld}", label, {"dataset": label},
+                        f"{where}.{fld}",
+                        label,
+                        {"dataset": label},
                     )
-                )  # fmt: skip
+                )
     return out
 
 
@@ -326,20 +339,37 @@ def check_datasamples(
             listed = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
             results.append(
                 CheckResult(
-                    rule, CHECK, sev, title,
+                    rule,
+                    CHECK,
+                    sev,
+                    title,
                     f"{rel}: {listed}"
-                    + ("; the dossier declares no known personal data" if category == PERSONAL
-                       and declared_none else ""),
-                    rel, category,
-                    {"counts": dict(counts),
-                     "examples": {k: rep.examples.get(k, []) for k in counts}},
+                    + (
+                        "; the dossier declares no known personal data"
+                        if category == PERSONAL and declared_none
+                        else ""
+                    ),
+                    rel,
+                    category,
+                    {
+                        "counts": dict(counts),
+                        "examples": {k: rep.examples.get(k, []) for k in counts},
+                    },
                 )
-            )  # fmt: skip
+            )
         for problem in rep.problems:
             results.append(
-                CheckResult("DOS-DAT-005", CHECK, Severity.LOW, "Sample not fully scanned",
-                            f"{rel}: {problem}", rel, problem.split(" ")[0], {})
-            )  # fmt: skip
+                CheckResult(
+                    "DOS-DAT-005",
+                    CHECK,
+                    Severity.LOW,
+                    "Sample not fully scanned",
+                    f"{rel}: {problem}",
+                    rel,
+                    problem.split(" ")[0],
+                    {},
+                )
+            )
     summary = {
         "samples": [r.to_dict() for r in reports],
         "datasets": len(view.items("E", "datasets")),

@@ -46,12 +46,15 @@ _ENTROPY_TOKEN: Final = re.compile(r"[A-Za-z0-9+/_=-]{24,512}")
 _NATIONAL_IDS: Final[tuple[tuple[str, re.Pattern[str], str], ...]] = (
     ("us_ssn", re.compile(r"\b\d{3}-\d{2}-\d{4}\b"), "stdnum.us.ssn"),
     ("es_dni", re.compile(r"\b\d{8}-?[A-Z]\b"), "stdnum.es.dni"),
-    ("it_codice_fiscale", re.compile(r"\b[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]\b"),
-     "stdnum.it.codicefiscale"),
+    (
+        "it_codice_fiscale",
+        re.compile(r"\b[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]\b"),
+        "stdnum.it.codicefiscale",
+    ),
     ("fr_nir", re.compile(r"\b[12] ?\d{2} ?\d{2} ?\d{2} ?\d{3} ?\d{3} ?\d{2}\b"), "stdnum.fr.nir"),
     ("se_personnummer", re.compile(r"\b\d{6}[-+]\d{4}\b"), "stdnum.se.personnummer"),
     ("in_aadhaar", re.compile(r"\b[2-9]\d{3} \d{4} \d{4}\b"), "stdnum.in_.aadhaar"),
-)  # fmt: skip
+)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -206,14 +209,24 @@ def _secret_plugins() -> list[tuple[str, tuple[str, ...], list[re.Pattern[str]]]
     except ImportError:  # the checks extra is not installed: entropy only
         return []
     classes: list[Any] = [
-        aws.AWSKeyDetector, private_key.PrivateKeyDetector, github_token.GitHubTokenDetector,
-        gitlab_token.GitLabTokenDetector, slack.SlackDetector, stripe.StripeDetector,
-        openai.OpenAIDetector, jwt.JwtTokenDetector, twilio.TwilioKeyDetector,
-        sendgrid.SendGridDetector, mailchimp.MailchimpDetector,
-        discord.DiscordBotTokenDetector, azure_storage_key.AzureStorageKeyDetector,
-        npm.NpmDetector, pypi_token.PypiTokenDetector,
-        square_oauth.SquareOAuthDetector, telegram_token.TelegramBotTokenDetector,
-    ]  # fmt: skip
+        aws.AWSKeyDetector,
+        private_key.PrivateKeyDetector,
+        github_token.GitHubTokenDetector,
+        gitlab_token.GitLabTokenDetector,
+        slack.SlackDetector,
+        stripe.StripeDetector,
+        openai.OpenAIDetector,
+        jwt.JwtTokenDetector,
+        twilio.TwilioKeyDetector,
+        sendgrid.SendGridDetector,
+        mailchimp.MailchimpDetector,
+        discord.DiscordBotTokenDetector,
+        azure_storage_key.AzureStorageKeyDetector,
+        npm.NpmDetector,
+        pypi_token.PypiTokenDetector,
+        square_oauth.SquareOAuthDetector,
+        telegram_token.TelegramBotTokenDetector,
+    ]
     out = []
     for cls in classes:
         plugin = cls()
