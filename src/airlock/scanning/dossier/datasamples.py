@@ -44,6 +44,7 @@ class SampleReport:
     path: str
     format: str
     rows: int = 0
+    rows_seen: int = 0
     bytes_read: int = 0
     counts: dict[str, dict[str, int]] = field(default_factory=lambda: {PERSONAL: {}, SECRET: {}})
     examples: dict[str, list[str]] = field(default_factory=dict)
@@ -140,7 +141,10 @@ def _lines(
             line = text.readline(limits.max_line + 1)
             if not line:
                 return
-            report.bytes_read = raw.tell()
+            report.rows_seen += 1
+            if report.rows_seen % 64 == 0:  # tell() is a system call: check now and then
+                report.bytes_read = raw.tell()
+                _bounds(report, limits, deadline, report.bytes_read)
             if len(line) > limits.max_line:
                 report.problems.append(
                     f"line {report.rows + 1} is longer than {limits.max_line}; cut"
@@ -150,8 +154,10 @@ def _lines(
                     if raw.tell() > limits.max_bytes:
                         break
                 line = ""
-            _bounds(report, limits, deadline, raw.tell())
+            if report.rows >= limits.max_rows:
+                _bounds(report, limits, deadline, 0)
             yield line
+        report.bytes_read = raw.tell()
 
 
 def _bounds(report: SampleReport, limits: SampleLimits, deadline: float, pos: int) -> None:
@@ -166,6 +172,19 @@ def _bounds(report: SampleReport, limits: SampleLimits, deadline: float, pos: in
         raise _Stop
 
 
+def _scan_fields(
+    det: Detector, rep: SampleReport, fields: list[tuple[str, str]], where: str, label: str
+) -> None:
+    """Scan a row's strings in one call (newline-joined, so no match spans two fields); each
+    hit is then attributed to the field that holds it."""
+    if not fields:
+        return
+    joined = "\n".join(s for _, s in fields)
+    for hit in det.scan(joined):
+        name = next((k for k, s in fields if hit.value in s), "")
+        rep.add(hit, f"{where} {label} {name}" if name else where)
+
+
 def _scan_jsonl(path: Path, rep: SampleReport, det: Detector, lim: SampleLimits, dl: float) -> None:
     bad = 0
     for line in _lines(path, rep, lim, dl):
@@ -177,9 +196,7 @@ def _scan_jsonl(path: Path, rep: SampleReport, det: Detector, lim: SampleLimits,
         except (ValueError, RecursionError):
             bad += 1
             value = line  # still scan the text of a malformed row
-        for key, s in _strings(value, ""):
-            for hit in det.scan(s):
-                rep.add(hit, f"row {rep.rows}" + (f" field {key}" if key else ""))
+        _scan_fields(det, rep, list(_strings(value, "")), f"row {rep.rows}", "field")
     if bad:
         rep.problems.append(f"{bad} row(s) are not valid JSON (scanned as text)")
 
@@ -194,10 +211,10 @@ def _scan_csv(path: Path, rep: SampleReport, det: Detector, lim: SampleLimits, d
             rep.rows += 1
             if rep.rows == 1:
                 header = [h[:40] for h in row]
-            for i, cell in enumerate(row):
-                name = header[i] if i < len(header) else f"column {i + 1}"
-                for hit in det.scan(cell):
-                    rep.add(hit, f"row {rep.rows} column {name}")
+            cells = [
+                (header[i] if i < len(header) else str(i + 1), cell) for i, cell in enumerate(row)
+            ]
+            _scan_fields(det, rep, cells, f"row {rep.rows}", "column")
     except csv.Error as exc:
         rep.problems.append(f"CSV stops being readable at row {rep.rows + 1}: {exc}")
 

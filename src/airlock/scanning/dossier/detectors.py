@@ -35,7 +35,10 @@ _CARD: Final = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 _IBAN: Final = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 # Spans that could hold a card, IBAN, phone number or national id: the specific patterns and
 # validators then run on these short spans only, not on the whole text.
-_CANDIDATE: Final = re.compile(r"(?:[A-Z]{1,6} ?)?\+?\(?\d[\d ().\-/A-Z]{5,40}[\dA-Z]")
+# A pattern that starts with a digit lets the regex engine skip other characters fast; letters,
+# "+" and "(" just before the digits (IBAN country, codice fiscale, phone prefix) are added back.
+_CANDIDATE: Final = re.compile(r"\d[\d ().\-/A-Z]{5,40}[\dA-Z]")
+_PREFIX_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ+( ")
 _DIGIT_COUNT: Final = re.compile(r"\d")
 _PHONE_SHAPE: Final = re.compile(r"^\+|\(\d{2,4}\)|\d{2,4}[ .-]\d{2,4}[ .-]\d{2,4}")
 _DATE: Final = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
@@ -55,6 +58,11 @@ _NATIONAL_IDS: Final[tuple[tuple[str, re.Pattern[str], str], ...]] = (
     ("se_personnummer", re.compile(r"\b\d{6}[-+]\d{4}\b"), "stdnum.se.personnummer"),
     ("in_aadhaar", re.compile(r"\b[2-9]\d{3} \d{4} \d{4}\b"), "stdnum.in_.aadhaar"),
 )
+
+
+# Fewest digits each national identifier holds, to skip patterns that cannot match.
+_ID_DIGITS: Final = {"us_ssn": 9, "es_dni": 8, "it_codice_fiscale": 7, "fr_nir": 15,
+                     "se_personnummer": 10, "in_aadhaar": 12}  # fmt: skip
 
 
 def luhn_ok(digits: str) -> bool:
@@ -92,6 +100,7 @@ class Detector:
         self.ids = [(k, p, v) for k, p, m in _NATIONAL_IDS if (v := _stdnum(m)) is not None]
         self.iban_ok = _stdnum("stdnum.iban")
         self.secret_plugins = _secret_plugins()
+        self.all_hints = frozenset(h for _, hints, _ in self.secret_plugins for h in hints)
         try:
             import phonenumbers
         except ImportError:
@@ -104,20 +113,33 @@ class Detector:
         if "@" in text:
             for m in _EMAIL.finditer(text):
                 yield Hit(PERSONAL, "email", m.group())
-        for m in _CANDIDATE.finditer(text):
-            span = m.group()
+        words = text.split()
+        longest = max(map(len, words)) if words else 0
+        # Cards, IBANs, phones and ids all hold six digits or more; counting is cheap.
+        digits = sum(map(text.count, "0123456789")) >= 6
+        for m in _CANDIDATE.finditer(text) if digits else ():
+            lo = start = m.start()
+            while lo > 0 and start - lo < 8 and text[lo - 1] in _PREFIX_CHARS:
+                lo -= 1
+            span = text[lo : m.end()].strip()
             if len(_DIGIT_COUNT.findall(span)) >= 6:
                 yield from self._numbers(span)
         named: list[str] = []
-        for kind, hints, regs in self.secret_plugins:
-            if hints and not any(h in text for h in hints):
+        # Every supported secret format but a PEM header is one token of 16 characters or more.
+        if longest >= 16:
+            present = {h for h in self.all_hints if h in text}
+        elif "PRIVATE" in text or "PuTTY" in text:
+            present = {"PRIVATE", "PuTTY"}
+        else:
+            present = set()
+        for kind, hints, regs in self.secret_plugins if present or longest >= 16 else ():
+            if (longest < 16 and kind != "private_key") or (hints and present.isdisjoint(hints)):
                 continue
             for r in regs:
                 for m in r.finditer(text):
                     named.append(m.group())
                     yield Hit(SECRET, kind, m.group())
-        words = text.split()
-        if not words or max(map(len, words)) < 24:  # no run long enough for a token
+        if longest < 24:  # no run long enough for a token
             return
         for m in _ENTROPY_TOKEN.finditer(text):
             tok = m.group()
@@ -132,13 +154,16 @@ class Detector:
                 yield Hit(SECRET, "high_entropy_token", tok)
 
     def _numbers(self, text: str) -> Iterator[Hit]:
+        if _DATE.fullmatch(text):
+            return
+        n_digits = sum(map(text.count, "0123456789"))
         cards: set[str] = set()
-        for m in _CARD.finditer(text):
+        for m in _CARD.finditer(text) if n_digits >= 13 else ():
             digits = re.sub(r"\D", "", m.group())
             if 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn_ok(digits):
                 cards.add(m.group())
                 yield Hit(PERSONAL, "card_number", m.group())
-        if self.iban_ok is not None:
+        if self.iban_ok is not None and n_digits >= 8:
             for m in _IBAN.finditer(text):
                 # The pattern can run on into a following number: try shorter groupings too.
                 parts = m.group().split(" ")
@@ -148,15 +173,13 @@ class Detector:
                         yield Hit(PERSONAL, "iban", cand)
                         break
         for kind, pattern, valid in self.ids:
+            if n_digits < _ID_DIGITS[kind]:
+                continue
             for m in pattern.finditer(text):
                 if valid(m.group()):
                     yield Hit(PERSONAL, kind, m.group())
         # phonenumbers is slow: ask it only about spans written like phone numbers.
-        if (
-            self.phonenumbers is not None
-            and _PHONE_SHAPE.search(text)
-            and not _DATE.fullmatch(text.strip())
-        ):
+        if self.phonenumbers is not None and n_digits >= 7 and _PHONE_SHAPE.search(text):
             pn = self.phonenumbers
             for match in pn.PhoneNumberMatcher(text, self.region, leniency=pn.Leniency.VALID):
                 raw = match.raw_string

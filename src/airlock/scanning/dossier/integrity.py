@@ -21,7 +21,7 @@ from .results import CheckReport, CheckResult, DossierView, Severity
 CHECK: Final = "integrity"
 VERSION: Final = "1.0.0"
 MAX_FILES: Final = 100_000
-CHUNK: Final = 1 << 20
+CHUNK: Final = 4 << 20
 MAX_SIGNATURE_BYTES: Final = 16 * 1024 * 1024
 SIGNATURE_NAMES: Final = ("model.sig", "model.sig.json", "signature.sig")
 ATLAS_SUPPLY_CHAIN: Final = ("AML.T0010",)
