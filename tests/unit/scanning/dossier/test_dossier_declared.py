@@ -201,3 +201,22 @@ def test_truncated_gguf_and_onnx_are_problems_not_crashes(tmp_path: Path) -> Non
     (tmp_path / "b.onnx").write_bytes(b"\x3a\xff\xff\xff\x0f")
     report = declared.check_declared(tmp_path, None)
     assert len([r for r in report.results if r.rule_id == "DOS-DEC-004"]) == 2
+
+
+def test_torch_checkpoint_whose_storages_lie_is_reported(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    torch.save({"w": torch.zeros(100)}, buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    with zipfile.ZipFile(tmp_path / "pytorch_model.bin", "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            out.writestr(info.filename, data[:40] if info.filename.endswith("/data/0") else data)
+    [census] = declared.census(tmp_path)[0]
+    assert census.parameters == 100
+    assert census.problems == ["storage '0' declares 100 x 4 bytes but data/0 holds 40 bytes"]
+    (tmp_path / "pytorch_model.bin").write_bytes(b"PK\x03\x04 not a zip at all")
+    report = declared.check_declared(tmp_path, None)
+    assert any("not a readable PyTorch zip" in r.message for r in report.results)
