@@ -283,6 +283,12 @@ def verify_signature(folder: Path, sig: Path, trust: TrustConfig) -> SignatureOu
         return SignatureOutcome(
             rel, "unverifiable", mode=mode, detail=f"no {mode} trust material is configured"
         )
+    try:
+        import model_signing  # noqa: F401 - only to say clearly when it is missing
+    except ImportError:
+        return SignatureOutcome(
+            rel, "unverifiable", mode=mode, detail="model-signing is not installed"
+        )
     errors: list[str] = []
     for anchor in anchors:
         if mode == "key":
