@@ -159,6 +159,32 @@ def implied_parameters(config: Mapping[str, Any], arch: Mapping[str, int]) -> Im
     return None
 
 
+# GGUF metadata keys (prefixed with general.architecture) for the fields a dossier states.
+GGUF_KEYS: Final[Mapping[str, str]] = {
+    "layers": "block_count",
+    "hidden_size": "embedding_length",
+    "attention_heads": "attention.head_count",
+    "experts_total": "expert_count",
+    "experts_active": "expert_used_count",
+}
+
+
+def gguf_architecture(metadata: Mapping[str, Any]) -> dict[str, int]:
+    """Architecture fields from GGUF metadata; the vocabulary is the tokenizer's token count."""
+    prefix = metadata.get("general.architecture")
+    out: dict[str, int] = {}
+    if not isinstance(prefix, str):
+        return out
+    for name, key in GGUF_KEYS.items():
+        value = metadata.get(f"{prefix}.{key}")
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            out[name] = value
+    tokens = metadata.get("tokenizer.ggml.tokens")
+    if isinstance(tokens, int) and tokens > 0:
+        out["vocabulary_size"] = tokens
+    return out
+
+
 def census(folder: Path) -> tuple[list[formats.TensorCensus], list[str]]:
     """Read every weight file under folder (not following links), by content."""
     out: list[formats.TensorCensus] = []
@@ -232,11 +258,17 @@ def check_declared(
     config, cfg_problems = read_config(config_path) if config_path.is_file() else (None, [])
     arch: dict[str, int] = {}
     implied: Implied | None = None
+    arch_source = "config.json"
     if config is not None:
         arch, more = architecture(config)
         cfg_problems += more
         if not more:
             implied = implied_parameters(config, arch)
+    else:
+        gguf = next((f for f in files if f.format == "gguf"), None)
+        if gguf is not None:
+            arch = gguf_architecture(gguf.metadata)
+            arch_source = f"GGUF metadata ({_rel(gguf.path, folder)})"
     for msg in cfg_problems:
         results.append(
             _result(
@@ -284,7 +316,9 @@ def check_declared(
                 implied_source=f"config.json ({implied.family})",
             )
         )
-    results.extend(_compare_dossier(view, actual, actual_source, implied, arch, tolerance))
+    results.extend(
+        _compare_dossier(view, actual, actual_source, implied, arch, tolerance, arch_source)
+    )
     return CheckReport(CHECK, VERSION, summary, tuple(results))
 
 
@@ -295,6 +329,7 @@ def _compare_dossier(
     implied: Implied | None,
     arch: Mapping[str, int],
     tolerance: float,
+    arch_source: str = "config.json",
 ) -> list[CheckResult]:
     results: list[CheckResult] = []
     total = view.field("C", "parameters_total")
@@ -354,13 +389,13 @@ def _compare_dossier(
                     "DOS-DEC-003",
                     Severity.MEDIUM,
                     "Declared architecture does not match config.json",
-                    f"sections.C.{field_name} is {declared:,}; config.json says {arch[key]:,}",
+                    f"sections.C.{field_name} is {declared:,}; {arch_source} says {arch[key]:,}",
                     f"sections.C.{field_name}",
                     field_name,
                     declared=declared,
                     declared_source=f"sections.C.{field_name}",
                     actual=arch[key],
-                    actual_source="config.json",
+                    actual_source=arch_source,
                 )
             )
     return results

@@ -267,3 +267,34 @@ def test_bad_cli_input_gives_clear_errors(signed_model: dict[str, Any], tmp_path
         ],
     )
     assert res.exit_code == 1  # the declared-count mismatch is high
+
+
+def test_sarif_log_has_the_rule_catalogue_and_locations(signed_model: dict[str, Any]) -> None:
+    res = runner.invoke(
+        app,
+        [
+            "dossier",
+            "check",
+            str(signed_model["folder"]),
+            "--dossier",
+            str(signed_model["dossier"]),
+            "--format",
+            "sarif",
+        ],
+    )
+    log = json.loads(res.stdout)
+    assert log["version"] == "2.1.0"
+    [run] = log["runs"]
+    rules = run["tool"]["driver"]["rules"]
+    for r in run["results"]:
+        assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
+        assert len(r["partialFingerprints"]["airlockDossier/v1"]) == 32
+    dec = next(r for r in run["results"] if r["ruleId"] == "DOS-DEC-001")
+    assert dec["level"] == "error"
+    assert dec["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == (
+        "sections.C.parameters_total"
+    )
+    data = next(r for r in run["results"] if r["ruleId"] == "DOS-DAT-001")
+    assert (
+        data["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "data/sample.jsonl"
+    )

@@ -220,3 +220,25 @@ def test_torch_checkpoint_whose_storages_lie_is_reported(tmp_path: Path) -> None
     (tmp_path / "pytorch_model.bin").write_bytes(b"PK\x03\x04 not a zip at all")
     report = declared.check_declared(tmp_path, None)
     assert any("not a readable PyTorch zip" in r.message for r in report.results)
+
+
+def test_gguf_metadata_stands_for_the_architecture_when_there_is_no_config(tmp_path: Path) -> None:
+    gguf = pytest.importorskip("gguf")
+    writer = gguf.GGUFWriter(str(tmp_path / "m.gguf"), "llama")
+    writer.add_block_count(2)
+    writer.add_embedding_length(8)
+    writer.add_head_count(2)
+    writer.add_tensor("tok_embd", np.zeros((10, 8), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    doc = {
+        "sections": {
+            "C": {"layers": _field(4), "hidden_size": _field(8), "parameters_total": _field(80)}
+        }
+    }
+    report = declared.check_declared(tmp_path, doc)
+    [res] = report.results
+    assert res.key == "layers" and res.details["actual"] == 2
+    assert res.details["actual_source"] == "GGUF metadata (m.gguf)"
