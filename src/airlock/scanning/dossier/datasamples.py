@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from .detectors import PERSONAL, SECRET, Detector, Hit, redact
+from .manifests import check_manifests
 from .results import CheckReport, CheckResult, DossierView, Severity
 
 CHECK: Final = "datasamples"
@@ -329,15 +330,16 @@ def check_datasamples(
     *,
     root: Path | None = None,
     limits: SampleLimits | None = None,
+    manifests: Sequence[Path] = (),
 ) -> CheckReport:
-    """Scan samples and the dossier's dataset list; results carry counts, never values."""
+    """Scan samples, dataset manifests and the dossier's dataset list; counts, never values."""
     view = DossierView(doc)
     det = Detector()
     declared_none = any(
         DossierView.unwrap(ds.get("personal_data")) == "none_known"
         for ds in view.items("E", "datasets")
     )
-    results = _dataset_results(view)
+    results = _dataset_results(view) + check_manifests(manifests, root=root)
     reports = []
     for path in samples:
         rep = scan_sample(path, detector=det, limits=limits)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
-from . import compute, coverage, datasamples, declared, integrity
+from . import compute, coverage, datasamples, declared, integrity, manifests
 from .results import CheckReport, CheckResult, Severity
 from .rules import RULES
 
@@ -69,7 +69,13 @@ def run_checks(
         declared.check_declared(folder, doc, tolerance=opts.tolerance),
         integrity.check_integrity(folder, doc, trust=opts.trust, skip=opts.skip),
         coverage.check_coverage(doc, deployment=opts.deployment),
-        datasamples.check_datasamples(samples, doc, root=folder, limits=opts.sample_limits),
+        datasamples.check_datasamples(
+            samples,
+            doc,
+            root=folder,
+            limits=opts.sample_limits,
+            manifests=manifests.find_manifests(folder),
+        ),
     ]
 
 

@@ -185,3 +185,33 @@ def test_detectors_validate_checksums_and_redact_every_kind() -> None:
     for h in hits:
         assert h.value not in redact(h)
     assert redact(Hit("secret", "aws_access_key", AWS_KEY)).startswith("AKIA********")
+
+
+def test_croissant_manifests_without_licence_or_provenance_are_results(tmp_path: Path) -> None:
+    from airlock.scanning.dossier import manifests
+
+    good = {
+        "@context": {"cr": "http://mlcommons.org/croissant/"},
+        "name": "ok",
+        "conformsTo": "http://mlcommons.org/croissant/1.0",
+        "license": "CC-BY-4.0",
+        "distribution": [{"@type": "cr:FileObject", "contentUrl": "https://example.org/a"}],
+    }
+    bare = {"conformsTo": "http://mlcommons.org/croissant/1.0", "name": "bare"}
+    (tmp_path / "ok.croissant.json").write_text(json.dumps(good))
+    (tmp_path / "bare.croissant.json").write_text(json.dumps(bare))
+    (tmp_path / "broken-croissant.json").write_text("{")
+    (tmp_path / "config.json").write_text(json.dumps(bare))  # not a manifest by name
+    found = manifests.find_manifests(tmp_path)
+    assert [p.name for p in found] == [
+        "bare.croissant.json",
+        "broken-croissant.json",
+        "ok.croissant.json",
+    ]
+    report = datasamples.check_datasamples([], None, root=tmp_path, manifests=found)
+    got = sorted((r.rule_id, r.location) for r in report.results)
+    assert got == [
+        ("DOS-DAT-003", "bare.croissant.json"),
+        ("DOS-DAT-004", "bare.croissant.json"),
+        ("DOS-DAT-005", "broken-croissant.json"),
+    ]
