@@ -408,8 +408,13 @@ def sniff(path: Path) -> str | None:
         return "gguf"
     if head[:4] == b"PK\x03\x04":
         return "pytorch" if path.suffix in (".bin", ".pt", ".pth", ".ckpt") else None
-    if path.suffix == ".safetensors" or (len(head) >= 9 and head[8:9] == b"{"):
+    if path.suffix == ".safetensors":
         return "safetensors"
+    if len(head) >= 10 and head[8:10] == b'{"':
+        # Unnamed safetensors: only when the header length it starts with fits in the file.
+        (n,) = struct.unpack("<Q", head[:8])
+        if 2 <= n <= path.stat().st_size - 8:
+            return "safetensors"
     if path.suffix == ".onnx":
         return "onnx"
     return None

@@ -242,3 +242,9 @@ def test_gguf_metadata_stands_for_the_architecture_when_there_is_no_config(tmp_p
     [res] = report.results
     assert res.key == "layers" and res.details["actual"] == 2
     assert res.details["actual_source"] == "GGUF metadata (m.gguf)"
+
+
+def test_text_files_are_not_mistaken_for_weights(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text('12345678{"not": "a header"}\n')
+    (tmp_path / "data.csv").write_text('a,b,c,d,{"x": 1}\n')
+    assert declared.census(tmp_path) == ([], [])
