@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from airlock.cli import dossier_io
+from airlock.cli import dossier_check, dossier_io
 from airlock.composition import register_commands
 from airlock.core.roles import Role, kind_for_role
 
@@ -34,6 +34,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(dossier_app, name="dossier")
 dossier_io.register(dossier_app)
+dossier_check.register(app, dossier_app)
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 
