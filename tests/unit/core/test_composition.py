@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import importlib
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,7 @@ def test_no_module_of_airlock_is_found_by_string():
         text = path.read_text()
         if "find_spec" in text:
             offenders.append(f"{path.relative_to(SRC)}: find_spec")
-        if "import_module(" in text and path != SRC / "core/jobs.py":
+        # Optional third-party modules may be imported by name; Airlock's own never are.
+        if re.search(r"import_module\(\s*f?[\"']airlock", text) and path != SRC / "core/jobs.py":
             offenders.append(f"{path.relative_to(SRC)}: import_module")
     assert offenders == []
