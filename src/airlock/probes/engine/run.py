@@ -207,7 +207,8 @@ def summarise(attempts: list[Attempt], config: RunConfig) -> dict[str, Any]:
         },
         "probes": {k: _rate_dict(rate(k, v), config) for k, v in sorted(by_probe.items())},
         "worst_category": None if worst_rate is None else worst_rate.key,
-        "verdict": "pass"
+        # Nothing scored is not a pass: errors never count as resisted.
+        "verdict": "unscored"
         if worst_rate is None
         else verdict(worst_rate, block_above=config.block_above, review_above=config.review_above),
         "thresholds": {"block_above": config.block_above, "review_above": config.review_above},
