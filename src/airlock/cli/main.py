@@ -233,6 +233,9 @@ def _optional(module: str, attr: str, name: str) -> None:
 
 
 _optional("airlock.scanning.engine.cli", "scan_command", "scan")
+from airlock.cli.probe import app as probe_app  # noqa: E402
+
+app.add_typer(probe_app, name="probe")
 if importlib.util.find_spec("airlock.cli.vault") is not None:
     # The vault's commands (submit, keys rotate, vault gc) register themselves on the app.
     importlib.import_module("airlock.cli.vault").register(app)
