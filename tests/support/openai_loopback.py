@@ -46,6 +46,7 @@ class Stats:
     done_times: list[float] = field(default_factory=list)
     start_times: list[float] = field(default_factory=list)
     auth_headers: list[str] = field(default_factory=list)
+    events: list[tuple[float, int]] = field(default_factory=list)  # (time, status) per answer
 
 
 class LoopbackChatServer:
@@ -137,6 +138,7 @@ class LoopbackChatServer:
         stats.auth_headers.append(headers.get("authorization", ""))
         if self.concurrency_limit is not None and self._in_flight >= self.concurrency_limit:
             stats.answered_429 += 1
+            stats.events.append((time.monotonic(), 429))
             extra = {"Retry-After": f"{self.retry_after:g}"} if self.retry_after is not None else {}
             await self._send(writer, 429, b'{"error": {"message": "rate limited"}}', extra)
             return
@@ -235,6 +237,7 @@ class LoopbackChatServer:
         await self._send(writer, 200, json.dumps(doc).encode())
         stats.answered_200 += 1
         stats.done_times.append(time.monotonic())
+        stats.events.append((stats.done_times[-1], 200))
 
     @staticmethod
     async def _send(

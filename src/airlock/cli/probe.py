@@ -132,7 +132,7 @@ def run_command(
             base_url=target,
             model=model,
             api_key=os.environ.get(api_key_env) or None,
-            limiter=AdaptiveLimiter(initial=min(4, concurrency), maximum=concurrency),
+            limiter=AdaptiveLimiter(initial=min(16, concurrency), maximum=concurrency),
             limits=EndpointLimits(request_timeout=timeout),
             budget=budget,
         )

@@ -82,5 +82,6 @@ def test_limiter_never_admits_more_than_its_limit_and_honours_pause() -> None:
 
 
 def test_limiter_rejects_inconsistent_bounds() -> None:
-    with pytest.raises(ValueError, match="minimum <= initial <= maximum"):
-        AdaptiveLimiter(initial=10, maximum=4)
+    with pytest.raises(ValueError, match="minimum <= maximum"):
+        AdaptiveLimiter(minimum=8, maximum=4)
+    assert AdaptiveLimiter(initial=10, maximum=4).limit == 4

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 class AdaptiveLimiter:
     """An asyncio concurrency limit that adapts to the server's congestion signals."""
 
-    initial: float = 4.0
+    initial: float = 16.0  # clamped to [minimum, maximum]
     minimum: float = 1.0
     maximum: float = 64.0
     decrease: float = 0.7
@@ -33,12 +33,12 @@ class AdaptiveLimiter:
     _started: float = field(default_factory=time.monotonic, init=False)
 
     def __post_init__(self) -> None:
-        if not 1 <= self.minimum <= self.initial <= self.maximum:
+        if not 1 <= self.minimum <= self.maximum:
             raise ValueError(
-                f"need 1 <= minimum <= initial <= maximum (got {self.minimum}, "
-                f"{self.initial}, {self.maximum})"
+                f"need 1 <= minimum <= maximum (got minimum {self.minimum}, "
+                f"maximum {self.maximum})"
             )
-        self.limit = float(self.initial)
+        self.limit = float(min(max(self.initial, self.minimum), self.maximum))
         self._record()
 
     def _condition(self) -> asyncio.Condition:
@@ -65,7 +65,10 @@ class AdaptiveLimiter:
                 if self.in_flight < int(self.limit):
                     self.in_flight += 1
                     return self._epoch
-                await cond.wait()
+                # Re-check now and then: a wake-up meant for a waiter that was cancelled
+                # meanwhile must not leave the others asleep with free slots.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(cond.wait(), timeout=1.0)
 
     async def release(self, epoch: int, *, congested: bool) -> None:
         """Give the slot back, growing the limit on a clean answer or cutting it on congestion."""
@@ -82,7 +85,9 @@ class AdaptiveLimiter:
             else:
                 self.limit = min(self.maximum, self.limit + 1.0 / self.limit)
             self._record()
-            cond.notify_all()
+            # Wake only as many waiters as there are free slots: waking all of them on every
+            # answer costs O(waiters) per request at high concurrency.
+            cond.notify(max(1, int(self.limit) - self.in_flight))
 
     async def pause(self, seconds: float) -> None:
         """Hold new requests for ``seconds`` (a server's Retry-After), capped at max_pause."""
