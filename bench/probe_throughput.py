@@ -12,7 +12,7 @@ A loopback OpenAI-compatible server answers every request after a fixed latency 
    limit / latency, the limit's range after settling);
 3. the workload of (1) through inspect_ai's OpenAI-compatible provider
    (``openai-api/<service>/<model>`` with a base URL: chat completions), max_connections =
-   ``--concurrency``, as the baseline; and of (2) too.
+   ``--concurrency``, as the baseline; and of (2) too with ``--inspect-above`` (slow).
 
 Throughput is measured by the server (first request received to last answer sent), so
 neither client's start-up is counted. Timing is never asserted in tests; read figures here.
@@ -32,6 +32,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
 
 from airlock.probes.engine.limiter import AdaptiveLimiter  # noqa: E402
 from airlock.probes.engine.packs import Message  # noqa: E402
@@ -102,6 +104,27 @@ async def _engine(url: str, n: int, maximum: int, initial: int) -> OpenAIChatTar
     return target
 
 
+async def _raw(url: str, n: int, concurrency: int) -> None:
+    payload = {"model": "bench", "messages": [{"role": "user", "content": PROMPT[0].content}]}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits) as client:
+        remaining = n
+
+        async def worker() -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                (await client.post(url + "/chat/completions", json=payload)).json()
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+def run_raw(latency: float, limit: int, n: int, concurrency: int) -> ServerProcess:
+    with ServerProcess(latency, limit) as server:
+        asyncio.run(_raw(server.base_url, n, concurrency))
+    return server
+
+
 def run_engine(latency: float, limit: int, n: int, maximum: int, initial: int) -> dict[str, Any]:
     with ServerProcess(latency, limit) as server:
         started = time.monotonic()
@@ -156,11 +179,19 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=800)
     parser.add_argument("--settle", type=float, default=3.0)
     parser.add_argument("--no-inspect", action="store_true")
+    parser.add_argument(
+        "--inspect-above", action="store_true", help="also run inspect_ai above the limit (slow)"
+    )
     args = parser.parse_args()
     lat, c, lim, n = args.latency, args.concurrency, args.limit, args.requests
     ideal = c / lat
     print(f"server: latency {lat * 1000:.0f} ms, 429 above {lim} in flight; {n} requests per phase")
 
+    raw = server_rate(run_raw(lat, lim, n, c))
+    print(
+        f"\n0. this machine's floor: bare httpx, fixed {c} in flight, no limiter/retries/"
+        f"parsing: {raw:.1f} req/s = {raw / ideal:.1%} of ideal"
+    )
     below = run_engine(lat, lim, n, maximum=c, initial=min(16, c))
     rate_below = server_rate(below["server"])
     print(
@@ -197,6 +228,8 @@ def main() -> None:
         f"\n   engine / inspect_ai = {rate_below / rate_inspect:.2f}x server-side, "
         f"{base['wall'] / below['wall']:.2f}x by wall time"
     )
+    if not args.inspect_above:
+        return
     base_above = run_inspect(lat, lim, int(n * 1.5), connections=4 * lim)
     s2 = base_above["server"].stats
     share_i, late_i = share_429_after(base_above["server"], args.settle)
