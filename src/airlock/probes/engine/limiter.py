@@ -35,8 +35,7 @@ class AdaptiveLimiter:
     def __post_init__(self) -> None:
         if not 1 <= self.minimum <= self.maximum:
             raise ValueError(
-                f"need 1 <= minimum <= maximum (got minimum {self.minimum}, "
-                f"maximum {self.maximum})"
+                f"need 1 <= minimum <= maximum (got minimum {self.minimum}, maximum {self.maximum})"
             )
         self.limit = float(min(max(self.initial, self.minimum), self.maximum))
         self._record()
