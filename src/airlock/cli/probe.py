@@ -102,8 +102,15 @@ def run_command(
         bool, typer.Option(help="Also write run.eval for `inspect view` (needs inspect_ai).")
     ] = False,
     fail_on: Annotated[str | None, typer.Option(help="Exit 1 at block or review.")] = None,
+    seed: Annotated[
+        str, typer.Option(help="Plant the same secrets as an earlier run with this seed.")
+    ] = "",
+    cache: Annotated[
+        Path | None, typer.Option(help="SQLite file of answers; a seeded rerun reads from it.")
+    ] = None,
 ) -> None:
     """Send probe packs to a target, score the answers and write the run folder."""
+    from airlock.probes.engine.cache import ResponseCache
     from airlock.probes.engine.limiter import AdaptiveLimiter
     from airlock.probes.engine.packs import PackError, load_pack
     from airlock.probes.engine.run import RunConfig, run
@@ -141,7 +148,10 @@ def run_command(
     if out.exists() and any(out.iterdir()):
         raise _fail(f"{out} exists and is not empty; choose a new folder")
     config = RunConfig(
-        repeats=repeats, max_tokens=max_tokens, workers=max(concurrency, batch_size * 2)
+        repeats=repeats,
+        max_tokens=max_tokens,
+        workers=max(concurrency, batch_size * 2),
+        seed=seed,
     )
     total = sum(len(p.probes) for p in packs) * repeats
     with Progress(
@@ -166,7 +176,19 @@ def run_command(
                 status += f" · concurrency {chosen.limiter.limit:.1f}"
             progress.update(task, completed=done, status=status)
 
-        result = run(target=chosen, packs=packs, out=out, config=config, on_attempt=on_attempt)
+        store = ResponseCache(cache) if cache is not None else None
+        try:
+            result = run(
+                target=chosen,
+                packs=packs,
+                out=out,
+                config=config,
+                on_attempt=on_attempt,
+                cache=store,
+            )
+        finally:
+            if store is not None:
+                store.close()
     render_report(result.summary, result.manifest, out)
     if inspect_log:
         from airlock.probes.engine.inspect_export import ExportError, export_inspect

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import probe_script
 
+from airlock.probes.engine.cache import ResponseCache
 from airlock.probes.engine.limiter import AdaptiveLimiter
 from airlock.probes.engine.packs import SuccessWhen, builtin_names, load_pack
 from airlock.probes.engine.run import RunConfig, run
-from airlock.probes.engine.targets import OpenAIChatTarget
+from airlock.probes.engine.targets import Budget, OpenAIChatTarget
 from tests.support.openai_loopback import LoopbackChatServer
 
 
@@ -92,3 +93,41 @@ def test_api_key_is_sent_but_never_written_to_the_run_folder(tmp_path: Path) -> 
         assert server.stats.auth_headers[0] == f"Bearer {key}"
     for path in (tmp_path / "k").iterdir():
         assert key not in path.read_text()
+
+
+def test_seeded_rerun_reads_every_answer_from_the_cache(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    config = RunConfig(seed="fixed-seed")
+    packs = [load_pack("leakage"), load_pack("capability")]
+    with LoopbackChatServer(probe_script.reply) as server:
+        target = OpenAIChatTarget(base_url=server.base_url, model="scripted")
+        first = run(target=target, packs=packs, out=tmp_path / "a", config=config, cache=cache)
+        sent = server.stats.requests
+        target = OpenAIChatTarget(base_url=server.base_url, model="scripted")
+        again = run(target=target, packs=packs, out=tmp_path / "b", config=config, cache=cache)
+        assert server.stats.requests == sent  # nothing new was sent
+        target = OpenAIChatTarget(base_url=server.base_url, model="scripted")
+        fresh = run(target=target, packs=packs, out=tmp_path / "c", cache=cache)
+        assert server.stats.requests == 2 * sent  # a new seed plants new secrets
+    cache.close()
+    assert again.manifest["cache_hits"] == len(again.attempts)
+    assert [a.secret for a in again.attempts] == [a.secret for a in first.attempts]
+    assert [a.outcome for a in again.attempts] == [a.outcome for a in first.attempts]
+    assert {a.secret for a in fresh.attempts}.isdisjoint({a.secret for a in first.attempts})
+
+
+def test_token_budget_stops_sending_once_spent(tmp_path: Path) -> None:
+    # The loopback server reports 15 tokens per answer: a budget of 40 allows three requests.
+    with LoopbackChatServer(probe_script.reply) as server:
+        target = OpenAIChatTarget(
+            base_url=server.base_url,
+            model="scripted",
+            limiter=AdaptiveLimiter(initial=1, maximum=1),
+            budget=Budget(max_tokens=40),
+        )
+        result = run(target=target, packs=[load_pack("over_refusal")], out=tmp_path / "t")
+        assert server.stats.requests == 3
+    assert sum(a.status == "ok" for a in result.attempts) == 3
+    assert all(
+        "token budget of 40 spent" in a.reason for a in result.attempts if a.status == "error"
+    )

@@ -284,7 +284,14 @@ class LocalModelTarget:
     _digest: str = field(default="", init=False)
 
     def fingerprint(self) -> dict[str, Any]:
-        """Source path and a digest of the model's config."""
+        """Source path and a digest of the model's config (read without loading the model)."""
+        if not self._digest:
+            from pathlib import Path
+
+            path = Path(self.source)
+            config_file = path if path.is_file() else path / "config.json"
+            if config_file.is_file():
+                self._digest = hashlib.sha256(config_file.read_bytes()).hexdigest()
         return {"kind": self.name, "source": self.source, "config_sha256": self._digest}
 
     def _load(self) -> None:
