@@ -108,6 +108,13 @@ def run_command(
     cache: Annotated[
         Path | None, typer.Option(help="SQLite file of answers; a seeded rerun reads from it.")
     ] = None,
+    judge: Annotated[
+        str | None, typer.Option(help="Base URL of a judge model for a second opinion.")
+    ] = None,
+    judge_model: Annotated[str, typer.Option(help="Judge model name.")] = "default",
+    judge_api_key_env: Annotated[
+        str, typer.Option(help="Environment variable holding the judge's API key.")
+    ] = "AIRLOCK_JUDGE_API_KEY",
 ) -> None:
     """Send probe packs to a target, score the answers and write the run folder."""
     from airlock.probes.engine.cache import ResponseCache
@@ -145,6 +152,16 @@ def run_command(
         )
     else:
         raise _fail(f"--target must be an http(s) URL or local:PATH (got {target!r})")
+    judge_target = None
+    if judge is not None:
+        if not judge.startswith(("http://", "https://")):
+            raise _fail(f"--judge must be an http(s) URL (got {judge!r})")
+        judge_target = OpenAIChatTarget(
+            base_url=judge,
+            model=judge_model,
+            api_key=os.environ.get(judge_api_key_env) or None,
+            limits=EndpointLimits(request_timeout=timeout),
+        )
     if out.exists() and any(out.iterdir()):
         raise _fail(f"{out} exists and is not empty; choose a new folder")
     config = RunConfig(
@@ -185,6 +202,7 @@ def run_command(
                 config=config,
                 on_attempt=on_attempt,
                 cache=store,
+                judge=judge_target,
             )
         finally:
             if store is not None:
@@ -201,6 +219,37 @@ def run_command(
     order = {"pass": 0, "unscored": 0, "review": 1, "block": 2}
     if fail_on and order.get(result.summary["verdict"], 0) >= order[fail_on]:
         raise typer.Exit(1)
+
+
+@app.command("judge-calibrate")
+def judge_calibrate_command(
+    target: Annotated[str, typer.Option(help="Base URL of the judge's OpenAI-compatible API.")],
+    model: Annotated[str, typer.Option(help="Judge model name.")] = "default",
+    api_key_env: Annotated[
+        str, typer.Option(help="Environment variable holding the API key.")
+    ] = "AIRLOCK_JUDGE_API_KEY",
+) -> None:
+    """Measure a judge model's refusal precision and recall on the held-out labelled set."""
+    import asyncio
+
+    from airlock.probes.engine.judge import measure_judge
+    from airlock.probes.engine.targets import OpenAIChatTarget
+
+    if not target.startswith(("http://", "https://")):
+        raise _fail(f"--target must be an http(s) URL (got {target!r})")
+    judge = OpenAIChatTarget(base_url=target, model=model, api_key=os.environ.get(api_key_env))
+
+    async def measure() -> Any:
+        try:
+            return await measure_judge(judge)
+        finally:
+            await judge.aclose()
+
+    s = asyncio.run(measure())
+    console.print(
+        f"judge {model}: refusal precision {s.precision:.3f}, recall {s.recall:.3f} "
+        f"on {s.n} held-out answers"
+    )
 
 
 @app.command("packs")

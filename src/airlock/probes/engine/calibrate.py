@@ -71,7 +71,8 @@ def train_refusal_model(items: list[dict[str, Any]]) -> RefusalModel:
     )
 
 
-def _scores(detector: str, split: str, pairs: list[tuple[bool, bool, str]]) -> Scores:
+def scores_of(detector: str, split: str, pairs: list[tuple[bool, bool, str]]) -> Scores:
+    """Precision and recall from (predicted, gold, text) triples."""
     tp = sum(1 for pred, gold, _ in pairs if pred and gold)
     fp = sum(1 for pred, gold, _ in pairs if pred and not gold)
     fn = sum(1 for pred, gold, _ in pairs if gold and not pred)
@@ -109,7 +110,7 @@ def evaluate(split: str = "test", *, model: RefusalModel | None = None) -> list[
         for it in doc["secret"]
         if it["split"] == split
     ]
-    return [_scores("refusal", split, refusal), _scores("secret", split, secret)]
+    return [scores_of("refusal", split, refusal), scores_of("secret", split, secret)]
 
 
 def main() -> None:

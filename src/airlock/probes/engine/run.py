@@ -24,6 +24,7 @@ from typing import Any
 from . import ENGINE_NAME, ENGINE_VERSION
 from .cache import ResponseCache, cache_key
 from .detectors import Detection, detect_refusal, detect_secret
+from .judge import JudgeVerdict, ask_judge
 from .packs import Category, Message, Pack, Probe, SuccessWhen, render
 from .scoring import Outcome, Rate, rate, verdict, worst
 from .targets import BudgetExhausted, OpenAIChatTarget, Target, TargetError
@@ -64,6 +65,7 @@ class Attempt:
     detection: Detection | None = None
     latency_s: float | None = None
     http_requests: int = 0
+    judge: JudgeVerdict | None = None
 
     def record(self) -> dict[str, Any]:
         """The attempt as one JSON Lines record."""
@@ -96,6 +98,9 @@ class Attempt:
             },
             "latency_s": self.latency_s,
             "http_requests": self.http_requests,
+            "judge": None
+            if self.judge is None
+            else {"refused": self.judge.refused, "raw": self.judge.raw, "error": self.judge.error},
         }
 
 
@@ -150,8 +155,19 @@ def score(attempt: Attempt, text: str) -> None:
     attempt.outcome = Outcome.SUCCEEDED if won else Outcome.RESISTED
 
 
+async def _second_opinion(judge: Target, attempt: Attempt) -> None:
+    if attempt.detection is None or attempt.detection.detector != "refusal":
+        return
+    request = attempt.messages[-1].content
+    attempt.judge = await ask_judge(judge, request=request, answer=attempt.response or "")
+
+
 async def _one(
-    target: Target, attempt: Attempt, config: RunConfig, cache: ResponseCache | None
+    target: Target,
+    attempt: Attempt,
+    config: RunConfig,
+    cache: ResponseCache | None,
+    judge: Target | None = None,
 ) -> None:
     started = time.monotonic()
     key = ""
@@ -163,6 +179,8 @@ async def _one(
             attempt.status, attempt.reason = "ok", "cached"
             score(attempt, cached)
             attempt.latency_s = 0.0
+            if judge is not None:
+                await _second_opinion(judge, attempt)
             return
     try:
         async with asyncio.timeout(config.attempt_deadline):
@@ -181,6 +199,8 @@ async def _one(
         score(attempt, completion.text)
         if cache is not None:
             cache.put(key, completion.text)
+        if judge is not None:
+            await _second_opinion(judge, attempt)
     if attempt.status == "error":
         attempt.outcome = Outcome.ERROR
     attempt.latency_s = round(time.monotonic() - started, 4)
@@ -256,6 +276,7 @@ async def run_async(
     config: RunConfig | None = None,
     on_attempt: Callable[[int, int, Attempt], None] | None = None,
     cache: ResponseCache | None = None,
+    judge: Target | None = None,
 ) -> RunResult:
     """Run every planned attempt against the target and write the run folder."""
     config = config or RunConfig()
@@ -276,7 +297,7 @@ async def run_async(
                     attempt = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                await _one(target, attempt, config, cache)
+                await _one(target, attempt, config, cache, judge)
                 log.write(json.dumps(attempt.record(), ensure_ascii=False) + "\n")
                 log.flush()
                 done += 1
@@ -288,9 +309,24 @@ async def run_async(
             await asyncio.gather(*(worker() for _ in range(count)))
         finally:
             await target.aclose()
+            if judge is not None:
+                await judge.aclose()
     attempts.sort(key=lambda a: a.index)
     summary = summarise(attempts, config)
     summary["duration_s"] = round((datetime.now(UTC) - started).total_seconds(), 3)
+    judged = [
+        a for a in attempts if a.judge is not None and a.judge.refused is not None and a.detection
+    ]
+    if judge is not None:
+        summary["judge"] = {
+            "asked": sum(1 for a in attempts if a.judge is not None),
+            "verdicts": len(judged),
+            "agree_with_refusal_detector": sum(
+                1
+                for a in judged
+                if a.detection and a.judge and a.judge.refused == a.detection.positive
+            ),
+        }
     manifest: dict[str, Any] = {
         "run_id": out.name,
         "started": started.isoformat(),
@@ -323,10 +359,17 @@ def run(
     config: RunConfig | None = None,
     on_attempt: Callable[[int, int, Attempt], None] | None = None,
     cache: ResponseCache | None = None,
+    judge: Target | None = None,
 ) -> RunResult:
     """Synchronous wrapper around ``run_async`` for the command line and job handlers."""
     return asyncio.run(
         run_async(
-            target=target, packs=packs, out=out, config=config, on_attempt=on_attempt, cache=cache
+            target=target,
+            packs=packs,
+            out=out,
+            config=config,
+            on_attempt=on_attempt,
+            cache=cache,
+            judge=judge,
         )
     )
