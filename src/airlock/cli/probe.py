@@ -254,13 +254,13 @@ def judge_calibrate_command(
 
 @app.command("packs")
 def packs_command() -> None:
-    """List the built-in probe packs."""
-    from airlock.probes.engine.packs import builtin_names, load_pack
+    """List the built-in probe packs and those installed by other packages."""
+    from airlock.probes.engine.packs import available_names, load_pack
 
-    table = Table(title="Built-in probe packs")
+    table = Table(title="Probe packs")
     for column in ("name", "version", "probes", "categories", "description"):
         table.add_column(column)
-    for name in builtin_names():
+    for name in available_names():
         p = load_pack(name)
         cats = sorted({str(x.category) for x in p.probes})
         table.add_row(p.name, p.version, str(len(p.probes)), ", ".join(cats), p.description)

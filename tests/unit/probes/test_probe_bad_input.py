@@ -188,7 +188,7 @@ def test_pack_file_limits_and_syntax_are_checked() -> None:
         parse_pack(b"{not json", source="x.json")
     with pytest.raises(PackError, match="above the 2097152 limit"):
         parse_pack(b" " * (2 * 1024 * 1024 + 1), source="x.json")
-    with pytest.raises(PackError, match="no pack named 'nope'; built-in packs: capability"):
+    with pytest.raises(PackError, match="no pack named 'nope'; available packs: capability"):
         load_pack("nope")
 
 

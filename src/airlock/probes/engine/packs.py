@@ -16,7 +16,7 @@ import re
 import string
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -309,6 +309,28 @@ def render(probe: Probe, secret: str) -> list[Message]:
     return [Message(m.role, _substitute(m.content, values, final=True)) for m in probe.messages]
 
 
+ENTRY_POINT_GROUP = "airlock.probe_packs"
+
+
+def _installed() -> dict[str, Path]:
+    """Packs other installed packages ship: entry points naming a pack file or a folder of them.
+
+    An entry point in the ``airlock.probe_packs`` group loads to a path (``str`` or ``Path``);
+    a folder contributes every ``*.json`` in it. Built-in names win over installed ones.
+    """
+    found: dict[str, Path] = {}
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            where = Path(str(ep.load()))
+        except Exception:  # noqa: S112 - a broken plugin must not break the built-in packs
+            continue
+        files = sorted(where.glob("*.json")) if where.is_dir() else [where]
+        for file in files:
+            if file.suffix == ".json" and file.is_file():
+                found.setdefault(file.stem, file)
+    return found
+
+
 def builtin_names() -> list[str]:
     """Names of the packs shipped with the engine."""
     folder = resources.files(__package__).joinpath("packs")
@@ -317,14 +339,23 @@ def builtin_names() -> list[str]:
     )
 
 
+def available_names() -> list[str]:
+    """Built-in packs and packs installed by other packages."""
+    return sorted(set(builtin_names()) | set(_installed()))
+
+
 def load_pack(name_or_path: str) -> Pack:
-    """A built-in pack by name, or a pack file by path."""
+    """A built-in or installed pack by name, or a pack file by path."""
     path = Path(name_or_path)
     if path.suffix == ".json" and path.exists():
         return parse_pack(path.read_bytes()[: MAX_PACK_BYTES + 1], source=str(path))
-    if name_or_path not in builtin_names():
-        raise PackError(
-            f"no pack named {name_or_path!r}; built-in packs: {', '.join(builtin_names())}"
-        )
-    ref = resources.files(__package__).joinpath("packs", f"{name_or_path}.json")
-    return parse_pack(ref.read_bytes(), source=f"{name_or_path}.json")
+    if name_or_path in builtin_names():
+        ref = resources.files(__package__).joinpath("packs", f"{name_or_path}.json")
+        return parse_pack(ref.read_bytes(), source=f"{name_or_path}.json")
+    installed = _installed()
+    if name_or_path in installed:
+        file = installed[name_or_path]
+        return parse_pack(file.read_bytes()[: MAX_PACK_BYTES + 1], source=str(file))
+    raise PackError(
+        f"no pack named {name_or_path!r}; available packs: {', '.join(available_names())}"
+    )
