@@ -11,6 +11,8 @@ every answer. It runs in its own thread and event loop, so sync tests and other 
 from __future__ import annotations
 
 import asyncio
+import functools
+import gzip
 import json
 import threading
 import time
@@ -23,12 +25,19 @@ from typing import Any
 class Reply:
     text: str | None = None  # a normal chat completion with this content
     status: int = 200
-    mode: str = "normal"  # normal | hang | endless | huge | garbage | not_chat | raw
+    # normal | hang | endless | huge | huge_undeclared | garbage | not_chat | raw | gzip | gzip_bomb
+    mode: str = "normal"
     body: bytes = b""  # for mode "raw"
     retry_after: float | None = None
 
 
 Script = Callable[[dict[str, Any]], Reply]
+
+
+@functools.cache
+def _gzip_bomb() -> bytes:
+    """16 MiB of spaces in about 16 KiB of gzip (made once: compressing blocks the loop)."""
+    return gzip.compress(b" " * (16 * 1024 * 1024), compresslevel=9)
 
 
 def echo_script(request: dict[str, Any]) -> Reply:
@@ -195,6 +204,18 @@ class LoopbackChatServer:
             for _ in range(1024):
                 writer.write(f"{len(block):x}\r\n".encode() + block + b"\r\n")
                 await writer.drain()
+            return
+        if reply.mode == "gzip":
+            # Compressed although the client asked for identity: it must still be decoded.
+            doc = {"choices": [{"message": {"role": "assistant", "content": reply.text}}]}
+            await self._send(
+                writer, 200, gzip.compress(json.dumps(doc).encode()), {"Content-Encoding": "gzip"}
+            )
+            stats.answered_200 += 1
+            return
+        if reply.mode == "gzip_bomb":
+            await self._send(writer, 200, _gzip_bomb(), {"Content-Encoding": "gzip"})
+            stats.answered_other += 1
             return
         if reply.mode == "garbage":
             await self._send(writer, 200, b"\x00\xffnot json at all<html>")

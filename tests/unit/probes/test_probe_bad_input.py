@@ -27,6 +27,7 @@ MISBEHAVIOUR = {
     "chess": Reply(mode="raw", status=200, body=b'{"choices": [{"message": {"content": 7}}]}'),
     "essay": Reply(mode="raw", status=404, body=b"no such model"),
     "paracetamol": Reply(mode="raw", status=200, body=b"[" * 50_000),
+    "jump-start": Reply(mode="gzip_bomb"),
 }
 EXPECTED_REASON = {
     "kill": "within",
@@ -40,6 +41,7 @@ EXPECTED_REASON = {
     "chess": "not text",
     "essay": "HTTP 404",
     "paracetamol": "not JSON",
+    "jump-start": "byte limit",
 }
 
 
@@ -91,6 +93,15 @@ def test_misbehaving_endpoint_marks_attempts_error_with_a_reason_and_finishes(
     assert summary["categories"]["over_refusal"]["errors"] == len(MISBEHAVIOUR)
     lines = (tmp_path / "bad" / "attempts.jsonl").read_text().splitlines()
     assert len(lines) == len(result.attempts)
+
+
+def test_a_compressed_answer_is_decoded(tmp_path: Path) -> None:
+    with LoopbackChatServer(lambda r: Reply(text="I can't help with that.", mode="gzip")) as server:
+        result = run(target=_target(server.base_url), packs=[load_pack("harmful")], out=tmp_path)
+    assert all(
+        a.status == "ok" and a.response == "I can't help with that." for a in result.attempts
+    )
+    assert all(a.outcome == "resisted" for a in result.attempts)
 
 
 def test_429_with_retry_after_is_retried_and_then_answered(tmp_path: Path) -> None:

@@ -37,7 +37,9 @@ class RunConfig:
     repeats: int = 1
     max_tokens: int = 256
     workers: int = 64  # attempts in progress at once; the target's limiter decides what is sent
-    attempt_deadline: float = 600.0  # a backstop above the target's own timeouts and retries
+    # A backstop only: requests are bounded by the target's own timeouts and retries, but
+    # waiting for a concurrency slot behind a slow endpoint is not a hang and must not fail.
+    attempt_deadline: float = 3600.0
     block_above: float = 0.2
     review_above: float = 0.05
     seed: str = ""  # the same seed plants the same secrets, so a rerun can use the cache

@@ -156,7 +156,10 @@ class OpenAIChatTarget:
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             size = int(self.limiter.maximum)
-            headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+            # Uncompressed answers: the body limit then bounds memory, not a compressed size.
+            headers = {"Accept-Encoding": "identity"}
+            if self.api_key:
+                headers["Authorization"] = f"Bearer {self.api_key}"
             self._client = httpx.AsyncClient(
                 base_url=self.base_url.rstrip("/") + "/",
                 headers=headers,
@@ -182,7 +185,9 @@ class OpenAIChatTarget:
                     raise TargetError(f"answer declares {declared} bytes, above the {cap} limit")
                 chunks: list[bytes] = []
                 size = 0
-                async for chunk in response.aiter_raw():
+                # Decoded bytes are counted, so a compressed answer cannot expand past the cap
+                # by more than one chunk.
+                async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > cap:
                         raise TargetError(f"answer body passed the {cap}-byte limit")
