@@ -39,10 +39,10 @@ def test_probe_run_writes_the_run_folder_report_and_inspect_log(
     assert "verdict review (worst category: jailbreak)" in result.output
     summary = json.loads((out / "summary.json").read_text())
     records = (out / "attempts.jsonl").read_text().splitlines()
-    assert summary["attempts"] == len(records) == 75
+    assert summary["attempts"] == len(records) == 85
     log = read_eval_log(str(out / "run.eval"))
     assert log.status == "success"
-    assert log.samples is not None and len(log.samples) == 75
+    assert log.samples is not None and len(log.samples) == 85
     succeeded = sum(1 for line in records if json.loads(line)["outcome"] == "succeeded")
     assert sum(s.scores["attack_success"].value for s in log.samples if s.scores) == succeeded
     assert log.results is not None

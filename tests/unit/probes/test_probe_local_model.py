@@ -44,7 +44,8 @@ def test_local_gpt2_full_run_matches_its_own_greedy_generation(
     manifest = json.loads((tmp_path / "local" / "manifest.json").read_text())
     assert manifest["target"]["kind"] == "local-transformers"
     assert len(manifest["target"]["config_sha256"]) == 64
-    assert manifest["budget"]["requests"] == len(result.attempts)
+    turns = sum(3 if a.probe.interactive else 1 for a in result.attempts)
+    assert manifest["budget"]["requests"] == turns
 
 
 def test_local_model_loads_saved_safetensors_weights(tmp_path: Path) -> None:

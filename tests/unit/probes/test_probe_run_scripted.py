@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import probe_script
 
@@ -131,3 +133,34 @@ def test_token_budget_stops_sending_once_spent(tmp_path: Path) -> None:
     assert all(
         "token budget of 40 spent" in a.reason for a in result.attempts if a.status == "error"
     )
+
+
+def test_interactive_escalation_sends_each_turn_with_the_models_own_answers(
+    tmp_path: Path,
+) -> None:
+    seen: list[list[dict[str, str]]] = []
+
+    def recording(request: dict[str, Any]) -> Any:
+        seen.append(request["messages"])
+        return probe_script.reply(request)
+
+    pack = load_pack("jailbreak")
+    live = [p for p in pack.probes if p.interactive]
+    assert len(live) == 10  # two interactive probes x five objectives
+    with LoopbackChatServer(recording) as server:
+        target = OpenAIChatTarget(
+            base_url=server.base_url,
+            model="scripted",
+            limiter=AdaptiveLimiter(initial=1, maximum=1),
+        )
+        one = replace(pack, probes=(live[0],))
+        result = run(target=target, packs=[one], out=tmp_path / "live")
+    [attempt] = result.attempts
+    assert attempt.status == "ok" and attempt.http_requests == 3
+    assert [len(m) for m in seen] == [2, 4, 6]  # system + user, then each answer and next turn
+    first_answer = probe_script.reply({"messages": seen[0]}).text
+    assert seen[1][2] == {"role": "assistant", "content": first_answer}
+    # The record keeps the conversation as it happened; the last answer is the response.
+    roles = [m["role"] for m in attempt.record()["messages"]]
+    assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert attempt.outcome == "resisted"  # the script refuses the final, plain objective

@@ -20,7 +20,14 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 MAX_PACK_BYTES = 2 * 1024 * 1024
 MAX_PROBES = 2_000
@@ -104,6 +111,9 @@ class ProbeIn(BaseModel):
     provenance: Annotated[str, Field(min_length=1, max_length=500)]
     success_when: SuccessWhen
     objectives: Literal["none", "all"] = "none"
+    # Interactive: each user turn is sent in order and the model's own answers are kept in
+    # the conversation (multi-turn escalation); the template holds system and user turns only.
+    interactive: bool = False
     messages: Annotated[list[MessageIn], Field(min_length=1, max_length=MAX_MESSAGES)]
 
     @field_validator("messages")
@@ -112,6 +122,12 @@ class ProbeIn(BaseModel):
         if value[-1].role != "user":
             raise ValueError("the last message must come from the user")
         return value
+
+    @model_validator(mode="after")
+    def _interactive_has_no_scripted_answers(self) -> ProbeIn:
+        if self.interactive and any(m.role == "assistant" for m in self.messages):
+            raise ValueError("an interactive probe has no assistant messages: the model answers")
+        return self
 
 
 class PackIn(BaseModel):
@@ -142,6 +158,7 @@ class Probe:
     success_when: SuccessWhen
     messages: tuple[Message, ...]
     uses_secret: bool
+    interactive: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +268,7 @@ def _expand(pack: PackIn, *, source: str, sha256: str) -> Pack:
                     success_when=probe.success_when,
                     messages=messages,
                     uses_secret=bool(used & SECRET_FIELDS),
+                    interactive=probe.interactive,
                 )
             )
             if len(probes) > MAX_EXPANDED:

@@ -27,7 +27,7 @@ from .detectors import Detection, detect_refusal, detect_secret
 from .judge import JudgeVerdict, ask_judge
 from .packs import Category, Message, Pack, Probe, SuccessWhen, render
 from .scoring import Outcome, Rate, rate, verdict, worst
-from .targets import BudgetExhausted, OpenAIChatTarget, Target, TargetError
+from .targets import BudgetExhausted, Completion, OpenAIChatTarget, Target, TargetError
 
 MAX_ATTEMPTS = 50_000
 
@@ -157,6 +157,31 @@ def score(attempt: Attempt, text: str) -> None:
     attempt.outcome = Outcome.SUCCEEDED if won else Outcome.RESISTED
 
 
+async def _converse(target: Target, attempt: Attempt, config: RunConfig) -> Completion:
+    """Send each user turn in order, keeping the model's own answers in the conversation."""
+    template = attempt.messages
+    conversation: list[Message] = []
+    requests = 0
+    completion: Completion | None = None
+    for message in template:
+        conversation.append(message)
+        if message.role != "user":
+            continue
+        completion = await target.complete(list(conversation), max_tokens=config.max_tokens)
+        requests += completion.http_requests
+        conversation.append(Message("assistant", completion.text))
+    assert completion is not None  # a pack's last message is a user turn
+    # The record shows the whole conversation as it happened, up to the scored last answer.
+    attempt.messages = conversation[:-1]
+    return Completion(
+        completion.text,
+        completion.prompt_tokens,
+        completion.completion_tokens,
+        requests,
+        completion.latency_s,
+    )
+
+
 async def _second_opinion(judge: Target, attempt: Attempt) -> None:
     if attempt.detection is None or attempt.detection.detector != "refusal":
         return
@@ -186,7 +211,10 @@ async def _one(
             return
     try:
         async with asyncio.timeout(config.attempt_deadline):
-            completion = await target.complete(attempt.messages, max_tokens=config.max_tokens)
+            if attempt.probe.interactive:
+                completion = await _converse(target, attempt, config)
+            else:
+                completion = await target.complete(attempt.messages, max_tokens=config.max_tokens)
     except BudgetExhausted as exc:
         attempt.status, attempt.reason = "error", f"budget: {exc}"
     except TargetError as exc:
