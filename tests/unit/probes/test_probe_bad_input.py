@@ -197,6 +197,8 @@ def test_malformed_pack_entry_is_an_error_naming_the_entry(
 def test_pack_file_limits_and_syntax_are_checked() -> None:
     with pytest.raises(PackError, match="not valid JSON"):
         parse_pack(b"{not json", source="x.json")
+    with pytest.raises(PackError, match="x.json: JSON nested too deeply"):
+        parse_pack(b"[" * 200_000, source="x.json")
     with pytest.raises(PackError, match="above the 2097152 limit"):
         parse_pack(b" " * (2 * 1024 * 1024 + 1), source="x.json")
     with pytest.raises(PackError, match="no pack named 'nope'; available packs: capability"):

@@ -202,6 +202,8 @@ def parse_pack(data: bytes, *, source: str) -> Pack:
         doc = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PackError(f"{source}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise PackError(f"{source}: JSON nested too deeply") from None
     try:
         pack = PackIn.model_validate(doc)
     except ValidationError as exc:
