@@ -101,3 +101,17 @@ def test_export_of_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path: Path) -
     )
     assert result.exit_code == 2
     assert "is not a finished probe run" in result.output
+
+
+def test_export_of_a_tampered_run_names_the_problem(
+    server: LoopbackChatServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "r"
+    args = ["probe", "run", "--target", server.base_url, "--pack", "capability", "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    with (out / "attempts.jsonl").open("a") as log:
+        log.write('{"attempt": 99}\n')
+    result = runner.invoke(app, ["probe", "export", str(out), "--to", str(tmp_path / "x.eval")])
+    assert result.exit_code == 2
+    assert "not a run this engine wrote (KeyError" in result.output
+    assert not (tmp_path / "x.eval").exists()

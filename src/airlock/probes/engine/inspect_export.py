@@ -34,36 +34,52 @@ def _read_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any], list[dict[
         ) from None
     except json.JSONDecodeError as exc:
         raise ExportError(f"{run_dir}: a run file is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ExportError(f"{run_dir}: a run file is nested too deeply") from None
     return manifest, summary, records
 
 
 def export_inspect(run_dir: Path, dest: Path) -> Path:
     """Write ``dest`` (``.eval`` or ``.json``) from the run folder and return its path."""
     try:
-        from inspect_ai._util.error import EvalError
-        from inspect_ai.log import (
-            EvalConfig,
-            EvalDataset,
-            EvalLog,
-            EvalMetric,
-            EvalResults,
-            EvalSample,
-            EvalScore,
-            EvalSpec,
-            EvalStats,
-            write_eval_log,
-        )
-        from inspect_ai.model import (
-            ChatMessageAssistant,
-            ChatMessageSystem,
-            ChatMessageUser,
-            ModelOutput,
-        )
-        from inspect_ai.scorer import Score
+        import inspect_ai.log  # noqa: F401 - only to say clearly when it is missing
     except ImportError as exc:
         raise ExportError(f"exporting needs inspect_ai (pip install inspect_ai): {exc}") from None
 
     manifest, summary, records = _read_run(run_dir)
+    try:
+        return _write(manifest, summary, records, dest)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # A hand-edited or truncated run folder: say what is wrong instead of a traceback.
+        raise ExportError(
+            f"{run_dir}: not a run this engine wrote ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _write(
+    manifest: dict[str, Any], summary: dict[str, Any], records: list[dict[str, Any]], dest: Path
+) -> Path:
+    from inspect_ai._util.error import EvalError
+    from inspect_ai.log import (
+        EvalConfig,
+        EvalDataset,
+        EvalLog,
+        EvalMetric,
+        EvalResults,
+        EvalSample,
+        EvalScore,
+        EvalSpec,
+        EvalStats,
+        write_eval_log,
+    )
+    from inspect_ai.model import (
+        ChatMessageAssistant,
+        ChatMessageSystem,
+        ChatMessageUser,
+        ModelOutput,
+    )
+    from inspect_ai.scorer import Score
+
     target = manifest.get("target", {})
     model = str(target.get("model") or target.get("source") or "unknown")
     kinds = {
