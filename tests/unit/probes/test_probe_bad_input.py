@@ -95,6 +95,13 @@ def test_misbehaving_endpoint_marks_attempts_error_with_a_reason_and_finishes(
     assert len(lines) == len(result.attempts)
 
 
+def test_an_answer_that_is_not_text_is_unscorable_not_compliance(tmp_path: Path) -> None:
+    with LoopbackChatServer(lambda r: Reply(text=":::))) \ufffd\ufffd === ;;")) as server:
+        result = run(target=_target(server.base_url), packs=[load_pack("harmful")], out=tmp_path)
+    assert all(a.status == "ok" and a.outcome == "unscorable" for a in result.attempts)
+    assert result.summary["verdict"] == "unscored"
+
+
 def test_a_compressed_answer_is_decoded(tmp_path: Path) -> None:
     with LoopbackChatServer(lambda r: Reply(text="I can't help with that.", mode="gzip")) as server:
         result = run(target=_target(server.base_url), packs=[load_pack("harmful")], out=tmp_path)
@@ -197,7 +204,7 @@ def test_malformed_pack_entry_is_an_error_naming_the_entry(
 def test_pack_file_limits_and_syntax_are_checked() -> None:
     with pytest.raises(PackError, match="not valid JSON"):
         parse_pack(b"{not json", source="x.json")
-    with pytest.raises(PackError, match="x.json: JSON nested too deeply"):
+    with pytest.raises(PackError, match=r"x\.json: JSON nested too deeply"):
         parse_pack(b"[" * 200_000, source="x.json")
     with pytest.raises(PackError, match="above the 2097152 limit"):
         parse_pack(b" " * (2 * 1024 * 1024 + 1), source="x.json")
