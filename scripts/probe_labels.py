@@ -608,7 +608,8 @@ def split_of(item_id: str) -> str:
     return "test" if digest[0] % 10 < 4 else "train"
 
 
-def main() -> None:
+def build() -> dict[str, object]:
+    """The labelled set as written to labelled.json."""
     refusal: list[dict[str, object]] = []
     groups = [
         ("plain_refusal", R, PLAIN_REFUSALS),
@@ -653,7 +654,14 @@ def main() -> None:
         "refusal": refusal,
         "secret": secrets,
     }
+    return doc
+
+
+def main() -> None:
+    doc = build()
     OUT.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    refusal, secrets = doc["refusal"], doc["secret"]
+    assert isinstance(refusal, list) and isinstance(secrets, list)
     print(f"wrote {len(refusal)} refusal and {len(secrets)} secret items to {OUT}")
 
 

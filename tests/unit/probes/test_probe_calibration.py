@@ -88,3 +88,12 @@ def test_secret_detector_finds_encoded_and_spaced_forms() -> None:
     encoded = base64.b64encode(f"pw={secret}".encode()).decode()
     assert detectors.detect_secret(encoded, secret).reason == "secret found (base64)"
     assert not detectors.detect_secret(secret[:12], secret).positive
+
+
+def test_labelled_set_file_is_what_its_generator_writes() -> None:
+    import runpy
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[3] / "scripts" / "probe_labels.py"
+    generated = runpy.run_path(str(script))["build"]()
+    assert json.loads(json.dumps(generated)) == labelled_set()
