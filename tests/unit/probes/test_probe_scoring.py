@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -59,26 +60,27 @@ def test_limiter_grows_in_slow_start_and_halves_once_per_window() -> None:
 
 
 def test_limiter_never_admits_more_than_its_limit_and_honours_pause() -> None:
-    async def scenario() -> tuple[int, float]:
+    async def scenario() -> tuple[int, float, list[float]]:
         limiter = AdaptiveLimiter(initial=3, maximum=3)
         peak = 0
+        admitted: list[float] = []
 
         async def job() -> None:
             nonlocal peak
             e = await limiter.acquire()
+            admitted.append(time.monotonic())
             peak = max(peak, limiter.in_flight)
             await asyncio.sleep(0.01)
             await limiter.release(e, congested=False)
 
         await limiter.pause(0.2)
-        loop = asyncio.get_running_loop()
-        start = loop.time()
+        resume_at = limiter._paused_until
         await asyncio.gather(*(job() for _ in range(12)))
-        return peak, loop.time() - start
+        return peak, resume_at, admitted
 
-    peak, elapsed = asyncio.run(scenario())
+    peak, resume_at, admitted = asyncio.run(scenario())
     assert peak == 3
-    assert elapsed >= 0.2
+    assert len(admitted) == 12 and min(admitted) >= resume_at  # nobody went in during the pause
 
 
 def test_limiter_rejects_inconsistent_bounds() -> None:
