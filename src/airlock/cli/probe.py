@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -283,11 +284,17 @@ def export_command(
 
 
 @app.command("report")
-def report_command(run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")]) -> None:
-    """Print the report of a finished run again."""
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print summary.json instead.")] = False,
+) -> None:
+    """Print the report of a finished run again (or its summary as JSON)."""
     try:
         summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
         manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError) as exc:
         raise _fail(f"{run_dir} is not a finished probe run ({exc})") from None
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        return
     render_report(summary, manifest, run_dir)

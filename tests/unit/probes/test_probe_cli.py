@@ -79,6 +79,8 @@ def test_export_command_and_report_command_read_a_finished_run(
     }
     again = runner.invoke(app, ["probe", "report", str(out)])
     assert again.exit_code == 0 and "harmful" in again.output
+    as_json = runner.invoke(app, ["probe", "report", str(out), "--json"])
+    assert json.loads(as_json.output) == json.loads((out / "summary.json").read_text())
 
 
 @pytest.mark.parametrize(
