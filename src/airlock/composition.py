@@ -90,10 +90,11 @@ def page_routers() -> list[APIRouter]:
 
 def register_commands(app: typer.Typer) -> None:
     """Add the stages' command groups to the `airlock` command line."""
-    from airlock.cli import checks, coverage, vault
+    from airlock.cli import checks, coverage, probe, vault
     from airlock.scanning.engine.cli import scan_command
 
     app.command("scan")(scan_command)
     vault.register(app)
     checks.register(app)
     coverage.register(app)
+    app.add_typer(probe.app, name="probe")

@@ -1,0 +1,1 @@
+"""Behavioural probes of a shared model's endpoint (the engine lives in `probes.engine`)."""
