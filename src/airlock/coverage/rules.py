@@ -33,11 +33,15 @@ SPREAD: Final[Mapping[Confidence, float]] = {
 THRESHOLDS: Final[tuple[float, ...]] = (1e23, 1e25, 1e26)
 
 
-def threshold_label(value: float) -> str:
-    """A compute threshold as people write it: "10^25 FLOP"."""
+_SUPERSCRIPT: Final = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def threshold_label(value: float, *, superscript: bool = False) -> str:
+    """A compute threshold as people write it: "10^25 FLOP" (or "10²⁵ FLOP")."""
     exponent = math.log10(value) if value > 0 else 0.0
     if exponent.is_integer():
-        return f"10^{int(exponent)} FLOP"
+        power = str(int(exponent))
+        return f"10{power.translate(_SUPERSCRIPT)} FLOP" if superscript else f"10^{power} FLOP"
     return f"{value:.2g} FLOP"
 
 

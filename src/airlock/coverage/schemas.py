@@ -46,7 +46,11 @@ class PublicCoverageOut(BaseModel):
     models: int
     no_compute_figure: int
     thresholds: list[ThresholdCoverageOut]
-    quarters: list[QuarterCoverageOut]
+    quarters: list[QuarterCoverageOut] = Field(
+        description="From the first quarter with a model at the lowest threshold onwards."
+    )
+    earlier_quarters: int = Field(description="Quarters before those, none reaching a threshold.")
+    earlier_no_compute_figure: int = Field(description="Models of those quarters with no figure.")
     min_cell: int = Field(description="Counts of shared models below this are withheld.")
     spread: dict[str, float] = Field(
         description="How far, as a factor either way, a figure of each confidence is read to go."

@@ -243,10 +243,16 @@ class LinkProposal:
 
 
 def propose_links(
-    uow: UnitOfWork, *, actor: Actor, min_name_score: float = 85.0, limit: int = 200
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    min_name_score: float = 90.0,
+    min_organisation_score: float = 60.0,
+    limit: int = 200,
 ) -> list[LinkProposal]:
-    """Unlinked known models whose name and developer resemble a registered model's and its
-    firm's (rapidfuzz token-set ratio), best first, for a coordinator to confirm."""
+    """Unlinked known models whose name resembles a registered model's (rapidfuzz ratio after
+    folding case and punctuation) and whose developer, when stated, resembles its firm
+    (token-set ratio), best first, for a coordinator to confirm."""
     from rapidfuzz import fuzz, process, utils
 
     authorize(actor, "coverage.manage")
@@ -265,7 +271,7 @@ def propose_links(
         for _choice, name_score, position in process.extract(
             model_name,
             choices,
-            scorer=fuzz.token_set_ratio,
+            scorer=fuzz.ratio,
             processor=utils.default_process,
             score_cutoff=min_name_score,
             limit=5,
@@ -276,6 +282,8 @@ def propose_links(
                 if known.organisation
                 else 0.0
             )
+            if known.organisation and org_score < min_organisation_score:
+                continue  # a shared word ("Atlas") in another developer's model is no match
             proposals.append(
                 LinkProposal(
                     known_model_id=known.id,
@@ -333,7 +341,14 @@ def public_coverage(uow: UnitOfWork, *, min_cell: int) -> PublicCoverageOut:
         )
         for period in table.quarters
     ]
+    # Quarters before the first model that reaches the lowest threshold only list models with
+    # no figure; they are summed into one line instead of decades of zero rows.
+    first = next((i for i, q in enumerate(quarters) if any(q.known_by_threshold.values())), None)
+    earlier = quarters[:first] if first is not None else []
+    quarters = quarters[first:] if first is not None else quarters
     return PublicCoverageOut(
+        earlier_quarters=len(earlier),
+        earlier_no_compute_figure=sum(q.no_compute_figure for q in earlier),
         models=table.models,
         no_compute_figure=table.no_figure,
         thresholds=[

@@ -160,4 +160,6 @@ def test_the_split_is_published_once_counts_are_large_enough(
     at = _at(public, 1e25)
     assert (at["known"], at["shared"], at["not_shared"]) == (22, 6, 16)
     html = client.get("/coverage").text
-    assert re.search(r"At least 10\^25 FLOP</th><td>22</td><td>\d+ to \d+</td>\s*<td>6</td>", html)
+    assert re.search(
+        r"At least 10<sup>25</sup> FLOP</th><td>22</td><td>\d+ to \d+</td>\s*<td>6</td>", html
+    )

@@ -181,7 +181,9 @@ def test_link_proposals_match_names_and_firms_fuzzily(container: Container) -> N
         proposals = service.propose_links(uow, actor=coord)
         pairs = {(p.known_name, p.model_id) for p in proposals}
         assert ("model-A", prog.ids["model_a"]) in pairs
-        assert ("Model b", prog.ids["model_b"]) in pairs
+        # the same name from another developer, and a name one letter away, are no match
+        assert ("Model b", prog.ids["model_b"]) not in pairs
+        assert ("model-A", prog.ids["model_b"]) not in pairs
         assert not any(p.known_name == "Something else" for p in proposals)
         best = proposals[0]
         assert best.known_name == "model-A" and best.organisation_score > 80

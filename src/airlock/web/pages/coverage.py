@@ -21,9 +21,12 @@ def public_coverage(request: Request, uow: UoWDep, container: ContainerDep) -> R
     with uow:
         data = service.public_coverage(uow, min_cell=container.settings.public_min_cell)
     bars = [
-        (row.label, [("Shared", row.shared or 0), ("Not shared", row.not_shared or 0)])
-        if row.shared is not None
-        else (row.label, [("Known (split withheld)", row.known)])
+        (
+            rules.threshold_label(row.threshold_flop, superscript=True),
+            [("shared", "Shared", row.shared or 0), ("unshared", "Not shared", row.not_shared or 0)]
+            if row.shared is not None
+            else [("withheld", "Known (split withheld)", row.known)],
+        )
         for row in data.thresholds
     ]
     return page(request, "public/coverage.html", data=data, bars=bars)
@@ -63,7 +66,7 @@ def _agency_page(
         totals=[(rules.threshold_label(t), table.totals[t]) for t in table.thresholds],
         sources=sources,
         threshold=threshold,
-        thresholds=list(THRESHOLDS),
+        thresholds=[(key, rules.threshold_label(value)) for key, value in THRESHOLDS.items()],
         linked=linked,
         error=error,
         status_code=status_code,

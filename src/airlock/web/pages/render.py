@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from airlock.web import labels
 
@@ -31,7 +32,17 @@ def _size(n: int) -> str:
     raise AssertionError("unreachable")
 
 
+def _flop_html(label: str) -> Markup:
+    """ "10^25 FLOP" with the power set as a superscript."""
+    base, _, rest = str(escape(label)).partition("^")
+    if not rest:
+        return Markup(base)  # noqa: S704 - escaped above
+    power, _, unit = rest.partition(" ")
+    return Markup(f"{base}<sup>{power}</sup> {unit}")  # noqa: S704 - parts escaped above
+
+
 TEMPLATES.env.filters["when"] = _when
+TEMPLATES.env.filters["flop_html"] = _flop_html
 TEMPLATES.env.filters["filesize"] = _size
 labels.install(TEMPLATES.env)
 
