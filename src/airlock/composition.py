@@ -21,23 +21,37 @@ if TYPE_CHECKING:
 def table_modules() -> list[ModuleType]:
     """The modules that define the platform's and every stage's tables, in flow order."""
     from airlock.accounts import models as accounts
+    from airlock.cases import models as cases
     from airlock.core import audit, jobs, transitions
     from airlock.enrollment import models as enrollment
+    from airlock.publishing import advisories_models as advisories
     from airlock.scanning import models as scanning
     from airlock.submissions import models as submissions
     from airlock.vault import models as vault
 
-    return [audit, jobs, transitions, accounts, enrollment, submissions, vault, scanning]
+    return [
+        audit,
+        jobs,
+        transitions,
+        accounts,
+        enrollment,
+        submissions,
+        vault,
+        scanning,
+        cases,
+        advisories,
+    ]
 
 
 def job_modules() -> list[ModuleType]:
     """The modules that register job handlers and their event subscriptions, in flow order."""
     from airlock import checks_catalogue
+    from airlock.cases import jobs as cases
     from airlock.scanning import jobs as scanning
     from airlock.submissions import jobs as submissions
     from airlock.vault import jobs as vault
 
-    return [submissions, vault, scanning, checks_catalogue]
+    return [submissions, vault, scanning, checks_catalogue, cases]
 
 
 def load() -> MetaData:

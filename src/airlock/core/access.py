@@ -64,6 +64,18 @@ POLICY: Final[dict[str, frozenset[Role]]] = {
     "audit.read": frozenset({Role.AUDITOR, Role.AGENCY_ADMIN}),
     "orgs.list": STAFF | {Role.AUDITOR},
     "scanner.manage": frozenset({Role.AGENCY_ADMIN}),
+    # cases: reading a case also needs tenancy or participation (cases.service.get_case)
+    "case.open": TRIAGE,
+    "case.read": FIRM | STAFF,
+    "case.manage": TRIAGE,
+    "case.message": FIRM | STAFF,
+    "case.consent": FIRM_ADMIN,
+    "deadline.policy": frozenset({Role.AGENCY_ADMIN}),
+    "deadline.extend": FIRM,
+    "deadline.decide": TRIAGE,
+    "webhook.manage": FIRM_ADMIN,
+    "advisory.read": TRIAGE,
+    "advisory.write": TRIAGE,
 }
 
 

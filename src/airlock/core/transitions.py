@@ -21,6 +21,9 @@ class ObjectType(StrEnum):
 
     PARTICIPATION = "participation"
     SUBMISSION = "submission"
+    EMBARGO = "embargo"
+    EXTENSION = "extension"
+    ADVISORY = "advisory"
 
 
 class Transition(Base):

@@ -1,0 +1,1 @@
+"""Publishing: what leaves the review workspace (advisories, the transparency report)."""

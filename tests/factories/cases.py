@@ -1,0 +1,57 @@
+"""Cases on top of the program factory: a case of firm A's accepted submission with findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from airlock.bootstrap import Container
+from airlock.cases import service as cases
+from airlock.cases.models import CaseFinding
+from airlock.core.db import new_id, utcnow
+from tests.factories.program import Program
+
+
+@dataclass
+class CaseIds:
+    """The ids a case test needs."""
+
+    case_id: str
+    reference: str
+    findings: list[str]
+
+
+def open_case_with_findings(
+    container: Container,
+    prog: Program,
+    *,
+    severities: tuple[str, ...] = ("critical",),
+    notified: bool = True,
+) -> CaseIds:
+    """Firm A's accepted submission gets a case (opened by the coordinator) holding one
+    finding per severity; with notified, each is marked notified to the firm."""
+    with container.uow() as uow:
+        case = cases.open_case(
+            uow, actor=prog.actors["coordinator"], submission_id=prog.ids["sub_a"]
+        )
+        ids = []
+        for n, severity in enumerate(severities):
+            row = cases.add_finding(
+                uow, case=case, finding_id=new_id(), severity=severity, title=f"Finding {n}"
+            )
+            if notified:
+                row.notified_at = utcnow()
+            ids.append(row.finding_id)
+        uow.commit()
+        return CaseIds(case.id, case.reference, ids)
+
+
+def finding_row(container: Container, case_id: str, finding_id: str) -> CaseFinding:
+    """The case's row of a finding."""
+    with container.uow() as uow:
+        from sqlalchemy import select
+
+        return uow.session.scalars(
+            select(CaseFinding).where(
+                CaseFinding.case_id == case_id, CaseFinding.finding_id == finding_id
+            )
+        ).one()
