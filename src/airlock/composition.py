@@ -23,21 +23,23 @@ def table_modules() -> list[ModuleType]:
     from airlock.accounts import models as accounts
     from airlock.core import audit, jobs, transitions
     from airlock.enrollment import models as enrollment
+    from airlock.findings import models as findings
     from airlock.scanning import models as scanning
     from airlock.submissions import models as submissions
     from airlock.vault import models as vault
 
-    return [audit, jobs, transitions, accounts, enrollment, submissions, vault, scanning]
+    return [audit, jobs, transitions, accounts, enrollment, submissions, vault, scanning, findings]
 
 
 def job_modules() -> list[ModuleType]:
     """The modules that register job handlers and their event subscriptions, in flow order."""
     from airlock import checks_catalogue
+    from airlock.findings import jobs as findings
     from airlock.scanning import jobs as scanning
     from airlock.submissions import jobs as submissions
     from airlock.vault import jobs as vault
 
-    return [submissions, vault, scanning, checks_catalogue]
+    return [submissions, vault, scanning, checks_catalogue, findings]
 
 
 def load() -> MetaData:

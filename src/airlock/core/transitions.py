@@ -21,6 +21,7 @@ class ObjectType(StrEnum):
 
     PARTICIPATION = "participation"
     SUBMISSION = "submission"
+    FINDING = "finding"
 
 
 class Transition(Base):

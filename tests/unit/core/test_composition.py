@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import operator
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,9 @@ def test_every_job_handler_a_stage_declares_is_registered():
                     if isinstance(deco, ast.Call) and ast.unparse(deco.func) == "jobs.handler":
                         arg = deco.args[0]
                         name = (
-                            arg.value if isinstance(arg, ast.Constant) else getattr(module, arg.id)
+                            arg.value
+                            if isinstance(arg, ast.Constant)
+                            else operator.attrgetter(ast.unparse(arg))(module)
                         )
                         declared.append(name)
     assert len(declared) >= 3
