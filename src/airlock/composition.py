@@ -24,6 +24,7 @@ def table_modules() -> list[ModuleType]:
     from airlock.cases import models as cases
     from airlock.core import audit, jobs, transitions
     from airlock.enrollment import models as enrollment
+    from airlock.findings import models as findings
     from airlock.publishing import advisories_models as advisories
     from airlock.scanning import models as scanning
     from airlock.submissions import models as submissions
@@ -38,6 +39,7 @@ def table_modules() -> list[ModuleType]:
         submissions,
         vault,
         scanning,
+        findings,
         cases,
         advisories,
     ]
@@ -47,11 +49,12 @@ def job_modules() -> list[ModuleType]:
     """The modules that register job handlers and their event subscriptions, in flow order."""
     from airlock import checks_catalogue
     from airlock.cases import jobs as cases
+    from airlock.findings import jobs as findings
     from airlock.scanning import jobs as scanning
     from airlock.submissions import jobs as submissions
     from airlock.vault import jobs as vault
 
-    return [submissions, vault, scanning, checks_catalogue, cases]
+    return [submissions, vault, scanning, checks_catalogue, findings, cases]
 
 
 def load() -> MetaData:

@@ -8,6 +8,8 @@ from airlock.bootstrap import Container
 from airlock.cases import service as cases
 from airlock.cases.models import CaseFinding
 from airlock.core.db import new_id, utcnow
+from airlock.core.uow import UnitOfWork
+from airlock.findings.models import Finding
 from tests.factories.program import Program
 
 
@@ -18,6 +20,35 @@ class CaseIds:
     case_id: str
     reference: str
     findings: list[str]
+
+
+def make_finding(
+    uow: UnitOfWork,
+    *,
+    submission_id: str,
+    org_id: str,
+    severity: str,
+    title: str,
+    state: str = "notified",
+) -> Finding:
+    """A finding row as the findings stage leaves it (the cases tests start from there)."""
+    row = Finding(
+        id=new_id(),
+        submission_id=submission_id,
+        org_id=org_id,
+        fingerprint=new_id(),
+        check_name="artifact-safety",
+        rule_id="PICKLE-GLOBAL",
+        title=title,
+        reported_severity=severity,
+        reported_verdict="block",
+        state=state,
+        manual=False,
+        created_at=utcnow(),
+    )
+    uow.session.add(row)
+    uow.flush()
+    return row
 
 
 def open_case_with_findings(
@@ -35,8 +66,15 @@ def open_case_with_findings(
         )
         ids = []
         for n, severity in enumerate(severities):
+            finding = make_finding(
+                uow,
+                submission_id=prog.ids["sub_a"],
+                org_id=prog.ids["org_a"],
+                severity=severity,
+                title=f"Finding {n}",
+            )
             row = cases.add_finding(
-                uow, case=case, finding_id=new_id(), severity=severity, title=f"Finding {n}"
+                uow, case=case, finding_id=finding.id, severity=severity, title=finding.title
             )
             if notified:
                 row.notified_at = utcnow()

@@ -11,6 +11,7 @@ from airlock.cases.rules import Phase
 from airlock.cases.service import ParticipantRole, add_finding, current_participants, ensure_case
 from airlock.core.db import utcnow
 from airlock.core.uow import UnitOfWork
+from airlock.findings.models import Finding, FindingDecision
 
 # Finding states (airlock.findings.rules.FindingState values) the case reacts to.
 ANSWERED = frozenset({"acknowledged", "disputed"})
@@ -116,3 +117,32 @@ def finding_moved(uow: UnitOfWork, *, finding_id: str, to_state: str) -> Case | 
             data={"case": case.reference, "case_id": case.id, "finding_id": finding_id},
         )
     return case
+
+
+def finding_severity(uow: UnitOfWork, finding: Finding) -> str:
+    """The severity the latest confirmation gave, else the one the check reported."""
+    decided = uow.session.scalars(
+        select(FindingDecision.severity)
+        .where(FindingDecision.finding_id == finding.id, FindingDecision.severity != "")
+        .order_by(FindingDecision.at.desc(), FindingDecision.id.desc())
+        .limit(1)
+    ).first()
+    return decided or finding.reported_severity
+
+
+def follow(uow: UnitOfWork, *, finding_id: str, to_state: str, actor_user_id: str | None) -> None:
+    """React to a finding's move (the job subscribed to the findings stage's event)."""
+    finding = uow.session.get(Finding, finding_id)
+    if finding is None:
+        return
+    if to_state == "notified":
+        finding_notified(
+            uow,
+            submission_id=finding.submission_id,
+            finding_id=finding.id,
+            severity=finding_severity(uow, finding),
+            title=finding.title,
+            by_user_id=actor_user_id or finding.created_by or "",
+        )
+    else:
+        finding_moved(uow, finding_id=finding.id, to_state=to_state)

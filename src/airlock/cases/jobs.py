@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airlock.cases import deadlines, notify, webhooks
-from airlock.core import jobs
+from airlock.cases import coordination, deadlines, notify, webhooks
+from airlock.core import events, jobs
 from airlock.core.uow import UnitOfWork
 
 MAIL_JOB = notify.MAIL_JOB
 DELIVER_JOB = webhooks.DELIVER_JOB
 REMIND_JOB = deadlines.REMIND_JOB
 DUE_JOB = deadlines.DUE_JOB
+# Published by the findings stage on every move of a finding:
+# {"finding_id", "to_state", "actor_user_id"}.
+FINDING_MOVED_EVENT = "finding.moved"
+FOLLOW_FINDING_JOB = "cases.follow_finding"
 
 
 @jobs.handler(MAIL_JOB, max_attempts=6)
@@ -38,3 +42,18 @@ def remind(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
 def escalate(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
     """Escalate a deadline that passed unmet to the case's coordinators, once."""
     deadlines.escalate_if_missed(uow, deadline_id=str(payload["deadline_id"]))
+
+
+@jobs.handler(FOLLOW_FINDING_JOB)
+def follow_finding(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
+    """A finding moved: a notified one joins its case and the firm is told; answers meet
+    deadlines."""
+    coordination.follow(
+        uow,
+        finding_id=str(payload["finding_id"]),
+        to_state=str(payload["to_state"]),
+        actor_user_id=str(payload.get("actor_user_id") or "") or None,
+    )
+
+
+events.subscribe(FINDING_MOVED_EVENT, FOLLOW_FINDING_JOB)

@@ -38,7 +38,7 @@ class CaseFinding(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ID, ForeignKey("cases.id"), index=True)
-    finding_id: Mapped[str] = mapped_column(ID, index=True)
+    finding_id: Mapped[str] = mapped_column(ID, ForeignKey("findings.id"), index=True)
     severity: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(300), default="")
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -70,7 +70,7 @@ class Thread(Base):
     case_id: Mapped[str] = mapped_column(ID, ForeignKey("cases.id"), index=True)
     # None for the general thread; the unique key holds one general thread per case on
     # PostgreSQL and SQLite alike because the service creates it with the case.
-    finding_id: Mapped[str | None] = mapped_column(ID)
+    finding_id: Mapped[str | None] = mapped_column(ID, ForeignKey("findings.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -110,7 +110,7 @@ class Deadline(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ID, ForeignKey("cases.id"), index=True)
-    finding_id: Mapped[str] = mapped_column(ID)
+    finding_id: Mapped[str] = mapped_column(ID, ForeignKey("findings.id"))
     phase: Mapped[str] = mapped_column(String(16))
     severity: Mapped[str] = mapped_column(String(16))
     policy_version: Mapped[int] = mapped_column(Integer)

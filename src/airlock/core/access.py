@@ -64,6 +64,18 @@ POLICY: Final[dict[str, frozenset[Role]]] = {
     "audit.read": frozenset({Role.AUDITOR, Role.AGENCY_ADMIN}),
     "orgs.list": STAFF | {Role.AUDITOR},
     "scanner.manage": frozenset({Role.AGENCY_ADMIN}),
+    # Findings: reviewers triage and verify (when assigned), the firm responds once notified,
+    # coordinators alone accept a risk; admins edit the sign-off policy and read metrics.
+    "finding.read": FIRM | STAFF,
+    "finding.triage": frozenset({Role.REVIEWER, Role.COORDINATOR}),
+    "finding.notify": frozenset({Role.REVIEWER, Role.COORDINATOR}),
+    "finding.respond": FIRM,
+    "finding.verify": frozenset({Role.REVIEWER, Role.COORDINATOR}),
+    "finding.accept_risk": frozenset({Role.COORDINATOR}),
+    "finding.close": frozenset({Role.REVIEWER, Role.COORDINATOR}),
+    "review.signoff": frozenset({Role.REVIEWER, Role.COORDINATOR}),
+    "signoff_policy.manage": frozenset({Role.AGENCY_ADMIN}),
+    "metrics.read": frozenset({Role.COORDINATOR, Role.AGENCY_ADMIN}),
     # cases: reading a case also needs tenancy or participation (cases.service.get_case)
     "case.open": TRIAGE,
     "case.read": FIRM | STAFF,

@@ -21,6 +21,7 @@ class ObjectType(StrEnum):
 
     PARTICIPATION = "participation"
     SUBMISSION = "submission"
+    FINDING = "finding"
     EMBARGO = "embargo"
     EXTENSION = "extension"
     ADVISORY = "advisory"

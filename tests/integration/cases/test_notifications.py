@@ -13,11 +13,12 @@ from sqlalchemy import select
 from airlock.bootstrap import build
 from airlock.cases import coordination, notify, webhooks
 from airlock.cases.models import WebhookAttempt, WebhookDelivery
-from airlock.core.db import new_id, utcnow
+from airlock.core.db import utcnow
 from airlock.core.errors import InvalidInput
 from airlock.core.jobs import Job, run_job
 from airlock.settings import Settings
 from tests.conftest import make_settings
+from tests.factories.cases import make_finding
 from tests.factories.program import make_program
 from tests.support.receivers import smtp_server, webhook_receiver
 
@@ -45,6 +46,19 @@ def wired(db_url: str, tmp_path: Path, smtp):
     c.close()
 
 
+def _finding(container, prog) -> str:
+    with container.uow() as uow:
+        row = make_finding(
+            uow,
+            submission_id=prog.ids["sub_a"],
+            org_id=prog.ids["org_a"],
+            severity="critical",
+            title="Pickle opcode GLOBAL os.system in weights.bin",
+        )
+        uow.commit()
+        return row.id
+
+
 def _run_queued(container, name: str) -> list[str]:
     """Run every due queued job of this name once, as a worker would."""
     with container.uow() as uow:
@@ -65,7 +79,7 @@ def test_notifying_a_finding_emails_the_firm_through_smtp_naming_only_the_case(w
         row = coordination.finding_notified(
             uow,
             submission_id=prog.ids["sub_a"],
-            finding_id=new_id(),
+            finding_id=_finding(wired, prog),
             severity="critical",
             title="Pickle opcode GLOBAL os.system in weights.bin",
             by_user_id=prog.actors["coordinator"].user_id,
@@ -119,7 +133,7 @@ def test_a_signed_webhook_arrives_and_verifies_and_a_failure_is_retried_with_bac
             coordination.finding_notified(
                 uow,
                 submission_id=prog.ids["sub_a"],
-                finding_id=new_id(),
+                finding_id=_finding(wired, prog),
                 severity="high",
                 title="t",
                 by_user_id=prog.actors["coordinator"].user_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import operator
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,11 @@ def test_every_job_handler_a_stage_declares_is_registered():
                 for deco in node.decorator_list:
                     if isinstance(deco, ast.Call) and ast.unparse(deco.func) == "jobs.handler":
                         arg = deco.args[0]
-                        if isinstance(arg, ast.Constant):
-                            name = arg.value
-                        else:  # a name or a dotted name (service.RUN_CHECK) in the module
-                            name = module
-                            for part in ast.unparse(arg).split("."):
-                                name = getattr(name, part)
+                        name = (
+                            arg.value
+                            if isinstance(arg, ast.Constant)
+                            else operator.attrgetter(ast.unparse(arg))(module)
+                        )
                         declared.append(name)
     assert len(declared) >= 3
     missing = [name for name in declared if name not in jobs._REGISTRY]

@@ -1,8 +1,8 @@
-"""cases, deadlines, notifications, webhooks, advisories
+"""cases: cases, participants, threads, sealed messages, deadline policy and deadlines, extensions, notifications, webhooks, advisories
 
-Revision ID: 0006_cases
-Revises: 0005_checks
-Create Date: 2026-12-01 15:19:27.823715
+Revision ID: 0007_cases
+Revises: 0006_findings
+Create Date: 2026-12-01 15:22:13.823994
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 import airlock.core.db
 
 
-revision = "0006_cases"
-down_revision = "0005_checks"
+revision = "0007_cases"
+down_revision = "0006_findings"
 branch_labels = None
 depends_on = None
 
@@ -163,6 +163,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_case_deadlines_case_id_cases")
         ),
+        sa.ForeignKeyConstraint(
+            ["finding_id"], ["findings.id"], name=op.f("fk_case_deadlines_finding_id_findings")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_deadlines")),
         sa.UniqueConstraint("case_id", "finding_id", "phase", name="uq_case_deadlines_phase"),
     )
@@ -180,6 +183,9 @@ def upgrade() -> None:
         sa.Column("notified_at", airlock.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_case_findings_case_id_cases")
+        ),
+        sa.ForeignKeyConstraint(
+            ["finding_id"], ["findings.id"], name=op.f("fk_case_findings_finding_id_findings")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_findings")),
         sa.UniqueConstraint("case_id", "finding_id", name="uq_case_findings"),
@@ -224,6 +230,9 @@ def upgrade() -> None:
         sa.Column("created_at", airlock.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_case_threads_case_id_cases")
+        ),
+        sa.ForeignKeyConstraint(
+            ["finding_id"], ["findings.id"], name=op.f("fk_case_threads_finding_id_findings")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_threads")),
         sa.UniqueConstraint("case_id", "finding_id", name="uq_case_threads_finding"),
