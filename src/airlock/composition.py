@@ -68,7 +68,16 @@ def load() -> MetaData:
 
 def api_routers() -> list[APIRouter]:
     """The routers mounted under /api/v1."""
-    from airlock.web.api.v1 import accounts, artifacts, enrollment, scanning, submissions, system
+    from airlock.web.api.v1 import (
+        accounts,
+        advisories,
+        artifacts,
+        cases,
+        enrollment,
+        scanning,
+        submissions,
+        system,
+    )
 
     return [
         system.router,
@@ -77,6 +86,8 @@ def api_routers() -> list[APIRouter]:
         submissions.router,
         artifacts.router,
         scanning.router,
+        cases.router,
+        advisories.router,
     ]
 
 

@@ -140,6 +140,148 @@ API: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/api/v1/queue", None, expect(403, **group(STAFF, 200))),
     ("GET", "/api/v1/audit", None, expect(403, auditor=200, agency_admin=200)),
     ("GET", "/api/v1/audit/verify", None, expect(403, auditor=200, agency_admin=200)),
+    # cases: {case_a} is sub_a's case (coordinator, reviewer and firm A's admin take part),
+    # {thread_a} its general thread, {deadline_a} a deadline with a pending {extension_a},
+    # {advisory_a} a draft advisory, {webhook_a} firm A's endpoint.
+    ("GET", "/api/v1/cases", None, expect(200, auditor=403)),
+    (
+        "POST",
+        "/api/v1/cases",
+        {"submission_id": "{sub_a}"},
+        expect(403, coordinator=201, agency_admin=201),
+    ),
+    (
+        "GET",
+        "/api/v1/cases/{case_a}",
+        None,
+        expect(200, firm_b_admin=404, other_reviewer=404, auditor=403),
+    ),
+    (
+        "POST",
+        "/api/v1/cases/{case_a}/participants",
+        {"user_id": "{firm_user}", "role": "observer"},
+        expect(403, coordinator=422, agency_admin=422),
+    ),
+    (
+        "DELETE",
+        "/api/v1/cases/{case_a}/participants/{firm_user}",
+        None,
+        expect(403, coordinator=404, agency_admin=404),
+    ),
+    (
+        "GET",
+        "/api/v1/threads/{thread_a}/messages",
+        None,
+        expect(
+            403,
+            firm_a_admin=200,
+            firm_b_admin=404,
+            coordinator=200,
+            reviewer=200,
+            other_reviewer=404,
+        ),
+    ),
+    (
+        "POST",
+        "/api/v1/threads/{thread_a}/messages",
+        {"text": "hello from {role}"},
+        expect(
+            403,
+            firm_a_admin=201,
+            firm_b_admin=404,
+            coordinator=201,
+            reviewer=201,
+            other_reviewer=404,
+        ),
+    ),
+    (
+        "POST",
+        "/api/v1/cases/{case_a}/embargo",
+        {"target": "active"},
+        expect(403, coordinator=409, agency_admin=409),
+    ),
+    (
+        "POST",
+        "/api/v1/cases/{case_a}/public-event",
+        {"event": "public", "note": " "},
+        expect(403, coordinator=422, agency_admin=422),
+    ),
+    (
+        "POST",
+        "/api/v1/cases/{case_a}/consent",
+        None,
+        expect(403, firm_a_admin=200, firm_b_admin=404),
+    ),
+    (
+        "POST",
+        "/api/v1/deadlines/{deadline_a}/extensions",
+        {"until": "2020-01-01T00:00:00Z", "reason": "more time"},
+        expect(403, **group(FIRM_A, 422), firm_b_admin=404),
+    ),
+    (
+        "POST",
+        "/api/v1/extensions/{extension_a}/decision",
+        {"grant": False, "reason": " "},
+        expect(403, coordinator=422, agency_admin=422),
+    ),
+    ("GET", "/api/v1/deadline-policy", None, expect(403, **group(STAFF, 200))),
+    (
+        "PUT",
+        "/api/v1/deadline-policy",
+        {"hours": {}, "reason": "matrix"},
+        expect(403, agency_admin=422),
+    ),
+    ("GET", "/api/v1/notifications", None, expect(200)),
+    ("POST", "/api/v1/notifications/read", {}, expect(200)),
+    ("GET", "/api/v1/webhooks", None, expect(403, firm_a_admin=200, firm_b_admin=200)),
+    (
+        "POST",
+        "/api/v1/webhooks",
+        {"url": "ftp://hooks.example/"},
+        expect(403, firm_a_admin=422, firm_b_admin=422),
+    ),
+    (
+        "GET",
+        "/api/v1/webhooks/{webhook_a}/deliveries",
+        None,
+        expect(403, firm_a_admin=200, firm_b_admin=404),
+    ),
+    (
+        "DELETE",
+        "/api/v1/webhooks/{webhook_a}",
+        None,
+        expect(403, firm_a_admin=204, firm_b_admin=404),
+    ),
+    (
+        "POST",
+        "/api/v1/cases/{case_a}/advisories",
+        {"title": "t", "summary": "s", "vulnerabilities": {"nope": {}}},
+        expect(403, coordinator=422, agency_admin=422),
+    ),
+    (
+        "GET",
+        "/api/v1/advisories/{advisory_a}",
+        None,
+        expect(403, coordinator=200, agency_admin=200),
+    ),
+    (
+        "POST",
+        "/api/v1/advisories/{advisory_a}/revisions",
+        {"title": "t", "summary": "s", "change": "c", "vulnerabilities": {"nope": {}}},
+        expect(403, coordinator=422, agency_admin=422),
+    ),
+    (
+        "POST",
+        "/api/v1/advisories/{advisory_a}/moves",
+        {"target": "published"},
+        expect(403, coordinator=409, agency_admin=409),
+    ),
+    (
+        "GET",
+        "/api/v1/advisories/{advisory_a}/export",
+        None,
+        expect(403, coordinator=200, agency_admin=200),
+    ),
 ]
 
 # Pages answer an anonymous visitor with a redirect to the sign-in page.
@@ -233,6 +375,7 @@ def test_every_role_gets_the_expected_answer_everywhere(client, container) -> No
         "model_a": prog.ids["model_a"],
         "foreign_token": foreign_id,
         "firm_user": prog.actors["firm_a_member"].user_id,
+        **case_values(container, prog),
     }
     failures = []
     for role in ROLES:
@@ -262,6 +405,41 @@ def test_every_role_gets_the_expected_answer_everywhere(client, container) -> No
                     f"{role:15} page {template}: {r.status_code} (expected {expected[role]})"
                 )
     assert not failures, "\n".join(failures)
+
+
+def case_values(container, prog) -> dict[str, str]:
+    """A case of sub_a with a notified finding, a deadline with a pending extension, a draft
+    advisory and firm A's webhook endpoint."""
+    from datetime import timedelta
+
+    from airlock.cases import deadlines, webhooks
+    from airlock.cases import service as cases
+    from airlock.cases.rules import Phase
+    from airlock.publishing import advisories
+    from tests.factories.cases import open_case_with_findings
+
+    ids = open_case_with_findings(container, prog)
+    coord, firm = prog.actors["coordinator"], prog.actors["firm_a_admin"]
+    with container.uow() as uow:
+        case = cases.get_case(uow, actor=coord, case_id=ids.case_id)
+        thread = cases.threads(uow, actor=coord, case=case)[0]
+        row = deadlines.start_phase(
+            uow, case=case, finding_id=ids.findings[0], severity="critical", phase=Phase.ACKNOWLEDGE
+        )
+        ext = deadlines.request_extension(
+            uow, actor=firm, deadline_id=row.id, until=row.due_at + timedelta(days=1), reason="r"
+        )
+        adv = advisories.draft(uow, actor=coord, case_id=case.id, title="t", summary="s")
+        hook = webhooks.add_endpoint(uow, actor=firm, url="https://hooks.firm-a.example/airlock")
+        uow.commit()
+        return {
+            "case_a": case.id,
+            "thread_a": thread.id,
+            "deadline_a": row.id,
+            "extension_a": ext.id,
+            "advisory_a": adv.id,
+            "webhook_a": hook.endpoint.id,
+        }
 
 
 def test_confidential_dossier_only_for_the_firm_and_assigned_reviewers(client, container) -> None:
