@@ -71,7 +71,7 @@ def _walk_to_approved(container, coord, adv_id):
 
 
 def test_a_draft_exports_as_valid_interim_csaf(container, world):
-    prog, ids, adv_id = world
+    prog, _, adv_id = world
     with container.uow() as uow:
         doc = advisories_export.csaf(uow, actor=prog.actors["coordinator"], advisory_id=adv_id)
     assert_valid_csaf(doc)
@@ -81,7 +81,7 @@ def test_a_draft_exports_as_valid_interim_csaf(container, world):
 
 
 def test_publishing_without_consent_before_the_disclosure_deadline_is_refused(container, world):
-    prog, ids, adv_id = world
+    prog, _, adv_id = world
     coord = prog.actors["coordinator"]
     _walk_to_approved(container, coord, adv_id)
     with (
@@ -163,16 +163,19 @@ def test_published_csaf_is_final_and_keeps_its_ids_across_revisions(container, w
     t1, t2 = first["document"]["tracking"], second["document"]["tracking"]
     assert t1["id"] == t2["id"] and (t1["version"], t2["version"]) == ("1", "2")
     assert [r["number"] for r in t2["revision_history"]] == ["1", "2"]
-    pid = lambda d: d["product_tree"]["branches"][0]["branches"][0]["branches"][0]["product"][
-        "product_id"
-    ]  # noqa: E731
+
+    def pid(doc: dict) -> str:
+        return doc["product_tree"]["branches"][0]["branches"][0]["branches"][0]["product"][
+            "product_id"
+        ]
+
     assert pid(first) == pid(second)
     assert first["vulnerabilities"][0]["product_status"] == {"known_affected": [pid(first)]}
     assert second["vulnerabilities"][0]["product_status"] == {"fixed": [pid(first)]}
 
 
 def test_an_avid_report_names_the_model_and_the_tracking_id(container, world):
-    prog, ids, adv_id = world
+    prog, _, adv_id = world
     with container.uow() as uow:
         report = advisories_export.avid(uow, actor=prog.actors["coordinator"], advisory_id=adv_id)
         tracking = uow.session.get(Advisory, adv_id).tracking_id
@@ -202,10 +205,51 @@ def test_bad_advisory_input_and_illegal_moves_are_refused_and_write_nothing(cont
 
 
 def test_the_schema_check_catches_a_broken_document(container, world):
-    prog, ids, adv_id = world
+    prog, _, adv_id = world
     with container.uow() as uow:
         doc = advisories_export.csaf(uow, actor=prog.actors["coordinator"], advisory_id=adv_id)
     doc["document"]["tracking"]["status"] = "embargoed"
     del doc["document"]["publisher"]["namespace"]
     messages = [e.message for e in csaf_validator().iter_errors(doc)]
     assert any("embargoed" in m for m in messages) and any("namespace" in m for m in messages)
+
+
+def _cli(container, *args: str):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "AIRLOCK_DEV": "1",
+        "AIRLOCK_DATABASE_URL": container.settings.resolved_database_url(),
+        "AIRLOCK_DATA_DIR": str(container.settings.data_dir),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "airlock.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_airlock_advisory_export_prints_csaf_and_avid_and_names_a_bad_user(container, world):
+    _, _, adv_id = world
+    csaf = _cli(container, "advisory", "export", adv_id, "--as", "coordinator@agency.test")
+    assert csaf.returncode == 0, csaf.stderr
+    assert_valid_csaf(json.loads(csaf.stdout))
+    avid = _cli(
+        container,
+        "advisory",
+        "export",
+        adv_id,
+        "--format",
+        "avid",
+        "--as",
+        "coordinator@agency.test",
+    )
+    assert avid.returncode == 0 and json.loads(avid.stdout)["data_type"] == "AVID"
+    bad = _cli(container, "advisory", "export", adv_id, "--as", "admin@firm-a.test")
+    assert bad.returncode == 1 and "may not do this (advisory.read)" in " ".join(bad.stderr.split())
