@@ -53,7 +53,15 @@ def load() -> MetaData:
 
 def api_routers() -> list[APIRouter]:
     """The routers mounted under /api/v1."""
-    from airlock.web.api.v1 import accounts, artifacts, enrollment, scanning, submissions, system
+    from airlock.web.api.v1 import (
+        accounts,
+        artifacts,
+        enrollment,
+        findings,
+        scanning,
+        submissions,
+        system,
+    )
 
     return [
         system.router,
@@ -62,6 +70,7 @@ def api_routers() -> list[APIRouter]:
         submissions.router,
         artifacts.router,
         scanning.router,
+        findings.router,
     ]
 
 
