@@ -166,3 +166,28 @@ class ReviewStatusOut(BaseModel):
 
 class SignoffPolicyOut(BaseModel):
     required_roles: list[str]
+
+
+class DurationsOut(BaseModel):
+    count: int
+    mean_hours: float | None
+    median_hours: float | None
+
+
+class FalsePositiveRateOut(BaseModel):
+    check_name: str
+    rule_id: str
+    triaged: int
+    false_positives: int
+    rate: float
+
+
+class MetricsOut(BaseModel):
+    to_acknowledge: DurationsOut
+    to_fix: DurationsOut
+    to_verify: DurationsOut
+    critical_confirmed_with_release_date: int
+    critical_fixed_before_release: int
+    critical_fixed_before_release_share: float | None
+    deadline_overruns: int | None
+    false_positive_rates: list[FalsePositiveRateOut]

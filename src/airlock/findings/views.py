@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from airlock.core.access import Actor, authorize, may_read_confidential
 from airlock.core.uow import UnitOfWork
-from airlock.findings import fixes, review, rules, service
+from airlock.findings import fixes, metrics, review, rules, service
 from airlock.findings.models import Finding
 from airlock.findings.rules import FindingState as F
 from airlock.findings.schemas import (
     DecisionOut,
+    DurationsOut,
     EvidenceOut,
+    FalsePositiveRateOut,
     FindingDetailOut,
     FindingOut,
     FixDiffOut,
     FixRowOut,
+    MetricsOut,
     ReviewStatusOut,
     SignoffOut,
 )
@@ -126,4 +129,28 @@ def review_status(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Revie
         may_complete=not found.messages(),
         reasons=found.messages(),
         signoffs=[SignoffOut.model_validate(s) for s in review.signoffs(uow, submission_id=sub.id)],
+    )
+
+
+def metrics_out(uow: UnitOfWork, *, actor: Actor) -> MetricsOut:
+    """The dashboard metrics as the API returns them."""
+    m = metrics.dashboard(uow, actor=actor)
+    return MetricsOut(
+        to_acknowledge=DurationsOut(**vars(m.to_acknowledge)),
+        to_fix=DurationsOut(**vars(m.to_fix)),
+        to_verify=DurationsOut(**vars(m.to_verify)),
+        critical_confirmed_with_release_date=m.critical_confirmed_with_release_date,
+        critical_fixed_before_release=m.critical_fixed_before_release,
+        critical_fixed_before_release_share=m.critical_fixed_before_release_share,
+        deadline_overruns=m.deadline_overruns,
+        false_positive_rates=[
+            FalsePositiveRateOut(
+                check_name=r.check_name,
+                rule_id=r.rule_id,
+                triaged=r.triaged,
+                false_positives=r.false_positives,
+                rate=r.rate,
+            )
+            for r in m.false_positive_rates
+        ],
     )

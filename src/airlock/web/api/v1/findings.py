@@ -18,6 +18,7 @@ from airlock.findings.schemas import (
     FindingsOut,
     FixDiffOut,
     ManualFindingIn,
+    MetricsOut,
     ReasonIn,
     ReviewStatusOut,
     SignoffIn,
@@ -203,3 +204,11 @@ def set_signoff_policy(body: SignoffPolicyIn, actor: ActorDep, uow: UoWDep) -> S
         row = review.set_required_roles(uow, actor=actor, roles=body.required_roles)
         uow.commit()
         return SignoffPolicyOut(required_roles=list(row.required_roles))
+
+
+@router.get("/metrics/findings", response_model=MetricsOut)
+def findings_metrics(actor: ActorDep, uow: UoWDep) -> MetricsOut:
+    """Times to acknowledge, fix and verify; critical fixes before release; false-positive
+    rates per check and rule (coordinators and agency admins)."""
+    with uow:
+        return views.metrics_out(uow, actor=actor)
