@@ -74,6 +74,7 @@ def api_routers() -> list[APIRouter]:
         artifacts,
         cases,
         enrollment,
+        findings,
         scanning,
         submissions,
         system,
@@ -86,6 +87,7 @@ def api_routers() -> list[APIRouter]:
         submissions.router,
         artifacts.router,
         scanning.router,
+        findings.router,
         cases.router,
         advisories.router,
     ]
