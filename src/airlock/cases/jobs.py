@@ -8,14 +8,12 @@ from typing import Any
 from airlock.cases import coordination, deadlines, notify, webhooks
 from airlock.core import events, jobs
 from airlock.core.uow import UnitOfWork
+from airlock.findings.service import FINDING_MOVED_EVENT
 
 MAIL_JOB = notify.MAIL_JOB
 DELIVER_JOB = webhooks.DELIVER_JOB
 REMIND_JOB = deadlines.REMIND_JOB
 DUE_JOB = deadlines.DUE_JOB
-# Published by the findings stage on every move of a finding:
-# {"finding_id", "to_state", "actor_user_id"}.
-FINDING_MOVED_EVENT = "finding.moved"
 FOLLOW_FINDING_JOB = "cases.follow_finding"
 
 

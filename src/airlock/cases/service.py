@@ -81,9 +81,25 @@ def ensure_case(uow: UnitOfWork, *, submission_id: str, opened_by: str) -> Case:
     )
     uow.session.add(case)
     uow.flush()
-    _add_participant_row(uow, case, opened_by, ParticipantRole.COORDINATOR, opened_by)
-    for user_id in sorted(assigned_user_ids(uow, submission_id=sub.id) - {opened_by}):
-        _add_participant_row(uow, case, user_id, ParticipantRole.REVIEWER, opened_by)
+    opener = uow.session.scalars(select(Membership).where(Membership.user_id == opened_by)).first()
+    staff: dict[str, str] = {}
+    if opener is not None and opener.role == Role.COORDINATOR:
+        staff[opened_by] = ParticipantRole.COORDINATOR
+    else:
+        staff[opened_by] = ParticipantRole.REVIEWER
+    for user_id in sorted(assigned_user_ids(uow, submission_id=sub.id)):
+        staff.setdefault(user_id, ParticipantRole.REVIEWER)
+    if ParticipantRole.COORDINATOR not in staff.values() and opener is not None:
+        # someone must answer for deadlines: the agency's coordinators take part
+        coordinators = uow.session.scalars(
+            select(Membership.user_id).where(
+                Membership.org_id == opener.org_id, Membership.role == Role.COORDINATOR
+            )
+        )
+        for user_id in coordinators:
+            staff[user_id] = ParticipantRole.COORDINATOR
+    for user_id, role in staff.items():
+        _add_participant_row(uow, case, user_id, role, opened_by)
     admins = uow.session.scalars(
         select(Membership.user_id).where(
             Membership.org_id == sub.org_id, Membership.role == Role.DEVELOPER_ADMIN

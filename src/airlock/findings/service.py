@@ -12,6 +12,7 @@ from typing import Final
 
 from sqlalchemy import select
 
+from airlock.core import events
 from airlock.core.access import Actor, authorize
 from airlock.core.db import new_id, utcnow
 from airlock.core.errors import AirlockError, Conflict, Forbidden, InvalidInput, NotFound
@@ -24,6 +25,8 @@ from airlock.findings.rules import FindingState as F
 from airlock.findings.rules import Side
 from airlock.scanning.models import ScanResult
 from airlock.submissions import service as submissions
+
+FINDING_MOVED_EVENT: Final = "finding.moved"
 
 MANUAL_CHECK: Final = "manual"
 MAX_BULK: Final = 500
@@ -221,6 +224,16 @@ def _move(
         from_state=current,
         to_state=target,
         reason=reason,
+    )
+    # Later stages follow a finding through this event (cases: notify the firm, deadlines).
+    events.publish(
+        uow,
+        FINDING_MOVED_EVENT,
+        {
+            "finding_id": finding.id,
+            "to_state": str(target),
+            "actor_user_id": actor.user_id if actor else None,
+        },
     )
     return finding
 
