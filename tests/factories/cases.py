@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from airlock.bootstrap import Container
 from airlock.cases import service as cases
@@ -93,3 +94,39 @@ def finding_row(container: Container, case_id: str, finding_id: str) -> CaseFind
                 CaseFinding.case_id == case_id, CaseFinding.finding_id == finding_id
             )
         ).one()
+
+
+def notified_pickle_finding(client: Any, container: Container, prog: Program) -> str:
+    """Through the API: firm A uploads a booby-trapped checkpoint to sub_a, the reviewer
+    confirms the critical finding (others set aside) and notifies it; returns its id."""
+    from tests.factories import vault as vault_factory
+    from tests.factories.accounts import auth
+    from tests.factories.findings import call, findings_of, move_finding, move_submission
+    from tests.factories.scanning import EVIL_PICKLE, torch_style_checkpoint
+
+    firm = auth(container, prog.actors["firm_a_admin"])
+    rev = auth(container, prog.actors["reviewer"])
+    sid = prog.ids["sub_a"]
+    vault_factory.upload(client, firm, sid, torch_style_checkpoint(EVIL_PICKLE), name="model.pt")
+    container.queue.join()
+    move_submission(client, rev, sid, "in_review")
+    drafts = findings_of(client, rev, sid)
+    fid: str = next(
+        f["id"]
+        for f in drafts
+        if f["reported_verdict"] == "block" and f["reported_severity"] == "critical"
+    )
+    call(client, "POST", f"/api/v1/findings/{fid}/confirm", rev, json={"severity": "critical"})
+    others = [f["id"] for f in drafts if f["id"] != fid]
+    if others:
+        call(
+            client,
+            "POST",
+            "/api/v1/findings/false-positive",
+            rev,
+            json={"finding_ids": others, "reason": "same payload"},
+        )
+    move_finding(client, rev, fid, "notified")
+    container.queue.join()
+    container.queue.join()
+    return fid

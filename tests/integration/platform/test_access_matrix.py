@@ -305,6 +305,13 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/review/firms", expect(403, **group(STAFF, 200), auditor=200, anonymous=303)),
     ("GET", "/review/submissions/{sub_a}", expect(403, **group(STAFF, 200), anonymous=303)),
     ("GET", "/audit", expect(403, auditor=200, agency_admin=200, anonymous=303)),
+    ("GET", "/cases", expect(200, auditor=403, anonymous=303)),
+    (
+        "GET",
+        "/cases/{case_a}",
+        expect(200, firm_b_admin=404, other_reviewer=404, auditor=403, anonymous=303),
+    ),
+    ("GET", "/notifications", expect(200, anonymous=303)),
 ]
 
 # Routes whose every role is exercised by a dedicated test (sign-in, invitations, forms).
@@ -326,6 +333,18 @@ DEDICATED = {
     ("POST", "/review/submissions/{submission_id}/assign"),
     ("POST", "/members/invite"),
     ("POST", "/review/firms/{org_id}/state"),
+    # case pages: tests/integration/cases/test_case_pages.py
+    ("POST", "/cases/{case_id}/findings/{finding_id}/move"),
+    ("POST", "/cases/{case_id}/threads/{thread_id}"),
+    ("POST", "/cases/{case_id}/deadlines/{deadline_id}/extension"),
+    ("POST", "/cases/{case_id}/extensions/{extension_id}"),
+    ("POST", "/cases/{case_id}/embargo"),
+    ("POST", "/cases/{case_id}/public"),
+    ("POST", "/cases/{case_id}/consent"),
+    ("POST", "/cases/{case_id}/advisories"),
+    ("POST", "/cases/{case_id}/advisories/{advisory_id}/move"),
+    ("POST", "/time-zone"),
+    ("POST", "/notifications/read"),
 }
 EXTRA_ROUTE_MODULES = (
     "airlock.web.api.v1.artifacts",

@@ -39,6 +39,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         "request": request,
         "actor": getattr(request.state, "actor", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
+        "unread": getattr(request.state, "unread", 0),
         **context,
     }
     return TEMPLATES.TemplateResponse(request, template, ctx, status_code=status_code)
