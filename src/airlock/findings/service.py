@@ -287,13 +287,20 @@ def confirm(
     *,
     actor: Actor,
     finding_id: str,
-    classification: Classification,
+    severity: str,
+    cvss_vector: str = "",
+    atlas: Iterable[str] = (),
+    owasp_llm: Iterable[str] = (),
+    cwe: Iterable[str] = (),
     note: str = "",
 ) -> Finding:
     """An assigned reviewer confirms a draft finding with its severity and taxonomy."""
     finding = _get(uow, finding_id)
     _check_actor_may_move(uow, actor, finding, F.CONFIRMED)
     rules.check_transition(F(finding.state), F.CONFIRMED)
+    classification = classify(
+        severity=severity, cvss_vector=cvss_vector, atlas=atlas, owasp_llm=owasp_llm, cwe=cwe
+    )
     note = rules.check_reason(F.CONFIRMED, note)
     _decide(
         uow,
@@ -380,7 +387,11 @@ def create_manual(
     submission_id: str,
     title: str,
     description: str,
-    classification: Classification,
+    severity: str,
+    cvss_vector: str = "",
+    atlas: Iterable[str] = (),
+    owasp_llm: Iterable[str] = (),
+    cwe: Iterable[str] = (),
 ) -> Finding:
     """An assigned reviewer records a finding no check raised; it starts confirmed."""
     sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
@@ -391,6 +402,10 @@ def create_manual(
     if not title or len(title) > MAX_TITLE:
         raise InvalidInput(f"title: required, at most {MAX_TITLE} characters")
     description = rules.check_reason(F.DRAFT, description)
+    # Checked before anything is written, so a bad field leaves no half-made finding.
+    classification = classify(
+        severity=severity, cvss_vector=cvss_vector, atlas=atlas, owasp_llm=owasp_llm, cwe=cwe
+    )
     finding = Finding(
         id=new_id(),
         submission_id=sub.id,
@@ -423,5 +438,13 @@ def create_manual(
             FindingEvidence(finding_id=finding.id, note=description, added_by=actor.user_id)
         )
     return confirm(
-        uow, actor=actor, finding_id=finding.id, classification=classification, note=description
+        uow,
+        actor=actor,
+        finding_id=finding.id,
+        severity=classification.severity,
+        cvss_vector=classification.cvss_vector,
+        atlas=classification.atlas,
+        owasp_llm=classification.owasp_llm,
+        cwe=classification.cwe,
+        note=description,
     )

@@ -61,20 +61,17 @@ def list_findings(
 def create_manual_finding(body: ManualFindingIn, actor: ActorDep, uow: UoWDep) -> FindingDetailOut:
     """An assigned reviewer records a finding no check raised (it starts confirmed)."""
     with uow:
-        c = service.classify(
-            severity=body.severity,
-            cvss_vector=body.cvss_vector,
-            atlas=body.atlas,
-            owasp_llm=body.owasp_llm,
-            cwe=body.cwe,
-        )
         f = service.create_manual(
             uow,
             actor=actor,
             submission_id=body.submission_id,
             title=body.title,
             description=body.description,
-            classification=c,
+            severity=body.severity,
+            cvss_vector=body.cvss_vector,
+            atlas=body.atlas,
+            owasp_llm=body.owasp_llm,
+            cwe=body.cwe,
         )
         uow.commit()
         return views.finding_detail(uow, actor=actor, finding_id=f.id)
@@ -111,15 +108,16 @@ def finding_history(finding_id: str, actor: ActorDep, uow: UoWDep) -> list[Trans
 def confirm_finding(finding_id: str, body: ConfirmIn, actor: ActorDep, uow: UoWDep) -> FindingOut:
     """Confirm a draft finding with its severity, optional CVSS 4.0 vector and taxonomy ids."""
     with uow:
-        c = service.classify(
+        f = service.confirm(
+            uow,
+            actor=actor,
+            finding_id=finding_id,
             severity=body.severity,
             cvss_vector=body.cvss_vector,
             atlas=body.atlas,
             owasp_llm=body.owasp_llm,
             cwe=body.cwe,
-        )
-        f = service.confirm(
-            uow, actor=actor, finding_id=finding_id, classification=c, note=body.note
+            note=body.note,
         )
         uow.commit()
         return views.finding_out(uow, actor=actor, finding=f)
