@@ -110,7 +110,7 @@ def test_bulk_false_positive_is_all_or_nothing(client, container, scanned):
     rev = auth(container, scanned.actors["reviewer"])
     ids = [f["id"] for f in findings_of(client, rev, sid)]
     call(client, "POST", f"/api/v1/findings/{ids[0]}/confirm", rev, json={"severity": "low"})
-    extra = ids[1:] + ["0" * 32]
+    extra = [*ids[1:], "0" * 32]
     before = _counts(container)
     out = call(
         client,
