@@ -3,6 +3,8 @@ message naming the problem and nothing written, each side makes only its own mov
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -219,3 +221,36 @@ def test_the_sign_off_policy_is_data_an_agency_admin_edits(client, container, sc
     assert "'developer_admin' is not one of" in out["detail"]
     call(client, "PUT", "/api/v1/signoff-policy", admin, json={"required_roles": ["reviewer"]})
     assert call(client, "GET", "/api/v1/signoff-policy", coord)["required_roles"] == ["reviewer"]
+
+
+def test_a_blocked_artifact_downloads_only_for_assigned_reviewers_confirming_its_finding(
+    client, container
+):
+    from airlock.core.audit import AuditEvent
+
+    prog = make_program(container)
+    firm = auth(container, prog.actors["firm_a_admin"])
+    rev = auth(container, prog.actors["reviewer"])
+    art = vault_factory.upload(
+        client, firm, prog.ids["sub_a"], torch_style_checkpoint(EVIL_PICKLE), name="m.pt"
+    )
+    container.queue.join()
+    url = f"/api/v1/artifacts/{art['id']}/content"
+    r = client.get(url, headers=firm)
+    assert r.status_code == 403 and "blocked" in r.text  # not even the firm that uploaded it
+    r = client.get(url, headers=auth(container, prog.actors["other_reviewer"]))
+    assert r.status_code == 403
+    r = client.get(url, headers=rev)
+    assert r.status_code == 409, r.text
+    blocking = [f for f in findings_of(client, rev, prog.ids["sub_a"]) if f["id"] in r.text]
+    assert blocking, r.text  # the refusal names the finding
+    fid = blocking[0]["id"]
+    assert client.get(url + "?confirm_finding=" + "0" * 32, headers=rev).status_code == 409
+    r = client.get(url + f"?confirm_finding={fid}", headers=rev)
+    assert r.status_code == 200 and r.content == torch_style_checkpoint(EVIL_PICKLE)
+    with container.uow() as uow:
+        rows = uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "artifact.downloaded_blocked")
+        ).all()
+        assert len(rows) == 1 and json.loads(rows[0].detail)["confirmed_finding"] == fid
+        assert rows[0].actor_user_id == prog.actors["reviewer"].user_id
