@@ -76,9 +76,9 @@ def api_routers() -> list[APIRouter]:
 
 def page_routers() -> list[APIRouter]:
     """The routers of the server-rendered pages."""
-    from airlock.web.pages import portal, public, review, session
+    from airlock.web.pages import findings, portal, public, review, session
 
-    return [session.router, public.router, portal.router, review.router]
+    return [session.router, public.router, portal.router, review.router, findings.router]
 
 
 def register_commands(app: typer.Typer) -> None:

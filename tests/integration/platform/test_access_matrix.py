@@ -237,6 +237,19 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/review/firms", expect(403, **group(STAFF, 200), auditor=200, anonymous=303)),
     ("GET", "/review/submissions/{sub_a}", expect(403, **group(STAFF, 200), anonymous=303)),
     ("GET", "/audit", expect(403, auditor=200, agency_admin=200, anonymous=303)),
+    ("GET", "/review/findings", expect(403, **group(STAFF, 200), anonymous=303)),
+    (
+        "GET",
+        "/review/findings/{finding_a}",
+        expect(403, reviewer=200, coordinator=200, agency_admin=200, anonymous=303),
+    ),
+    ("GET", "/portal/findings", expect(403, **group(FIRM_A, 200), firm_b_admin=200, anonymous=303)),
+    (
+        "GET",
+        "/portal/findings/{finding_a}",
+        expect(403, **group(FIRM_A, 404), firm_b_admin=404, anonymous=303),
+    ),
+    ("GET", "/review/metrics", expect(403, coordinator=200, agency_admin=200, anonymous=303)),
 ]
 
 # Routes whose every role is exercised by a dedicated test (sign-in, invitations, forms).
@@ -258,6 +271,12 @@ DEDICATED = {
     ("POST", "/review/submissions/{submission_id}/assign"),
     ("POST", "/members/invite"),
     ("POST", "/review/firms/{org_id}/state"),
+    # tests/integration/findings/test_findings_pages.py
+    ("POST", "/review/findings/false-positive"),
+    ("POST", "/review/findings/{finding_id}/triage"),
+    ("POST", "/review/findings/{finding_id}/move"),
+    ("POST", "/portal/findings/{finding_id}/move"),
+    ("POST", "/review/submissions/{submission_id}/signoff"),
 }
 EXTRA_ROUTE_MODULES = (
     "airlock.web.api.v1.artifacts",
