@@ -83,9 +83,10 @@ def page_routers() -> list[APIRouter]:
 
 def register_commands(app: typer.Typer) -> None:
     """Add the stages' command groups to the `airlock` command line."""
-    from airlock.cli import checks, vault
+    from airlock.cli import checks, findings, vault
     from airlock.scanning.engine.cli import scan_command
 
     app.command("scan")(scan_command)
     vault.register(app)
     checks.register(app)
+    findings.register(app)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from airlock.core.access import Actor, authorize
 from airlock.core.db import new_id, utcnow
@@ -24,6 +24,7 @@ from airlock.findings.rules import FindingState as F
 from airlock.findings.rules import Side
 from airlock.scanning.models import ScanResult
 from airlock.submissions import service as submissions
+from airlock.submissions.models import Assignment
 
 MANUAL_CHECK: Final = "manual"
 MAX_BULK: Final = 500
@@ -138,6 +139,34 @@ def evidence(
     ]
 
 
+def _filtered(
+    stmt: Select[Finding],
+    *,
+    submission_id: str | None,
+    check: str | None,
+    rule: str | None,
+    severity: str | None,
+    states: Iterable[str] | None,
+    limit: int,
+) -> Select[Finding]:
+    if submission_id:
+        stmt = stmt.where(Finding.submission_id == submission_id)
+    if check:
+        stmt = stmt.where(Finding.check_name == check)
+    if rule:
+        stmt = stmt.where(Finding.rule_id == rule)
+    if severity:
+        stmt = stmt.where(Finding.reported_severity == taxonomy.check_severity(severity).value)
+    if states is not None:
+        try:
+            wanted = [F(s).value for s in states]
+        except ValueError:
+            allowed = ", ".join(s.value for s in F)
+            raise InvalidInput(f"state: must be one of {allowed}") from None
+        stmt = stmt.where(Finding.state.in_(wanted))
+    return stmt.order_by(Finding.created_at.desc(), Finding.id).limit(max(1, min(limit, 2000)))
+
+
 def list_findings(
     uow: UnitOfWork,
     *,
@@ -158,21 +187,41 @@ def list_findings(
             Finding.org_id == actor.org_id, Finding.state.in_(list(rules.VISIBLE_TO_FIRM))
         )
     elif actor.role == Role.REVIEWER:
-        from airlock.submissions.models import Assignment
-
         mine = select(Assignment.submission_id).where(Assignment.user_id == actor.user_id)
         stmt = stmt.where(Finding.submission_id.in_(mine))
-    if submission_id:
-        stmt = stmt.where(Finding.submission_id == submission_id)
-    if check:
-        stmt = stmt.where(Finding.check_name == check)
-    if rule:
-        stmt = stmt.where(Finding.rule_id == rule)
-    if severity:
-        stmt = stmt.where(Finding.reported_severity == taxonomy.check_severity(severity).value)
-    if states is not None:
-        stmt = stmt.where(Finding.state.in_([F(s).value for s in states]))
-    stmt = stmt.order_by(Finding.created_at.desc(), Finding.id).limit(max(1, min(limit, 2000)))
+    stmt = _filtered(
+        stmt,
+        submission_id=submission_id,
+        check=check,
+        rule=rule,
+        severity=severity,
+        states=states,
+        limit=limit,
+    )
+    return list(uow.session.scalars(stmt))
+
+
+def list_for_operator(
+    uow: UnitOfWork,
+    *,
+    submission_id: str | None = None,
+    check: str | None = None,
+    rule: str | None = None,
+    severity: str | None = None,
+    states: Iterable[str] | None = None,
+    limit: int = 500,
+) -> list[Finding]:
+    """Every finding matching the filters, for the operator's command line (who runs it
+    already reads the database); titles and states only, never evidence."""
+    stmt = _filtered(
+        select(Finding),
+        submission_id=submission_id,
+        check=check,
+        rule=rule,
+        severity=severity,
+        states=states,
+        limit=limit,
+    )
     return list(uow.session.scalars(stmt))
 
 
