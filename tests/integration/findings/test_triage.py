@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from airlock.core.transitions import Transition
 from airlock.findings import ingest
 from airlock.findings.models import Finding, FindingDecision, FindingEvidence, Signoff
+from airlock.scanning.engine import ENGINE_NAME
 from airlock.scanning.models import ScanRun
 from tests.factories import vault as vault_factory
 from tests.factories.accounts import auth
@@ -133,6 +134,12 @@ def test_bulk_false_positive_is_all_or_nothing(client, container, scanned):
             json={"finding_ids": ids[1:], "reason": "test fixture"},
         )
         assert {f["state"] for f in done["findings"]} == {"false_positive"}
+    # Agency admins see each check's false-positive rate next to its state.
+    admin = auth(container, scanned.actors["agency_admin"])
+    body = call(client, "GET", "/api/v1/metrics/findings", admin)
+    [check] = [c for c in body["checks"] if c["name"] == ENGINE_NAME]
+    assert check["state"] == "enabled"
+    assert (check["triaged"], check["false_positives"]) == (len(ids), len(ids) - 1)
 
 
 def test_a_duplicate_points_at_another_finding_and_not_at_itself(client, container, scanned):

@@ -327,4 +327,10 @@ def metrics_dashboard(request: Request, actor: ActorDep, uow: UoWDep) -> Respons
     """Review metrics from the transitions table, as a chart and as a table."""
     with uow:
         m = metrics.dashboard(uow, actor=_staff(actor))
-        return page(request, "findings/metrics.html", m=m, bars=_bars(m))
+        return page(
+            request,
+            "findings/metrics.html",
+            m=m,
+            bars=_bars(m),
+            checks=metrics.check_rates(uow, m),
+        )
