@@ -261,3 +261,41 @@ def test_a_blocked_artifact_downloads_only_for_assigned_reviewers_confirming_its
         ).all()
         assert len(rows) == 1 and json.loads(rows[0].detail)["confirmed_finding"] == fid
         assert rows[0].actor_user_id == prog.actors["reviewer"].user_id
+
+
+def test_evidence_attachments_are_encrypted_in_the_vault_and_read_on_need_to_know(
+    client, container, scanned
+):
+    sid = scanned.ids["sub_a"]
+    rev = auth(container, scanned.actors["reviewer"])
+    fid = findings_of(client, rev, sid)[0]["id"]
+    secret = b"proof of concept: the payload runs os.system on load\n" * 10
+    out = call(
+        client, "POST", f"/api/v1/findings/{fid}/attachments?name=poc.txt", rev, 201, content=secret
+    )
+    assert out["attachment_name"] == "poc.txt" and out["attachment_size"] == len(secret)
+    with container.uow() as uow:
+        row = uow.session.get(FindingEvidence, out["id"])
+        stored = b"".join(container.blob_store.open(row.attachment_key))
+    assert secret[:20] not in stored  # ciphertext at rest
+    r = client.get(f"/api/v1/findings/{fid}/attachments/{out['id']}", headers=rev)
+    assert r.status_code == 200 and r.content == secret
+    coord = auth(container, scanned.actors["coordinator"])  # not assigned
+    assert (
+        client.get(f"/api/v1/findings/{fid}/attachments/{out['id']}", headers=coord).status_code
+        == 403
+    )
+    before = _counts(container)
+    for name, body, status in [
+        ("../etc/passwd", b"x", 422),
+        ("empty.txt", b"", 422),
+        ("", b"x", 422),
+    ]:
+        r = client.post(
+            f"/api/v1/findings/{fid}/attachments", params={"name": name}, content=body, headers=rev
+        )
+        assert r.status_code == status, r.text
+        assert "name" in r.text or "empty" in r.text
+    assert _counts(container) == before
+    detail = call(client, "GET", f"/api/v1/findings/{fid}", rev)
+    assert any(e["attachment_name"] == "poc.txt" for e in detail["evidence"])

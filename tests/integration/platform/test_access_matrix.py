@@ -214,6 +214,18 @@ API: list[tuple[str, str, Any, dict[str, int]]] = [
         expect(403, agency_admin=422),
     ),
     ("GET", "/api/v1/metrics/findings", None, expect(403, coordinator=200, agency_admin=200)),
+    (
+        "POST",
+        "/api/v1/findings/{finding_a}/attachments",
+        None,
+        expect(403, **group(FIRM_A, 404), firm_b_admin=404, reviewer=422),
+    ),
+    (
+        "GET",
+        "/api/v1/findings/{finding_a}/attachments/{finding_a}",
+        None,
+        expect(403, **group(FIRM_A, 404), firm_b_admin=404, reviewer=404),
+    ),
 ]
 
 # Pages answer an anonymous visitor with a redirect to the sign-in page.
