@@ -95,17 +95,25 @@ def api_routers() -> list[APIRouter]:
 
 def page_routers() -> list[APIRouter]:
     """The routers of the server-rendered pages."""
-    from airlock.web.pages import cases, portal, public, review, session
+    from airlock.web.pages import cases, findings, portal, public, review, session
 
-    return [session.router, public.router, portal.router, review.router, cases.router]
+    return [
+        session.router,
+        public.router,
+        portal.router,
+        review.router,
+        findings.router,
+        cases.router,
+    ]
 
 
 def register_commands(app: typer.Typer) -> None:
     """Add the stages' command groups to the `airlock` command line."""
-    from airlock.cli import advisory, checks, vault
+    from airlock.cli import advisory, checks, findings, vault
     from airlock.scanning.engine.cli import scan_command
 
     app.command("scan")(scan_command)
     vault.register(app)
     checks.register(app)
+    findings.register(app)
     advisory.register(app)

@@ -76,7 +76,7 @@ def test_the_firm_acknowledges_replies_and_submits_its_fix_in_the_browser(
     from playwright.sync_api import expect
 
     api = httpx.Client(base_url=server.base, timeout=30)
-    sid, fid, firm = _notify_a_critical_finding(api)
+    sid, _, firm = _notify_a_critical_finding(api)
     shots = tmp_path / "screenshots"
     shots.mkdir()
     context = browser.new_context(base_url=server.base, viewport={"width": 1280, "height": 900})

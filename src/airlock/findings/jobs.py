@@ -1,7 +1,8 @@
 """Job handlers of the findings stage: every recorded check run feeds the triage queue, and a
 change to a submission after a sign-off reopens it.
 
-Importing this module also registers the findings guard on `review_complete`.
+Importing this module also registers the findings guards: on `review_complete`
+(`review`) and on downloads of blocked artifacts (`downloads`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from typing import Any, Final
 
 from airlock.core import events, jobs
 from airlock.core.uow import UnitOfWork
-from airlock.findings import ingest, review
+from airlock.findings import downloads, ingest, review
 from airlock.scanning.registry import CHECK_RECORDED_EVENT
 from airlock.submissions.service import DOSSIER_CHANGED_EVENT
 from airlock.vault.models import Artifact
 from airlock.vault.service import ARTIFACT_STORED_EVENT
 
+GUARDS: Final = (review.guard_review_complete, downloads.guard_blocked_download)
 INGEST_JOB: Final = "findings.ingest"
 REOPEN_ON_ARTIFACT_JOB: Final = "findings.reopen_on_artifact"
 REOPEN_ON_DOSSIER_JOB: Final = "findings.reopen_on_dossier"

@@ -216,3 +216,39 @@ def remove_overrun_source(source: OverrunSource) -> None:
     """Forget a source registered with add_overrun_source (tests clean up with this)."""
     if source in _OVERRUN_SOURCES:
         _OVERRUN_SOURCES.remove(source)
+
+
+def per_check(rates: Iterable[FalsePositiveRate]) -> dict[str, FalsePositiveRate]:
+    """The false-positive counts of each check over all its rules."""
+    out: dict[str, FalsePositiveRate] = {}
+    for r in rates:
+        seen = out.get(r.check_name)
+        triaged = r.triaged + (seen.triaged if seen else 0)
+        fps = r.false_positives + (seen.false_positives if seen else 0)
+        out[r.check_name] = FalsePositiveRate(r.check_name, "", triaged, fps)
+    return out
+
+
+@dataclass(frozen=True)
+class CheckRate:
+    """A registered check, its state, and its false-positive rate."""
+
+    name: str
+    state: str
+    triaged: int
+    false_positives: int
+    rate: float
+
+
+def check_rates(uow: UnitOfWork, m: Metrics) -> list[CheckRate]:
+    """Every registered check with its state and its false-positive rate, side by side."""
+    from airlock.scanning import registry
+    from airlock.scanning import service as scanning
+
+    totals = per_check(m.false_positive_rates)
+    out = []
+    for check in registry.all_checks():
+        t = totals.get(check.name, FalsePositiveRate(check.name, "", 0, 0))
+        state = scanning.state_of(uow, name=check.name)
+        out.append(CheckRate(check.name, str(state), t.triaged, t.false_positives, t.rate))
+    return out

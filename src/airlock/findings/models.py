@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from airlock.core.db import ID, Base, new_id, utcnow
@@ -61,6 +61,9 @@ class FindingEvidence(Base):
     attachment_key: Mapped[str] = mapped_column(String(300), default="")
     attachment_size: Mapped[int] = mapped_column(default=0)
     attachment_sha256: Mapped[str] = mapped_column(String(64), default="")
+    # The attachment's data key, wrapped under this version of the firm's organisation key.
+    key_version: Mapped[int | None] = mapped_column()
+    wrapped_data_key: Mapped[bytes | None] = mapped_column(LargeBinary(128))
     note: Mapped[str] = mapped_column(Text, default="")
     added_by: Mapped[str | None] = mapped_column(ID, ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -21,7 +21,7 @@ from airlock.findings import rules
 from airlock.findings.models import Finding, FindingDecision, Signoff, SignoffPolicy
 from airlock.findings.rules import FindingState as F
 from airlock.scanning.engine.model import Verdict
-from airlock.scanning.models import ScanResult
+from airlock.scanning.models import ScanResult, ScanRun
 from airlock.submissions import service as submissions
 from airlock.submissions.models import Submission
 from airlock.submissions.rules import SubmissionState as SS
@@ -264,3 +264,40 @@ def guard_review_complete(uow: UnitOfWork, sub: Submission) -> None:
 
 
 submissions.add_guard(SS.REVIEW_COMPLETE, guard_review_complete)
+
+
+def verdict_counts(
+    uow: UnitOfWork, *, actor: Actor, submission_ids: Iterable[str]
+) -> dict[str, dict[str, int]]:
+    """Per submission, how many results of the checks' latest runs say block or review, and
+    how many findings await triage: counts only, for every agency role that sees the queue."""
+    authorize(actor, "queue.read")
+    ids = list(dict.fromkeys(submission_ids))
+    out = {sid: {"block": 0, "review": 0, "untriaged": 0} for sid in ids}
+    if not ids:
+        return out
+    latest: dict[tuple[str, str, str], str] = {}
+    runs = uow.session.execute(
+        select(ScanRun.id, ScanRun.subject_kind, ScanRun.subject_id, ScanRun.scanner_name)
+        .where(ScanRun.submission_id.in_(ids))
+        .order_by(ScanRun.finished_at)
+    )
+    for run_id, kind, subject, scanner in runs:
+        latest[(kind, subject, scanner)] = run_id
+    if latest:
+        rows = uow.session.execute(
+            select(ScanResult.submission_id, ScanResult.verdict).where(
+                ScanResult.run_id.in_(list(latest.values())),
+                ScanResult.verdict.in_([Verdict.BLOCK.value, Verdict.REVIEW.value]),
+            )
+        )
+        for sid, verdict in rows:
+            out[sid][verdict] += 1
+    drafts = uow.session.execute(
+        select(Finding.submission_id).where(
+            Finding.submission_id.in_(ids), Finding.state.in_(list(rules.UNTRIAGED))
+        )
+    )
+    for (sid,) in drafts:
+        out[sid]["untriaged"] += 1
+    return out

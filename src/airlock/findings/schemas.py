@@ -182,6 +182,14 @@ class FalsePositiveRateOut(BaseModel):
     rate: float
 
 
+class CheckRateOut(BaseModel):
+    name: str
+    state: str
+    triaged: int
+    false_positives: int
+    rate: float
+
+
 class MetricsOut(BaseModel):
     to_acknowledge: DurationsOut
     to_fix: DurationsOut
@@ -191,3 +199,4 @@ class MetricsOut(BaseModel):
     critical_fixed_before_release_share: float | None
     deadline_overruns: int | None
     false_positive_rates: list[FalsePositiveRateOut]
+    checks: list[CheckRateOut]

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from airlock.core import events
 from airlock.core.access import Actor, authorize
@@ -25,6 +25,7 @@ from airlock.findings.rules import FindingState as F
 from airlock.findings.rules import Side
 from airlock.scanning.models import ScanResult
 from airlock.submissions import service as submissions
+from airlock.submissions.models import Assignment
 
 FINDING_MOVED_EVENT: Final = "finding.moved"
 
@@ -141,6 +142,34 @@ def evidence(
     ]
 
 
+def _filtered(
+    stmt: Select[Finding],
+    *,
+    submission_id: str | None,
+    check: str | None,
+    rule: str | None,
+    severity: str | None,
+    states: Iterable[str] | None,
+    limit: int,
+) -> Select[Finding]:
+    if submission_id:
+        stmt = stmt.where(Finding.submission_id == submission_id)
+    if check:
+        stmt = stmt.where(Finding.check_name == check)
+    if rule:
+        stmt = stmt.where(Finding.rule_id == rule)
+    if severity:
+        stmt = stmt.where(Finding.reported_severity == taxonomy.check_severity(severity).value)
+    if states is not None:
+        try:
+            wanted = [F(s).value for s in states]
+        except ValueError:
+            allowed = ", ".join(s.value for s in F)
+            raise InvalidInput(f"state: must be one of {allowed}") from None
+        stmt = stmt.where(Finding.state.in_(wanted))
+    return stmt.order_by(Finding.created_at.desc(), Finding.id).limit(max(1, min(limit, 2000)))
+
+
 def list_findings(
     uow: UnitOfWork,
     *,
@@ -161,21 +190,41 @@ def list_findings(
             Finding.org_id == actor.org_id, Finding.state.in_(list(rules.VISIBLE_TO_FIRM))
         )
     elif actor.role == Role.REVIEWER:
-        from airlock.submissions.models import Assignment
-
         mine = select(Assignment.submission_id).where(Assignment.user_id == actor.user_id)
         stmt = stmt.where(Finding.submission_id.in_(mine))
-    if submission_id:
-        stmt = stmt.where(Finding.submission_id == submission_id)
-    if check:
-        stmt = stmt.where(Finding.check_name == check)
-    if rule:
-        stmt = stmt.where(Finding.rule_id == rule)
-    if severity:
-        stmt = stmt.where(Finding.reported_severity == taxonomy.check_severity(severity).value)
-    if states is not None:
-        stmt = stmt.where(Finding.state.in_([F(s).value for s in states]))
-    stmt = stmt.order_by(Finding.created_at.desc(), Finding.id).limit(max(1, min(limit, 2000)))
+    stmt = _filtered(
+        stmt,
+        submission_id=submission_id,
+        check=check,
+        rule=rule,
+        severity=severity,
+        states=states,
+        limit=limit,
+    )
+    return list(uow.session.scalars(stmt))
+
+
+def list_for_operator(
+    uow: UnitOfWork,
+    *,
+    submission_id: str | None = None,
+    check: str | None = None,
+    rule: str | None = None,
+    severity: str | None = None,
+    states: Iterable[str] | None = None,
+    limit: int = 500,
+) -> list[Finding]:
+    """Every finding matching the filters, for the operator's command line (who runs it
+    already reads the database); titles and states only, never evidence."""
+    stmt = _filtered(
+        select(Finding),
+        submission_id=submission_id,
+        check=check,
+        rule=rule,
+        severity=severity,
+        states=states,
+        limit=limit,
+    )
     return list(uow.session.scalars(stmt))
 
 
@@ -300,13 +349,20 @@ def confirm(
     *,
     actor: Actor,
     finding_id: str,
-    classification: Classification,
+    severity: str,
+    cvss_vector: str = "",
+    atlas: Iterable[str] = (),
+    owasp_llm: Iterable[str] = (),
+    cwe: Iterable[str] = (),
     note: str = "",
 ) -> Finding:
     """An assigned reviewer confirms a draft finding with its severity and taxonomy."""
     finding = _get(uow, finding_id)
     _check_actor_may_move(uow, actor, finding, F.CONFIRMED)
     rules.check_transition(F(finding.state), F.CONFIRMED)
+    classification = classify(
+        severity=severity, cvss_vector=cvss_vector, atlas=atlas, owasp_llm=owasp_llm, cwe=cwe
+    )
     note = rules.check_reason(F.CONFIRMED, note)
     _decide(
         uow,
@@ -393,7 +449,11 @@ def create_manual(
     submission_id: str,
     title: str,
     description: str,
-    classification: Classification,
+    severity: str,
+    cvss_vector: str = "",
+    atlas: Iterable[str] = (),
+    owasp_llm: Iterable[str] = (),
+    cwe: Iterable[str] = (),
 ) -> Finding:
     """An assigned reviewer records a finding no check raised; it starts confirmed."""
     sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
@@ -404,6 +464,10 @@ def create_manual(
     if not title or len(title) > MAX_TITLE:
         raise InvalidInput(f"title: required, at most {MAX_TITLE} characters")
     description = rules.check_reason(F.DRAFT, description)
+    # Checked before anything is written, so a bad field leaves no half-made finding.
+    classification = classify(
+        severity=severity, cvss_vector=cvss_vector, atlas=atlas, owasp_llm=owasp_llm, cwe=cwe
+    )
     finding = Finding(
         id=new_id(),
         submission_id=sub.id,
@@ -436,5 +500,13 @@ def create_manual(
             FindingEvidence(finding_id=finding.id, note=description, added_by=actor.user_id)
         )
     return confirm(
-        uow, actor=actor, finding_id=finding.id, classification=classification, note=description
+        uow,
+        actor=actor,
+        finding_id=finding.id,
+        severity=classification.severity,
+        cvss_vector=classification.cvss_vector,
+        atlas=classification.atlas,
+        owasp_llm=classification.owasp_llm,
+        cwe=classification.cwe,
+        note=description,
     )

@@ -8,6 +8,7 @@ from airlock.findings import fixes, metrics, review, rules, service
 from airlock.findings.models import Finding
 from airlock.findings.rules import FindingState as F
 from airlock.findings.schemas import (
+    CheckRateOut,
     DecisionOut,
     DurationsOut,
     EvidenceOut,
@@ -153,4 +154,5 @@ def metrics_out(uow: UnitOfWork, *, actor: Actor) -> MetricsOut:
             )
             for r in m.false_positive_rates
         ],
+        checks=[CheckRateOut(**vars(c)) for c in metrics.check_rates(uow, m)],
     )

@@ -3,12 +3,15 @@ message naming the problem and nothing written, each side makes only its own mov
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
 from airlock.core.transitions import Transition
 from airlock.findings import ingest
 from airlock.findings.models import Finding, FindingDecision, FindingEvidence, Signoff
+from airlock.scanning.engine import ENGINE_NAME
 from airlock.scanning.models import ScanRun
 from tests.factories import vault as vault_factory
 from tests.factories.accounts import auth
@@ -110,7 +113,7 @@ def test_bulk_false_positive_is_all_or_nothing(client, container, scanned):
     rev = auth(container, scanned.actors["reviewer"])
     ids = [f["id"] for f in findings_of(client, rev, sid)]
     call(client, "POST", f"/api/v1/findings/{ids[0]}/confirm", rev, json={"severity": "low"})
-    extra = ids[1:] + ["0" * 32]
+    extra = [*ids[1:], "0" * 32]
     before = _counts(container)
     out = call(
         client,
@@ -131,6 +134,12 @@ def test_bulk_false_positive_is_all_or_nothing(client, container, scanned):
             json={"finding_ids": ids[1:], "reason": "test fixture"},
         )
         assert {f["state"] for f in done["findings"]} == {"false_positive"}
+    # Agency admins see each check's false-positive rate next to its state.
+    admin = auth(container, scanned.actors["agency_admin"])
+    body = call(client, "GET", "/api/v1/metrics/findings", admin)
+    [check] = [c for c in body["checks"] if c["name"] == ENGINE_NAME]
+    assert check["state"] == "enabled"
+    assert (check["triaged"], check["false_positives"]) == (len(ids), len(ids) - 1)
 
 
 def test_a_duplicate_points_at_another_finding_and_not_at_itself(client, container, scanned):
@@ -219,3 +228,74 @@ def test_the_sign_off_policy_is_data_an_agency_admin_edits(client, container, sc
     assert "'developer_admin' is not one of" in out["detail"]
     call(client, "PUT", "/api/v1/signoff-policy", admin, json={"required_roles": ["reviewer"]})
     assert call(client, "GET", "/api/v1/signoff-policy", coord)["required_roles"] == ["reviewer"]
+
+
+def test_a_blocked_artifact_downloads_only_for_assigned_reviewers_confirming_its_finding(
+    client, container
+):
+    from airlock.core.audit import AuditEvent
+
+    prog = make_program(container)
+    firm = auth(container, prog.actors["firm_a_admin"])
+    rev = auth(container, prog.actors["reviewer"])
+    art = vault_factory.upload(
+        client, firm, prog.ids["sub_a"], torch_style_checkpoint(EVIL_PICKLE), name="m.pt"
+    )
+    container.queue.join()
+    url = f"/api/v1/artifacts/{art['id']}/content"
+    r = client.get(url, headers=firm)
+    assert r.status_code == 403 and "blocked" in r.text  # not even the firm that uploaded it
+    r = client.get(url, headers=auth(container, prog.actors["other_reviewer"]))
+    assert r.status_code == 403
+    r = client.get(url, headers=rev)
+    assert r.status_code == 409, r.text
+    blocking = [f for f in findings_of(client, rev, prog.ids["sub_a"]) if f["id"] in r.text]
+    assert blocking, r.text  # the refusal names the finding
+    fid = blocking[0]["id"]
+    assert client.get(url + "?confirm_finding=" + "0" * 32, headers=rev).status_code == 409
+    r = client.get(url + f"?confirm_finding={fid}", headers=rev)
+    assert r.status_code == 200 and r.content == torch_style_checkpoint(EVIL_PICKLE)
+    with container.uow() as uow:
+        rows = uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "artifact.downloaded_blocked")
+        ).all()
+        assert len(rows) == 1 and json.loads(rows[0].detail)["confirmed_finding"] == fid
+        assert rows[0].actor_user_id == prog.actors["reviewer"].user_id
+
+
+def test_evidence_attachments_are_encrypted_in_the_vault_and_read_on_need_to_know(
+    client, container, scanned
+):
+    sid = scanned.ids["sub_a"]
+    rev = auth(container, scanned.actors["reviewer"])
+    fid = findings_of(client, rev, sid)[0]["id"]
+    secret = b"proof of concept: the payload runs os.system on load\n" * 10
+    out = call(
+        client, "POST", f"/api/v1/findings/{fid}/attachments?name=poc.txt", rev, 201, content=secret
+    )
+    assert out["attachment_name"] == "poc.txt" and out["attachment_size"] == len(secret)
+    with container.uow() as uow:
+        row = uow.session.get(FindingEvidence, out["id"])
+        stored = b"".join(container.blob_store.open(row.attachment_key))
+    assert secret[:20] not in stored  # ciphertext at rest
+    r = client.get(f"/api/v1/findings/{fid}/attachments/{out['id']}", headers=rev)
+    assert r.status_code == 200 and r.content == secret
+    coord = auth(container, scanned.actors["coordinator"])  # not assigned
+    assert (
+        client.get(f"/api/v1/findings/{fid}/attachments/{out['id']}", headers=coord).status_code
+        == 403
+    )
+    before = _counts(container)
+    for name, body, status in [
+        ("../etc/passwd", b"x", 422),
+        ("empty.txt", b"", 422),
+        ("", b"x", 422),
+    ]:
+        r = client.post(
+            f"/api/v1/findings/{fid}/attachments", params={"name": name}, content=body, headers=rev
+        )
+        assert r.status_code == status, r.text
+        assert "name" in r.text or "empty" in r.text
+    assert _counts(container) == before
+    detail = call(client, "GET", f"/api/v1/findings/{fid}", rev)
+    assert any(e["attachment_name"] == "poc.txt" for e in detail["evidence"])

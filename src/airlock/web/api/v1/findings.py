@@ -3,16 +3,21 @@ sign-off and the sign-off policy."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from airlock.core.access import authorize
+from airlock.core.errors import PayloadTooLarge
 from airlock.core.transitions import ObjectType, history
-from airlock.findings import review, service, views
+from airlock.findings import attachments, review, service, views
 from airlock.findings.rules import FindingState
 from airlock.findings.schemas import (
     BulkFalsePositiveIn,
     ConfirmIn,
     DuplicateIn,
+    EvidenceOut,
     FindingDetailOut,
     FindingOut,
     FindingsOut,
@@ -28,7 +33,8 @@ from airlock.findings.schemas import (
     TransitionIn,
 )
 from airlock.submissions.schemas import TransitionOut
-from airlock.web.deps import ActorDep, UoWDep
+from airlock.vault.keys import master_key_for
+from airlock.web.deps import ActorDep, ContainerDep, UoWDep
 
 router = APIRouter(tags=["findings"])
 
@@ -61,20 +67,17 @@ def list_findings(
 def create_manual_finding(body: ManualFindingIn, actor: ActorDep, uow: UoWDep) -> FindingDetailOut:
     """An assigned reviewer records a finding no check raised (it starts confirmed)."""
     with uow:
-        c = service.classify(
-            severity=body.severity,
-            cvss_vector=body.cvss_vector,
-            atlas=body.atlas,
-            owasp_llm=body.owasp_llm,
-            cwe=body.cwe,
-        )
         f = service.create_manual(
             uow,
             actor=actor,
             submission_id=body.submission_id,
             title=body.title,
             description=body.description,
-            classification=c,
+            severity=body.severity,
+            cvss_vector=body.cvss_vector,
+            atlas=body.atlas,
+            owasp_llm=body.owasp_llm,
+            cwe=body.cwe,
         )
         uow.commit()
         return views.finding_detail(uow, actor=actor, finding_id=f.id)
@@ -111,15 +114,16 @@ def finding_history(finding_id: str, actor: ActorDep, uow: UoWDep) -> list[Trans
 def confirm_finding(finding_id: str, body: ConfirmIn, actor: ActorDep, uow: UoWDep) -> FindingOut:
     """Confirm a draft finding with its severity, optional CVSS 4.0 vector and taxonomy ids."""
     with uow:
-        c = service.classify(
+        f = service.confirm(
+            uow,
+            actor=actor,
+            finding_id=finding_id,
             severity=body.severity,
             cvss_vector=body.cvss_vector,
             atlas=body.atlas,
             owasp_llm=body.owasp_llm,
             cwe=body.cwe,
-        )
-        f = service.confirm(
-            uow, actor=actor, finding_id=finding_id, classification=c, note=body.note
+            note=body.note,
         )
         uow.commit()
         return views.finding_out(uow, actor=actor, finding=f)
@@ -212,3 +216,69 @@ def findings_metrics(actor: ActorDep, uow: UoWDep) -> MetricsOut:
     rates per check and rule (coordinators and agency admins)."""
     with uow:
         return views.metrics_out(uow, actor=actor)
+
+
+@router.post("/findings/{finding_id}/attachments", response_model=EvidenceOut, status_code=201)
+async def add_attachment(
+    finding_id: str,
+    request: Request,
+    actor: ActorDep,
+    uow: UoWDep,
+    container: ContainerDep,
+    name: str = Query(default="", max_length=255),
+) -> EvidenceOut:
+    """Attach a file (the raw body) to a finding as evidence, encrypted in the vault."""
+    data = bytearray()
+    async for part in request.stream():
+        data += part
+        if len(data) > attachments.MAX_ATTACHMENT_BYTES:
+            raise PayloadTooLarge(f"body: at most {attachments.MAX_ATTACHMENT_BYTES} bytes")
+    with uow:
+        row = attachments.add_attachment(
+            uow,
+            actor=actor,
+            finding_id=finding_id,
+            name=name,
+            data=bytes(data),
+            master=master_key_for(container.settings),
+            store=container.blob_store,
+        )
+        uow.commit()
+        return EvidenceOut(
+            id=row.id,
+            scan_result_id=None,
+            artifact_id=None,
+            rule_id=None,
+            severity=None,
+            verdict=None,
+            message=None,
+            location=None,
+            attachment_name=row.attachment_name,
+            attachment_size=row.attachment_size,
+            note=row.note,
+            created_at=row.created_at,
+        )
+
+
+@router.get("/findings/{finding_id}/attachments/{evidence_id}")
+def read_attachment(
+    finding_id: str, evidence_id: str, actor: ActorDep, uow: UoWDep, container: ContainerDep
+) -> Response:
+    """An attachment's bytes (the firm and assigned reviewers); always a download."""
+    with uow:
+        row, data = attachments.read_attachment(
+            uow,
+            actor=actor,
+            finding_id=finding_id,
+            evidence_id=evidence_id,
+            master=master_key_for(container.settings),
+            store=container.blob_store,
+        )
+        uow.commit()  # the audit row of the read
+    return Response(
+        data,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.attachment_name)}"
+        },
+    )

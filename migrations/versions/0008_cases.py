@@ -1,7 +1,7 @@
 """cases: cases, participants, threads, sealed messages, deadline policy and deadlines, extensions, notifications, webhooks, advisories
 
-Revision ID: 0007_cases
-Revises: 0006_findings
+Revision ID: 0008_cases
+Revises: 0007_finding_attachments
 Create Date: 2026-12-01 15:22:13.823994
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 import airlock.core.db
 
 
-revision = "0007_cases"
-down_revision = "0006_findings"
+revision = "0008_cases"
+down_revision = "0007_finding_attachments"
 branch_labels = None
 depends_on = None
 
