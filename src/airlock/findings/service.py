@@ -12,6 +12,7 @@ from typing import Final
 
 from sqlalchemy import Select, select
 
+from airlock.core import events
 from airlock.core.access import Actor, authorize
 from airlock.core.db import new_id, utcnow
 from airlock.core.errors import AirlockError, Conflict, Forbidden, InvalidInput, NotFound
@@ -27,6 +28,7 @@ from airlock.submissions import service as submissions
 from airlock.submissions.models import Assignment
 
 MANUAL_CHECK: Final = "manual"
+FINDING_MOVED_EVENT: Final = "finding.moved"
 MAX_BULK: Final = 500
 MAX_TITLE: Final = 300
 
@@ -270,6 +272,12 @@ def _move(
         from_state=current,
         to_state=target,
         reason=reason,
+    )
+    # Later stages (cases, deadlines, notifications) react to moves without being imported.
+    events.publish(
+        uow,
+        FINDING_MOVED_EVENT,
+        {"finding_id": finding.id, "from": current.value, "to": target.value},
     )
     return finding
 

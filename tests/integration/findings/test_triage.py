@@ -299,3 +299,49 @@ def test_evidence_attachments_are_encrypted_in_the_vault_and_read_on_need_to_kno
     assert _counts(container) == before
     detail = call(client, "GET", f"/api/v1/findings/{fid}", rev)
     assert any(e["attachment_name"] == "poc.txt" for e in detail["evidence"])
+
+
+def test_a_finding_made_concurrently_for_the_same_fingerprint_is_joined_not_duplicated(
+    container, scanned
+):
+    from airlock.scanning.models import ScanResult
+
+    with container.uow() as uow:
+        existing = uow.session.scalars(select(Finding)).first()
+        results = list(
+            uow.session.scalars(
+                select(ScanResult).where(ScanResult.fingerprint == existing.fingerprint)
+            )
+        )
+        # As if another worker committed the finding after this one looked and found none.
+        again = ingest._create(uow.session, existing.submission_id, existing.fingerprint, results)
+        assert again.id == existing.id
+        uow.commit()
+    with container.uow() as uow:
+        n = uow.session.scalar(
+            select(func.count())
+            .select_from(Finding)
+            .where(Finding.fingerprint == existing.fingerprint)
+        )
+    assert n == 1
+
+
+def test_every_move_publishes_finding_moved_for_later_stages(client, container, scanned):
+    from airlock.core import events, jobs
+
+    seen = []
+    name = "test.findings_moved_probe"
+    jobs.handler(name)(lambda uow, payload: seen.append(dict(payload)))
+    events.subscribe("finding.moved", name)
+    try:
+        rev = auth(container, scanned.actors["reviewer"])
+        fid = findings_of(client, rev, scanned.ids["sub_a"])[0]["id"]
+        call(client, "POST", f"/api/v1/findings/{fid}/confirm", rev, json={"severity": "high"})
+        move_finding(client, rev, fid, "notified")
+        container.queue.join()
+    finally:
+        events.unsubscribe("finding.moved", name)
+    assert seen == [
+        {"finding_id": fid, "from": "draft", "to": "confirmed"},
+        {"finding_id": fid, "from": "confirmed", "to": "notified"},
+    ]
