@@ -10,6 +10,7 @@ from airlock.cases.models import Case, CaseFinding
 from airlock.cases.rules import Phase
 from airlock.cases.service import ParticipantRole, add_finding, current_participants, ensure_case
 from airlock.core.db import utcnow
+from airlock.core.transitions import ObjectType, history
 from airlock.core.uow import UnitOfWork
 from airlock.findings.models import Finding, FindingDecision
 
@@ -130,19 +131,22 @@ def finding_severity(uow: UnitOfWork, finding: Finding) -> str:
     return decided or finding.reported_severity
 
 
-def follow(uow: UnitOfWork, *, finding_id: str, to_state: str, actor_user_id: str | None) -> None:
+def follow(uow: UnitOfWork, *, finding_id: str, to_state: str) -> None:
     """React to a finding's move (the job subscribed to the findings stage's event)."""
     finding = uow.session.get(Finding, finding_id)
     if finding is None:
         return
     if to_state == "notified":
+        # whoever notified it (the transitions table says) opens the case if none is open
+        moves = history(uow.session, object_type=ObjectType.FINDING, object_id=finding.id)
+        by = next((t.actor_user_id for t in reversed(moves) if t.to_state == "notified"), None)
         finding_notified(
             uow,
             submission_id=finding.submission_id,
             finding_id=finding.id,
             severity=finding_severity(uow, finding),
             title=finding.title,
-            by_user_id=actor_user_id or finding.created_by or "",
+            by_user_id=by or finding.created_by or "",
         )
     else:
         finding_moved(uow, finding_id=finding.id, to_state=to_state)

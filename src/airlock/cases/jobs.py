@@ -49,8 +49,7 @@ def follow_finding(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
     coordination.follow(
         uow,
         finding_id=str(payload["finding_id"]),
-        to_state=str(payload["to_state"]),
-        actor_user_id=str(payload.get("actor_user_id") or "") or None,
+        to_state=str(payload.get("to") or payload.get("to_state") or ""),
     )
 
 

@@ -6,6 +6,8 @@ from collections import defaultdict
 from typing import Final
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from airlock.core.transitions import ObjectType, record_change
 from airlock.core.uow import UnitOfWork
@@ -22,6 +24,47 @@ _VERDICT_RANK: Final = {Verdict.REVIEW.value: 0, Verdict.BLOCK.value: 1}
 def worst_severity(severities: list[str]) -> str:
     """The most severe of the given severities (unknown words count as info)."""
     return max(severities, key=lambda s: _SEVERITY_RANK.get(s, 0))
+
+
+def _create(
+    session: Session, submission_id: str, fingerprint: str, rows: list[ScanResult]
+) -> Finding:
+    """A draft finding for the fingerprint; if a concurrent run made it first, that one."""
+    first = rows[0]
+    finding = Finding(
+        submission_id=submission_id,
+        org_id=first.org_id,
+        fingerprint=fingerprint,
+        check_name=first.scanner_name,
+        rule_id=first.rule_id,
+        title=first.message[:300],
+        reported_severity=worst_severity([r.severity for r in rows]),
+        reported_verdict=max((r.verdict for r in rows), key=_VERDICT_RANK.__getitem__),
+        state=FindingState.DRAFT,
+    )
+    try:
+        with session.begin_nested():
+            session.add(finding)
+            session.flush()
+    except IntegrityError:
+        # Two artifacts of one submission scanned at once raised the same problem.
+        existing = session.scalars(
+            select(Finding).where(
+                Finding.submission_id == submission_id, Finding.fingerprint == fingerprint
+            )
+        ).one()
+        return existing
+    record_change(
+        session,
+        None,
+        object_type=ObjectType.FINDING,
+        object_id=finding.id,
+        org_id=finding.org_id,
+        from_state=None,
+        to_state=FindingState.DRAFT,
+        reason=f"raised by {first.scanner_name} {first.scanner_version} ({first.rule_id})",
+    )
+    return finding
 
 
 def ingest_run(uow: UnitOfWork, *, run_id: str) -> list[Finding]:
@@ -49,30 +92,7 @@ def ingest_run(uow: UnitOfWork, *, run_id: str) -> list[Finding]:
             )
         ).first()
         if finding is None:
-            first = rows[0]
-            finding = Finding(
-                submission_id=submission_id,
-                org_id=first.org_id,
-                fingerprint=fingerprint,
-                check_name=first.scanner_name,
-                rule_id=first.rule_id,
-                title=first.message[:300],
-                reported_severity=worst_severity([r.severity for r in rows]),
-                reported_verdict=max((r.verdict for r in rows), key=_VERDICT_RANK.__getitem__),
-                state=FindingState.DRAFT,
-            )
-            session.add(finding)
-            session.flush()
-            record_change(
-                session,
-                None,
-                object_type=ObjectType.FINDING,
-                object_id=finding.id,
-                org_id=finding.org_id,
-                from_state=None,
-                to_state=FindingState.DRAFT,
-                reason=f"raised by {first.scanner_name} {first.scanner_version} ({first.rule_id})",
-            )
+            finding = _create(session, submission_id, fingerprint, rows)
         have = set(
             session.scalars(
                 select(FindingEvidence.scan_result_id).where(

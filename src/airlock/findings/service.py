@@ -7,7 +7,6 @@ rows (decisions, evidence, transitions) and never commit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy import Select, select
@@ -23,13 +22,13 @@ from airlock.findings import fixes, rules, taxonomy
 from airlock.findings.models import Finding, FindingDecision, FindingEvidence
 from airlock.findings.rules import FindingState as F
 from airlock.findings.rules import Side
+from airlock.findings.taxonomy import Classification, classify
 from airlock.scanning.models import ScanResult
 from airlock.submissions import service as submissions
 from airlock.submissions.models import Assignment
 
-FINDING_MOVED_EVENT: Final = "finding.moved"
-
 MANUAL_CHECK: Final = "manual"
+FINDING_MOVED_EVENT: Final = "finding.moved"
 MAX_BULK: Final = 500
 MAX_TITLE: Final = 300
 
@@ -40,39 +39,6 @@ class DecisionKind:
     CONFIRM = "confirm"
     FALSE_POSITIVE = "false_positive"
     DUPLICATE = "duplicate"
-
-
-@dataclass(frozen=True)
-class Classification:
-    """A reviewer's judgement of a finding: severity, CVSS and taxonomy ids, all checked."""
-
-    severity: str
-    cvss_vector: str = ""
-    cvss_score: float | None = None
-    atlas: tuple[str, ...] = ()
-    owasp_llm: tuple[str, ...] = ()
-    cwe: tuple[str, ...] = ()
-
-
-def classify(
-    *,
-    severity: str,
-    cvss_vector: str = "",
-    atlas: Iterable[str] = (),
-    owasp_llm: Iterable[str] = (),
-    cwe: Iterable[str] = (),
-) -> Classification:
-    """Check every field of a confirmation; InvalidInput names the first bad one."""
-    sev = taxonomy.check_severity(severity)
-    cvss = taxonomy.parse_cvss(cvss_vector)
-    return Classification(
-        severity=sev.value,
-        cvss_vector=cvss.vector if cvss else "",
-        cvss_score=cvss.score if cvss else None,
-        atlas=tuple(taxonomy.check_atlas(atlas)),
-        owasp_llm=tuple(taxonomy.check_owasp_llm(owasp_llm)),
-        cwe=tuple(taxonomy.check_cwe(cwe)),
-    )
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -274,15 +240,11 @@ def _move(
         to_state=target,
         reason=reason,
     )
-    # Later stages follow a finding through this event (cases: notify the firm, deadlines).
+    # Later stages (cases, deadlines, notifications) react to moves without being imported.
     events.publish(
         uow,
         FINDING_MOVED_EVENT,
-        {
-            "finding_id": finding.id,
-            "to_state": str(target),
-            "actor_user_id": actor.user_id if actor else None,
-        },
+        {"finding_id": finding.id, "from": current.value, "to": target.value},
     )
     return finding
 

@@ -124,3 +124,36 @@ def check_cwe(values: Iterable[str]) -> list[str]:
         if _CWE.match(i) is None:
             raise InvalidInput(f"cwe: {i!r} must be written like CWE-502")
     return ids
+
+
+@dataclass(frozen=True)
+class Classification:
+    """A reviewer's judgement of a finding: severity, CVSS and taxonomy ids, all checked."""
+
+    severity: str
+    cvss_vector: str = ""
+    cvss_score: float | None = None
+    atlas: tuple[str, ...] = ()
+    owasp_llm: tuple[str, ...] = ()
+    cwe: tuple[str, ...] = ()
+
+
+def classify(
+    *,
+    severity: str,
+    cvss_vector: str = "",
+    atlas: Iterable[str] = (),
+    owasp_llm: Iterable[str] = (),
+    cwe: Iterable[str] = (),
+) -> Classification:
+    """Check every field of a confirmation; InvalidInput names the first bad one."""
+    sev = check_severity(severity)
+    cvss = parse_cvss(cvss_vector)
+    return Classification(
+        severity=sev.value,
+        cvss_vector=cvss.vector if cvss else "",
+        cvss_score=cvss.score if cvss else None,
+        atlas=tuple(check_atlas(atlas)),
+        owasp_llm=tuple(check_owasp_llm(owasp_llm)),
+        cwe=tuple(check_cwe(cwe)),
+    )

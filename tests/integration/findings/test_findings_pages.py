@@ -98,6 +98,30 @@ def test_a_reviewer_triages_from_the_pages_and_the_firm_responds_from_its_inbox(
     assert r.status_code == 303
     page = client.get(r.headers["location"]).text
     assert "Acknowledged by the firm" in page and "Start the fix" in page
+    r = client.post(
+        f"/portal/findings/{fid}/move",
+        data={"csrf_token": csrf_of(page), "target": "fix_in_progress", "reason": ""},
+        follow_redirects=False,
+    )
+    page = client.get(r.headers["location"]).text
+    link = re.search(r'href="([^"]+)" id="new-fixed-version"', page).group(1)
+    form = client.get(link.replace("&amp;", "&")).text
+    assert 'id="fixes-note"' in form and "RC of a" in form
+    r = client.post(
+        "/portal/submissions",
+        data={
+            "csrf_token": csrf_of(form),
+            "model_id": prog.ids["model_a"],
+            "title": "RC of a, fixed",
+            "carries": ["weights"],
+            "fixes_submission_id": sid,
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    new_id = r.headers["location"].rsplit("/", 1)[-1]
+    got = client.get(f"/api/v1/submissions/{new_id}", headers=firm).json()
+    assert got["fixes_submission_id"] == sid
 
 
 def test_staff_see_verdict_counts_in_the_queue_and_sign_off_from_the_submission_page(

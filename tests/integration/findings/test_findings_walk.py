@@ -3,6 +3,8 @@ firm's fix, the rescan that shows it fixed, verification, sign-off and review co
 
 from __future__ import annotations
 
+import pickletools
+
 from sqlalchemy import select
 
 from airlock.core.transitions import ObjectType, Transition
@@ -46,6 +48,9 @@ def test_a_critical_pickle_finding_walks_from_upload_to_a_verified_fix_and_sign_
     coord = auth(container, prog.actors["coordinator"])
     sid = prog.ids["sub_a"]
 
+    # The payload is read opcode by opcode (pickletools never executes it): os.system, REDUCE.
+    ops = [(op.name, arg) for op, arg, _ in pickletools.genops(EVIL_PICKLE)]
+    assert ("GLOBAL", "os system") in ops and ("REDUCE", None) in ops
     # The same booby-trapped checkpoint in three files: one finding with three evidence rows.
     for name in ("model.pt", "model-copy.pt", "shard-2.pt"):
         vault_factory.upload(client, firm, sid, torch_style_checkpoint(EVIL_PICKLE), name=name)

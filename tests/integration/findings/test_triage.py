@@ -238,9 +238,8 @@ def test_a_blocked_artifact_downloads_only_for_assigned_reviewers_confirming_its
     prog = make_program(container)
     firm = auth(container, prog.actors["firm_a_admin"])
     rev = auth(container, prog.actors["reviewer"])
-    art = vault_factory.upload(
-        client, firm, prog.ids["sub_a"], torch_style_checkpoint(EVIL_PICKLE), name="m.pt"
-    )
+    data = torch_style_checkpoint(EVIL_PICKLE)  # zip entries carry the time: build once
+    art = vault_factory.upload(client, firm, prog.ids["sub_a"], data, name="m.pt")
     container.queue.join()
     url = f"/api/v1/artifacts/{art['id']}/content"
     r = client.get(url, headers=firm)
@@ -254,7 +253,7 @@ def test_a_blocked_artifact_downloads_only_for_assigned_reviewers_confirming_its
     fid = blocking[0]["id"]
     assert client.get(url + "?confirm_finding=" + "0" * 32, headers=rev).status_code == 409
     r = client.get(url + f"?confirm_finding={fid}", headers=rev)
-    assert r.status_code == 200 and r.content == torch_style_checkpoint(EVIL_PICKLE)
+    assert r.status_code == 200 and r.content == data
     with container.uow() as uow:
         rows = uow.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "artifact.downloaded_blocked")
@@ -299,3 +298,49 @@ def test_evidence_attachments_are_encrypted_in_the_vault_and_read_on_need_to_kno
     assert _counts(container) == before
     detail = call(client, "GET", f"/api/v1/findings/{fid}", rev)
     assert any(e["attachment_name"] == "poc.txt" for e in detail["evidence"])
+
+
+def test_a_finding_made_concurrently_for_the_same_fingerprint_is_joined_not_duplicated(
+    container, scanned
+):
+    from airlock.scanning.models import ScanResult
+
+    with container.uow() as uow:
+        existing = uow.session.scalars(select(Finding)).first()
+        results = list(
+            uow.session.scalars(
+                select(ScanResult).where(ScanResult.fingerprint == existing.fingerprint)
+            )
+        )
+        # As if another worker committed the finding after this one looked and found none.
+        again = ingest._create(uow.session, existing.submission_id, existing.fingerprint, results)
+        assert again.id == existing.id
+        uow.commit()
+    with container.uow() as uow:
+        n = uow.session.scalar(
+            select(func.count())
+            .select_from(Finding)
+            .where(Finding.fingerprint == existing.fingerprint)
+        )
+    assert n == 1
+
+
+def test_every_move_publishes_finding_moved_for_later_stages(client, container, scanned):
+    from airlock.core import events, jobs
+
+    seen = []
+    name = "test.findings_moved_probe"
+    jobs.handler(name)(lambda uow, payload: seen.append(dict(payload)))
+    events.subscribe("finding.moved", name)
+    try:
+        rev = auth(container, scanned.actors["reviewer"])
+        fid = findings_of(client, rev, scanned.ids["sub_a"])[0]["id"]
+        call(client, "POST", f"/api/v1/findings/{fid}/confirm", rev, json={"severity": "high"})
+        move_finding(client, rev, fid, "notified")
+        container.queue.join()
+    finally:
+        events.unsubscribe("finding.moved", name)
+    assert seen == [
+        {"finding_id": fid, "from": "draft", "to": "confirmed"},
+        {"finding_id": fid, "from": "confirmed", "to": "notified"},
+    ]
