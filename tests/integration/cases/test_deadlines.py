@@ -277,3 +277,28 @@ def test_two_celery_workers_escalate_a_missed_deadline_exactly_once(celery_case_
     else:
         raise AssertionError(f"the due jobs did not finish\n{workers.logs()}")
     assert _missed(c) == (1, 1), workers.logs()
+
+
+def test_a_reminder_goes_to_both_sides_once_and_not_after_an_extension_moved_the_deadline(
+    container,
+):
+    prog = make_program(container)
+    ids = open_case_with_findings(container, prog)
+    deadline_id = _start_due_soon(container, prog, ids, seconds=3600)
+    with container.uow() as uow:
+        due = uow.session.get(Deadline, deadline_id).due_at.isoformat()
+        assert (
+            deadlines.remind(uow, deadline_id=deadline_id, due_at="2000-01-01T00:00:00+00:00")
+            is False
+        )
+        assert deadlines.remind(uow, deadline_id=deadline_id, due_at=due) is True
+        uow.commit()
+    with container.uow() as uow:
+        assert deadlines.remind(uow, deadline_id=deadline_id, due_at=due) is False
+        told = {
+            n.user_id
+            for n in uow.session.scalars(
+                select(Notification).where(Notification.kind == "deadline.reminder")
+            )
+        }
+    assert told == {prog.actors["coordinator"].user_id, prog.actors["firm_a_admin"].user_id}
