@@ -12,7 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from airlock import composition
 from airlock.core import jobs, schedule
 from airlock.core.db import make_engine, make_session_factory
-from airlock.core.ports import BlobStore, JobQueue
+from airlock.core.ports import BlobStore, JobQueue, Mailer
 from airlock.core.uow import UnitOfWork
 from airlock.settings import Settings, get_settings
 
@@ -29,6 +29,7 @@ class Container:
     queue: JobQueue
     _blob_store: BlobStore | None = field(default=None, repr=False)
     _ticker: schedule.Ticker | None = field(default=None, repr=False)
+    _mailer: Mailer | None = field(default=None, repr=False)
 
     def uow(self) -> UnitOfWork:
         """A new unit of work on this database."""
@@ -42,6 +43,15 @@ class Container:
 
             self._blob_store = blob_store_from_url(self.settings.resolved_storage_url())
         return self._blob_store
+
+    @property
+    def mailer(self) -> Mailer:
+        """The SMTP relay of AIRLOCK_SMTP_*, built on first use."""
+        if self._mailer is None:
+            from airlock.adapters.mail_smtp import mailer_from_settings
+
+            self._mailer = mailer_from_settings(self.settings)
+        return self._mailer
 
     def run_job(self, job_id: str) -> str:
         """Run one job with this container's database (what every worker calls)."""

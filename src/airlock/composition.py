@@ -21,24 +21,42 @@ if TYPE_CHECKING:
 def table_modules() -> list[ModuleType]:
     """The modules that define the platform's and every stage's tables, in flow order."""
     from airlock.accounts import models as accounts
+    from airlock.cases import models as cases
     from airlock.core import audit, jobs, transitions
     from airlock.coverage import models as coverage
     from airlock.enrollment import models as enrollment
+    from airlock.findings import models as findings
+    from airlock.publishing import advisories_models as advisories
     from airlock.scanning import models as scanning
     from airlock.submissions import models as submissions
     from airlock.vault import models as vault
 
-    return [audit, jobs, transitions, accounts, enrollment, submissions, vault, scanning, coverage]
+    return [
+        audit,
+        jobs,
+        transitions,
+        accounts,
+        enrollment,
+        submissions,
+        vault,
+        scanning,
+        findings,
+        cases,
+        coverage,
+        advisories,
+    ]
 
 
 def job_modules() -> list[ModuleType]:
     """The modules that register job handlers and their event subscriptions, in flow order."""
     from airlock import checks_catalogue
+    from airlock.cases import jobs as cases
+    from airlock.findings import jobs as findings
     from airlock.scanning import jobs as scanning
     from airlock.submissions import jobs as submissions
     from airlock.vault import jobs as vault
 
-    return [submissions, vault, scanning, checks_catalogue]
+    return [submissions, vault, scanning, checks_catalogue, findings, cases]
 
 
 def load() -> MetaData:
@@ -54,9 +72,12 @@ def api_routers() -> list[APIRouter]:
     """The routers mounted under /api/v1."""
     from airlock.web.api.v1 import (
         accounts,
+        advisories,
         artifacts,
+        cases,
         coverage,
         enrollment,
+        findings,
         scanning,
         submissions,
         system,
@@ -69,13 +90,26 @@ def api_routers() -> list[APIRouter]:
         submissions.router,
         artifacts.router,
         scanning.router,
+        findings.router,
+        cases.router,
         coverage.router,
+        advisories.router,
     ]
 
 
 def page_routers() -> list[APIRouter]:
     """The routers of the server-rendered pages."""
-    from airlock.web.pages import audit, coverage, people, portal, public, review, session
+    from airlock.web.pages import (
+        audit,
+        cases,
+        coverage,
+        findings,
+        people,
+        portal,
+        public,
+        review,
+        session,
+    )
 
     return [
         session.router,
@@ -84,17 +118,21 @@ def page_routers() -> list[APIRouter]:
         public.router,
         portal.router,
         review.router,
+        findings.router,
+        cases.router,
         coverage.router,
     ]
 
 
 def register_commands(app: typer.Typer) -> None:
     """Add the stages' command groups to the `airlock` command line."""
-    from airlock.cli import checks, coverage, probe, vault
+    from airlock.cli import advisory, checks, coverage, findings, probe, vault
     from airlock.scanning.engine.cli import scan_command
 
     app.command("scan")(scan_command)
     vault.register(app)
     checks.register(app)
+    findings.register(app)
     coverage.register(app)
+    advisory.register(app)
     app.add_typer(probe.app, name="probe")

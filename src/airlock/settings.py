@@ -61,6 +61,19 @@ class Settings(BaseSettings):
     scan_max_results: int = Field(default=200, ge=1)
     # Published counts below this are withheld (small-cell suppression on the public site).
     public_min_cell: int = Field(default=5, ge=1, le=1000)
+    # Outgoing mail. No host: mail is not sent (development), and a warning says so once.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    # "starttls" upgrades a plain connection, "tls" connects over TLS, "none" only on loopback.
+    smtp_security: str = Field(default="starttls", pattern=r"^(starttls|tls|none)$")
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    mail_from: str = "airlock@localhost"
+    # Webhook deliveries: attempts, the first retry's delay (doubling each time), the timeout.
+    webhook_max_attempts: int = Field(default=8, ge=1, le=30)
+    webhook_retry_seconds: float = Field(default=30.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data folder."""

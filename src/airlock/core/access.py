@@ -65,6 +65,30 @@ POLICY: Final[dict[str, frozenset[Role]]] = {
     "orgs.list": STAFF | {Role.AUDITOR},
     "scanner.manage": frozenset({Role.AGENCY_ADMIN}),
     "coverage.manage": TRIAGE,
+    # Findings: reviewers triage and verify (when assigned), the firm responds once notified,
+    # coordinators alone accept a risk; admins edit the sign-off policy and read metrics.
+    "finding.read": FIRM | STAFF,
+    "finding.triage": frozenset({Role.REVIEWER, Role.COORDINATOR}),
+    "finding.notify": frozenset({Role.REVIEWER, Role.COORDINATOR}),
+    "finding.respond": FIRM,
+    "finding.verify": frozenset({Role.REVIEWER, Role.COORDINATOR}),
+    "finding.accept_risk": frozenset({Role.COORDINATOR}),
+    "finding.close": frozenset({Role.REVIEWER, Role.COORDINATOR}),
+    "review.signoff": frozenset({Role.REVIEWER, Role.COORDINATOR}),
+    "signoff_policy.manage": frozenset({Role.AGENCY_ADMIN}),
+    "metrics.read": frozenset({Role.COORDINATOR, Role.AGENCY_ADMIN}),
+    # cases: reading a case also needs tenancy or participation (cases.service.get_case)
+    "case.open": TRIAGE,
+    "case.read": FIRM | STAFF,
+    "case.manage": TRIAGE,
+    "case.message": FIRM | STAFF,
+    "case.consent": FIRM_ADMIN,
+    "deadline.policy": frozenset({Role.AGENCY_ADMIN}),
+    "deadline.extend": FIRM,
+    "deadline.decide": TRIAGE,
+    "webhook.manage": FIRM_ADMIN,
+    "advisory.read": TRIAGE,
+    "advisory.write": TRIAGE,
 }
 
 

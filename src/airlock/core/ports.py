@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -56,6 +57,23 @@ class JobQueue(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class MailMessage:
+    """One plain-text email; the subject names a case reference, never confidential detail."""
+
+    to: tuple[str, ...]
+    subject: str
+    body: str
+
+
+class Mailer(Protocol):
+    """Sends email (SMTP in production)."""
+
+    def send(self, message: MailMessage) -> None:
+        """Deliver the message to the relay or raise; never logs its body."""
+        ...
+
+
 class Services(Protocol):
     """What a unit of work can reach beyond its database (the container implements it)."""
 
@@ -67,4 +85,9 @@ class Services(Protocol):
     @property
     def blob_store(self) -> BlobStore:
         """The artifact store."""
+        ...
+
+    @property
+    def mailer(self) -> Mailer:
+        """The outgoing mail relay."""
         ...

@@ -21,6 +21,10 @@ class ObjectType(StrEnum):
 
     PARTICIPATION = "participation"
     SUBMISSION = "submission"
+    FINDING = "finding"
+    EMBARGO = "embargo"
+    EXTENSION = "extension"
+    ADVISORY = "advisory"
 
 
 class Transition(Base):

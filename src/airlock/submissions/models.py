@@ -46,6 +46,10 @@ class Submission(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column()
+    # A fixed version names the submission whose findings it fixes.
+    fixes_submission_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("submissions.id"), index=True
+    )
 
 
 class Assignment(Base):

@@ -45,6 +45,8 @@ ACTION_FOR: Final[Mapping[SubmissionState, str]] = {
 REASON_REQUIRED: Final = frozenset({S.RETURNED})
 EDITABLE: Final = frozenset({S.DRAFT, S.RETURNED})
 NEEDS_ASSIGNMENT: Final = frozenset({S.IN_REVIEW, S.REVIEW_COMPLETE})
+# A fixed version may be submitted for a submission the agency is reviewing.
+FIXABLE: Final = frozenset({S.ACCEPTED, S.IN_REVIEW})
 
 
 def check_transition(current: SubmissionState, target: SubmissionState) -> None:

@@ -38,6 +38,7 @@ class SubmissionIn(In):
     version: str = Field(default="", max_length=80)
     carries: list[Scope] = Field(default_factory=list, max_length=10)
     dossier: dict[str, Any] | None = None
+    fixes_submission_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class SubmissionPatch(In):
@@ -62,6 +63,7 @@ class SubmissionOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     submitted_at: datetime | None
+    fixes_submission_id: str | None = None
 
 
 class DossierOut(BaseModel):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
 
 from airlock.accounts.models import Membership, Organisation, User
-from airlock.core import audit
+from airlock.core import audit, events
 from airlock.core.access import Actor, authorize, may_read_confidential
 from airlock.core.db import utcnow
 from airlock.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -132,12 +132,24 @@ def create_submission(
     carries: Iterable[str] = (),
     dossier: dict[str, Any] | None = None,
     max_dossier_bytes: int,
+    fixes_submission_id: str | None = None,
 ) -> Submission:
-    """A firm drafts a release candidate of one of its models."""
+    """A firm drafts a release candidate of one of its models (or a fixed version of one)."""
     authorize(actor, "submission.create", org_id=actor.org_id)
     model = uow.session.get(AIModel, model_id)
     if model is None or model.org_id != actor.org_id:
         raise NotFound("model_id: no such model in your organisation")
+    if fixes_submission_id is not None:
+        fixed = uow.session.get(Submission, fixes_submission_id)
+        if fixed is None or fixed.org_id != actor.org_id:
+            raise NotFound("fixes_submission_id: no such submission in your organisation")
+        if fixed.model_id != model.id:
+            raise InvalidInput("fixes_submission_id: a fixed version must be of the same model")
+        if SS(fixed.state) not in rules.FIXABLE:
+            raise InvalidInput(
+                f"fixes_submission_id: only a submission under review can be fixed "
+                f"(that one is {fixed.state})"
+            )
     doc = (
         dossier
         if dossier is not None
@@ -158,6 +170,7 @@ def create_submission(
         created_by=actor.user_id,
         created_at=utcnow(),
         updated_at=utcnow(),
+        fixes_submission_id=fixes_submission_id,
     )
     uow.session.add(sub)
     uow.flush()
@@ -172,6 +185,20 @@ def create_submission(
         reason="created",
     )
     return sub
+
+
+DOSSIER_CHANGED_EVENT = "submission.dossier_changed"
+
+# Later stages refuse moves they know a reason against (the findings stage refuses
+# review_complete while a blocking finding is open); a guard raises to refuse.
+Guard = Callable[[UnitOfWork, Submission], None]
+_GUARDS: dict[SS, list[Guard]] = {}
+
+
+def add_guard(target: SS, guard: Guard) -> None:
+    """Register a check that must pass before any submission moves to target."""
+    if guard not in _GUARDS.setdefault(target, []):
+        _GUARDS[target].append(guard)
 
 
 def _get(uow: UnitOfWork, submission_id: str) -> Submission:
@@ -245,6 +272,7 @@ def update_submission(
     sub.carries = _check_content(
         uow, org_id=sub.org_id, carries=new_carries, dossier=new_doc, limit=max_dossier_bytes
     )
+    dossier_changed = dossier is not None and _current(new_doc) != sub.dossier
     if dossier is not None:
         sub.dossier = _current(new_doc)
         sub.dossier_schema_version = validation.SCHEMA_VERSION
@@ -261,6 +289,8 @@ def update_submission(
         object_id=sub.id,
         org_id=sub.org_id,
     )
+    if dossier_changed:
+        events.publish(uow, DOSSIER_CHANGED_EVENT, {"submission_id": sub.id})
     return sub
 
 
@@ -305,6 +335,8 @@ def transition(
     if target in rules.REASON_REQUIRED and not reason:
         raise InvalidInput(f"reason: required when a submission is {target}")
     _check_assigned_if_needed(actor, target, assigned_user_ids(uow, submission_id=sub.id))
+    for guard in _GUARDS.get(target, []):
+        guard(uow, sub)
     if target == SS.SUBMITTED:
         gaps = dossier_rules.check_complete(sub.dossier, scopes=frozenset(sub.carries))
         if gaps:

@@ -8,9 +8,10 @@ in another, so a process killed in between leaves only unreferenced objects for 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -439,25 +440,56 @@ class Download:
     data_key: bytes
 
 
+# A later stage may hold a download back (the findings stage: an artifact a check blocked).
+# A guard raises to refuse, or returns what the audit row should add (None: nothing to say).
+DownloadGuard = Callable[[UnitOfWork, Actor, Artifact, str | None], dict[str, Any] | None]
+_DOWNLOAD_GUARDS: list[DownloadGuard] = []
+
+
+def add_download_guard(guard: DownloadGuard) -> None:
+    """Register a check every download passes before a byte leaves the vault."""
+    if guard not in _DOWNLOAD_GUARDS:
+        _DOWNLOAD_GUARDS.append(guard)
+
+
 def open_download(
-    uow: UnitOfWork, *, actor: Actor, artifact_id: str, master: MasterKey
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    artifact_id: str,
+    master: MasterKey,
+    confirm_finding: str | None = None,
 ) -> Download:
-    """Need-to-know check and audit of a download; the caller commits, then streams."""
+    """Need-to-know check and audit of a download; the caller commits, then streams.
+
+    confirm_finding is the explicit confirmation a guard may ask for (the finding it names).
+    """
     art = get_artifact(uow, actor=actor, artifact_id=artifact_id)
     assigned = submissions.assigned_user_ids(uow, submission_id=art.submission_id)
     if not may_read_confidential(actor, org_id=art.org_id, assigned_user_ids=assigned):
         raise Forbidden(
             "only the owning firm and the reviewers assigned to this submission may download it"
         )
+    detail: dict[str, Any] = {
+        "submission_id": art.submission_id,
+        "name": art.name,
+        "sha256": art.sha256,
+    }
+    action = "artifact.downloaded"
+    for guard in _DOWNLOAD_GUARDS:
+        extra = guard(uow, actor, art, confirm_finding)
+        if extra:
+            detail.update(extra)
+            action = "artifact.downloaded_blocked"
     data_key = artifact_data_key(uow, art, master=master)
     audit.append(
         uow.session,
-        action="artifact.downloaded",
+        action=action,
         actor=actor,
         object_type="artifact",
         object_id=art.id,
         org_id=art.org_id,
-        detail={"submission_id": art.submission_id, "name": art.name, "sha256": art.sha256},
+        detail=detail,
     )
     return Download(art, data_key)
 

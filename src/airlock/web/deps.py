@@ -10,6 +10,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from airlock.accounts import service as accounts
 from airlock.bootstrap import Container
+from airlock.cases import notify
 from airlock.core.access import Actor
 from airlock.core.errors import Forbidden, Unauthenticated
 from airlock.core.secrets import same
@@ -99,6 +100,8 @@ async def optional_actor(request: Request, container: ContainerDep) -> Actor | N
                     request.state.csrf_token = ws.csrf_token
                     # for page headers, read here so pages need no second unit of work
                     request.state.org_name = accounts.organisation_name(uow, org_id=actor.org_id)
+                    # the header's unread badge, read with the session it belongs to
+                    request.state.unread = notify.unread_count(uow, user_id=ws.user_id)
                     if request.method not in SAFE_METHODS:
                         sent = await _csrf_from_request(request)
                         if not sent or not same(sent, ws.csrf_token):

@@ -35,6 +35,11 @@ def group(roles: set[str], status: int) -> dict[str, int]:
     return dict.fromkeys(roles, status)
 
 
+FINDING_READ = expect(
+    403, **group(FIRM_A, 404), firm_b_admin=404, reviewer=200, coordinator=200, agency_admin=200
+)
+FINDING_TRIAGE = expect(403, **group(FIRM_A, 404), firm_b_admin=404, reviewer=422, coordinator=422)
+
 # (method, path template, JSON body or None, expected statuses). {sub_a} is firm A's accepted
 # submission with `reviewer` assigned; {draft_a} a draft of firm A; {org_a} firm A's id.
 API: list[tuple[str, str, Any, dict[str, int]]] = [
@@ -167,6 +172,229 @@ API: list[tuple[str, str, Any, dict[str, int]]] = [
         None,
         expect(403, coordinator=404, agency_admin=404),
     ),
+    # cases: {case_a} is sub_a's case (coordinator, reviewer and firm A's admin take part),
+    # {thread_a} its general thread, {deadline_a} a deadline with a pending {extension_a},
+    # {advisory_a} a draft advisory, {webhook_a} firm A's endpoint.
+    ("GET", "/api/v1/cases", None, expect(200, auditor=403)),
+    (
+        "POST",
+        "/api/v1/cases",
+        {"submission_id": "{sub_a}"},
+        expect(403, coordinator=201, agency_admin=201),
+    ),
+    (
+        "GET",
+        "/api/v1/cases/{case_a}",
+        None,
+        expect(200, firm_b_admin=404, other_reviewer=404, auditor=403),
+    ),
+    (
+        "POST",
+        "/api/v1/cases/{case_a}/participants",
+        {"user_id": "{firm_user}", "role": "observer"},
+        expect(403, coordinator=422, agency_admin=422),
+    ),
+    (
+        "DELETE",
+        "/api/v1/cases/{case_a}/participants/{firm_user}",
+        None,
+        expect(403, coordinator=404, agency_admin=404),
+    ),
+    (
+        "GET",
+        "/api/v1/threads/{thread_a}/messages",
+        None,
+        expect(
+            403,
+            firm_a_admin=200,
+            firm_b_admin=404,
+            coordinator=200,
+            reviewer=200,
+            other_reviewer=404,
+        ),
+    ),
+    (
+        "POST",
+        "/api/v1/threads/{thread_a}/messages",
+        {"text": "hello from {role}"},
+        expect(
+            403,
+            firm_a_admin=201,
+            firm_b_admin=404,
+            coordinator=201,
+            reviewer=201,
+            other_reviewer=404,
+        ),
+    ),
+    (
+        "POST",
+        "/api/v1/cases/{case_a}/embargo",
+        {"target": "active"},
+        expect(403, coordinator=409, agency_admin=409),
+    ),
+    (
+        "POST",
+        "/api/v1/cases/{case_a}/public-event",
+        {"event": "public", "note": " "},
+        expect(403, coordinator=422, agency_admin=422),
+    ),
+    (
+        "POST",
+        "/api/v1/cases/{case_a}/consent",
+        None,
+        expect(403, firm_a_admin=200, firm_b_admin=404),
+    ),
+    (
+        "POST",
+        "/api/v1/deadlines/{deadline_a}/extensions",
+        {"until": "2020-01-01T00:00:00Z", "reason": "more time"},
+        expect(403, **group(FIRM_A, 422), firm_b_admin=404),
+    ),
+    (
+        "POST",
+        "/api/v1/extensions/{extension_a}/decision",
+        {"grant": False, "reason": " "},
+        expect(403, coordinator=422, agency_admin=422),
+    ),
+    ("GET", "/api/v1/deadline-policy", None, expect(403, **group(STAFF, 200))),
+    (
+        "PUT",
+        "/api/v1/deadline-policy",
+        {"hours": {}, "reason": "matrix"},
+        expect(403, agency_admin=422),
+    ),
+    ("GET", "/api/v1/notifications", None, expect(200)),
+    ("POST", "/api/v1/notifications/read", {}, expect(200)),
+    ("GET", "/api/v1/webhooks", None, expect(403, firm_a_admin=200, firm_b_admin=200)),
+    (
+        "POST",
+        "/api/v1/webhooks",
+        {"url": "ftp://hooks.example/"},
+        expect(403, firm_a_admin=422, firm_b_admin=422),
+    ),
+    (
+        "GET",
+        "/api/v1/webhooks/{webhook_a}/deliveries",
+        None,
+        expect(403, firm_a_admin=200, firm_b_admin=404),
+    ),
+    (
+        "DELETE",
+        "/api/v1/webhooks/{webhook_a}",
+        None,
+        expect(403, firm_a_admin=204, firm_b_admin=404),
+    ),
+    (
+        "POST",
+        "/api/v1/cases/{case_a}/advisories",
+        {"title": "t", "summary": "s", "vulnerabilities": {"nope": {}}},
+        expect(403, coordinator=422, agency_admin=422),
+    ),
+    (
+        "GET",
+        "/api/v1/advisories/{advisory_a}",
+        None,
+        expect(403, coordinator=200, agency_admin=200),
+    ),
+    (
+        "POST",
+        "/api/v1/advisories/{advisory_a}/revisions",
+        {"title": "t", "summary": "s", "change": "c", "vulnerabilities": {"nope": {}}},
+        expect(403, coordinator=422, agency_admin=422),
+    ),
+    (
+        "POST",
+        "/api/v1/advisories/{advisory_a}/moves",
+        {"target": "published"},
+        expect(403, coordinator=409, agency_admin=409),
+    ),
+    (
+        "GET",
+        "/api/v1/advisories/{advisory_a}/export",
+        None,
+        expect(403, coordinator=200, agency_admin=200),
+    ),
+    # Findings: {finding_a} is a draft of sub_a (the firm does not see drafts). Bodies that
+    # pass the route's access checks fail the rule after them, so no role changes the state.
+    ("GET", "/api/v1/findings", None, expect(200, auditor=403)),
+    (
+        "POST",
+        "/api/v1/findings",
+        {"submission_id": "{sub_a}", "title": "t", "severity": "grave"},
+        expect(403, firm_b_admin=404, reviewer=422),
+    ),
+    ("GET", "/api/v1/findings/{finding_a}", None, FINDING_READ),
+    ("GET", "/api/v1/findings/{finding_a}/history", None, FINDING_READ),
+    (
+        "POST",
+        "/api/v1/findings/{finding_a}/confirm",
+        {"severity": "grave"},
+        FINDING_TRIAGE,
+    ),
+    ("POST", "/api/v1/findings/{finding_a}/false-positive", {"reason": ""}, FINDING_TRIAGE),
+    (
+        "POST",
+        "/api/v1/findings/false-positive",
+        {"finding_ids": ["{finding_a}"], "reason": ""},
+        FINDING_TRIAGE,
+    ),
+    (
+        "POST",
+        "/api/v1/findings/{finding_a}/duplicate",
+        {"duplicate_of": "{finding_a}"},
+        FINDING_TRIAGE,
+    ),
+    (
+        "POST",
+        "/api/v1/findings/{finding_a}/transitions",
+        {"target": "notified"},
+        expect(403, **group(FIRM_A, 404), firm_b_admin=404, reviewer=409, coordinator=409),
+    ),
+    (
+        "GET",
+        "/api/v1/submissions/{sub_a}/fix-diff",
+        None,
+        expect(200, firm_b_admin=404, auditor=403),
+    ),
+    (
+        "GET",
+        "/api/v1/submissions/{sub_a}/review-status",
+        None,
+        expect(
+            403,
+            firm_b_admin=404,
+            coordinator=200,
+            reviewer=200,
+            other_reviewer=200,
+            agency_admin=200,
+        ),
+    ),
+    (
+        "POST",
+        "/api/v1/submissions/{sub_a}/signoffs",
+        {"decision": "approve"},
+        expect(403, firm_b_admin=404, coordinator=409, reviewer=409, other_reviewer=409),
+    ),
+    ("GET", "/api/v1/signoff-policy", None, expect(403, **group(STAFF, 200))),
+    (
+        "PUT",
+        "/api/v1/signoff-policy",
+        {"required_roles": ["auditor"]},
+        expect(403, agency_admin=422),
+    ),
+    ("GET", "/api/v1/metrics/findings", None, expect(403, coordinator=200, agency_admin=200)),
+    (
+        "POST",
+        "/api/v1/findings/{finding_a}/attachments",
+        None,
+        expect(403, **group(FIRM_A, 404), firm_b_admin=404, reviewer=422),
+    ),
+    (
+        "GET",
+        "/api/v1/findings/{finding_a}/attachments/{finding_a}",
+        None,
+        expect(403, **group(FIRM_A, 404), firm_b_admin=404, reviewer=404),
+    ),
 ]
 
 # Pages answer an anonymous visitor with a redirect to the sign-in page.
@@ -192,6 +420,26 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/audit", expect(403, auditor=200, agency_admin=200, anonymous=303)),
     ("GET", "/coverage", expect(200, anonymous=200)),
     ("GET", "/review/coverage", expect(403, coordinator=200, agency_admin=200, anonymous=303)),
+    ("GET", "/review/findings", expect(403, **group(STAFF, 200), anonymous=303)),
+    (
+        "GET",
+        "/review/findings/{finding_a}",
+        expect(403, reviewer=200, coordinator=200, agency_admin=200, anonymous=303),
+    ),
+    ("GET", "/portal/findings", expect(403, **group(FIRM_A, 200), firm_b_admin=200, anonymous=303)),
+    (
+        "GET",
+        "/portal/findings/{finding_a}",
+        expect(403, **group(FIRM_A, 404), firm_b_admin=404, anonymous=303),
+    ),
+    ("GET", "/review/metrics", expect(403, coordinator=200, agency_admin=200, anonymous=303)),
+    ("GET", "/cases", expect(200, auditor=403, anonymous=303)),
+    (
+        "GET",
+        "/cases/{case_a}",
+        expect(200, firm_b_admin=404, other_reviewer=404, auditor=403, anonymous=303),
+    ),
+    ("GET", "/notifications", expect(200, anonymous=303)),
 ]
 
 # Routes whose every role is exercised by a dedicated test (sign-in, invitations, forms).
@@ -214,6 +462,24 @@ DEDICATED = {
     ("POST", "/members/invite"),
     ("POST", "/review/firms/{org_id}/state"),
     ("POST", "/review/coverage/link"),
+    # tests/integration/findings/test_findings_pages.py
+    ("POST", "/review/findings/false-positive"),
+    ("POST", "/review/findings/{finding_id}/triage"),
+    ("POST", "/review/findings/{finding_id}/move"),
+    ("POST", "/portal/findings/{finding_id}/move"),
+    ("POST", "/review/submissions/{submission_id}/signoff"),
+    # case pages: tests/integration/cases/test_case_pages.py
+    ("POST", "/cases/{case_id}/findings/{finding_id}/move"),
+    ("POST", "/cases/{case_id}/threads/{thread_id}"),
+    ("POST", "/cases/{case_id}/deadlines/{deadline_id}/extension"),
+    ("POST", "/cases/{case_id}/extensions/{extension_id}"),
+    ("POST", "/cases/{case_id}/embargo"),
+    ("POST", "/cases/{case_id}/public"),
+    ("POST", "/cases/{case_id}/consent"),
+    ("POST", "/cases/{case_id}/advisories"),
+    ("POST", "/cases/{case_id}/advisories/{advisory_id}/move"),
+    ("POST", "/time-zone"),
+    ("POST", "/notifications/read"),
 }
 EXTRA_ROUTE_MODULES = (
     "airlock.web.api.v1.artifacts",
@@ -228,19 +494,61 @@ def _normalise(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "{}", path.split("?")[0])
 
 
+def _mounted(routes: list[Any], prefix: str = "") -> list[tuple[str, str, str]]:
+    """(method, full path, endpoint module) of every mounted route, through included routers
+    (FastAPI keeps an included router whole; its routes carry the path without the prefix)."""
+    out = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            out += [(m, prefix + route.path, route.endpoint.__module__) for m in route.methods]
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            out += _mounted(included.routes, prefix + route.include_context.prefix)
+    return out
+
+
 def test_the_matrix_covers_every_route(client) -> None:
     covered = {(m, _normalise(p)) for m, p, _, _ in API} | {(m, _normalise(p)) for m, p, _ in PAGES}
     covered |= {(m, _normalise(p)) for m, p in DEDICATED}
+    mounted = _mounted(client.app.routes)
+    assert len(mounted) > 60 and ("GET", "/api/v1/findings", "airlock.web.api.v1.findings") in {
+        (m, p, mod) for m, p, mod in mounted
+    }
     missing = []
-    for route in client.app.routes:
-        if not isinstance(route, APIRoute):
-            continue
-        if route.endpoint.__module__ in EXTRA_ROUTE_MODULES:
+    for method, path, module in mounted:
+        if module in EXTRA_ROUTE_MODULES or method == "HEAD":
             continue  # later stages carry their own access tests
-        for method in route.methods - {"HEAD"}:
-            if (method, _normalise(route.path)) not in covered:
-                missing.append(f"{method} {route.path}")
+        if (method, _normalise(path)) not in covered:
+            missing.append(f"{method} {path}")
     assert not missing, f"routes without an access test: {missing}"
+
+
+def _fill(value: Any, **values: str) -> Any:
+    if isinstance(value, str):
+        return value.format(**values)
+    if isinstance(value, list):
+        return [_fill(v, **values) for v in value]
+    return value
+
+
+def _draft_finding(container, prog) -> str:
+    from airlock.findings.models import Finding
+
+    with container.uow() as uow:
+        f = Finding(
+            submission_id=prog.ids["sub_a"],
+            org_id=prog.ids["org_a"],
+            fingerprint="f" * 32,
+            check_name="artifact-safety",
+            rule_id="R",
+            title="t",
+            reported_severity="high",
+            reported_verdict="block",
+            state="draft",
+        )
+        uow.session.add(f)
+        uow.commit()
+        return f.id
 
 
 def test_every_role_gets_the_expected_answer_everywhere(client, container) -> None:
@@ -263,6 +571,8 @@ def test_every_role_gets_the_expected_answer_everywhere(client, container) -> No
         "model_a": prog.ids["model_a"],
         "foreign_token": foreign_id,
         "firm_user": prog.actors["firm_a_member"].user_id,
+        "finding_a": _draft_finding(container, prog),
+        **case_values(container, prog),
     }
     failures = []
     for role in ROLES:
@@ -271,10 +581,7 @@ def test_every_role_gets_the_expected_answer_everywhere(client, container) -> No
             path = template.format(**values)
             payload = None
             if body is not None:
-                payload = {
-                    k: (v.format(role=role, **values) if isinstance(v, str) else v)
-                    for k, v in body.items()
-                }
+                payload = {k: _fill(v, role=role, **values) for k, v in body.items()}
             r = client.request(method, path, json=payload, headers=headers)
             if r.status_code != expected[role]:
                 failures.append(
@@ -292,6 +599,41 @@ def test_every_role_gets_the_expected_answer_everywhere(client, container) -> No
                     f"{role:15} page {template}: {r.status_code} (expected {expected[role]})"
                 )
     assert not failures, "\n".join(failures)
+
+
+def case_values(container, prog) -> dict[str, str]:
+    """A case of sub_a with a notified finding, a deadline with a pending extension, a draft
+    advisory and firm A's webhook endpoint."""
+    from datetime import timedelta
+
+    from airlock.cases import deadlines, webhooks
+    from airlock.cases import service as cases
+    from airlock.cases.rules import Phase
+    from airlock.publishing import advisories
+    from tests.factories.cases import open_case_with_findings
+
+    ids = open_case_with_findings(container, prog)
+    coord, firm = prog.actors["coordinator"], prog.actors["firm_a_admin"]
+    with container.uow() as uow:
+        case = cases.get_case(uow, actor=coord, case_id=ids.case_id)
+        thread = cases.threads(uow, actor=coord, case=case)[0]
+        row = deadlines.start_phase(
+            uow, case=case, finding_id=ids.findings[0], severity="critical", phase=Phase.ACKNOWLEDGE
+        )
+        ext = deadlines.request_extension(
+            uow, actor=firm, deadline_id=row.id, until=row.due_at + timedelta(days=1), reason="r"
+        )
+        adv = advisories.draft(uow, actor=coord, case_id=case.id, title="t", summary="s")
+        hook = webhooks.add_endpoint(uow, actor=firm, url="https://hooks.firm-a.example/airlock")
+        uow.commit()
+        return {
+            "case_a": case.id,
+            "thread_a": thread.id,
+            "deadline_a": row.id,
+            "extension_a": ext.id,
+            "advisory_a": adv.id,
+            "webhook_a": hook.endpoint.id,
+        }
 
 
 def test_confidential_dossier_only_for_the_firm_and_assigned_reviewers(client, container) -> None:

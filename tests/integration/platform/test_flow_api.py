@@ -74,6 +74,14 @@ def test_a_submission_goes_from_draft_to_closed_with_every_move_recorded(client,
     move(rev, "in_review")
     move(firm, "closed", status=403)
     move(coord, "closed", status=409)  # review not complete
+    move(rev, "review_complete", status=409)  # nobody signed off yet
+    for who in (rev, coord):
+        r = client.post(
+            f"/api/v1/submissions/{sid}/signoffs",
+            headers=who,
+            json={"decision": "approve", "comment": "reviewed"},
+        )
+        assert r.status_code == 201, r.text
     move(rev, "review_complete")
     move(coord, "closed")
     history = client.get(f"/api/v1/submissions/{sid}/history", headers=firm).json()

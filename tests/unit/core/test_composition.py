@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import operator
 import re
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ def test_every_job_handler_a_stage_declares_is_registered():
                         name = (
                             arg.value
                             if isinstance(arg, ast.Constant)
-                            else eval(ast.unparse(arg), vars(module))
+                            else operator.attrgetter(ast.unparse(arg))(module)
                         )
                         declared.append(name)
     assert len(declared) >= 3

@@ -109,17 +109,25 @@ async def register_model(request: Request, actor: ActorDep, uow: UoWDep) -> Resp
 
 
 @router.get("/submissions/new")
-def new_submission_form(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
-    """The form that drafts a submission."""
+def new_submission_form(
+    request: Request, actor: ActorDep, uow: UoWDep, fixes: str = ""
+) -> Response:
+    """The form that drafts a submission (with ?fixes=ID: a fixed version of that one)."""
     with uow:
         actor = _firm(actor)
         p = enrollment.get_participation(uow, actor=actor, org_id=actor.org_id)
+        fixed = (
+            submissions.get_submission(uow, actor=actor, submission_id=fixes[:64])
+            if fixes
+            else None
+        )
         return page(
             request,
             "portal/new_submission.html",
             models=submissions.list_models(uow, actor=actor),
             scopes=list(p.scopes),
             error="",
+            fixes=fixed,
         )
 
 
@@ -150,6 +158,7 @@ async def create_submission(
                 version=first.get("version", ""),
                 carries=data.get("carries", []),
                 max_dossier_bytes=container.settings.max_dossier_bytes,
+                fixes_submission_id=first.get("fixes_submission_id") or None,
             )
         except (InvalidInput, Forbidden) as exc:
             p = enrollment.get_participation(uow, actor=actor, org_id=actor.org_id)
@@ -160,6 +169,7 @@ async def create_submission(
                 models=submissions.list_models(uow, actor=actor),
                 scopes=list(p.scopes),
                 error=str(exc),
+                fixes=None,
             )
         uow.commit()
         return redirect(f"/portal/submissions/{sub.id}", done="submission_created")

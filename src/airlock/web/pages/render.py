@@ -64,6 +64,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         "actor": getattr(request.state, "actor", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
         **_site(request),
+        "unread": getattr(request.state, "unread", 0),
         **context,
     }
     return TEMPLATES.TemplateResponse(request, template, ctx, status_code=status_code)

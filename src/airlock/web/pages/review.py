@@ -16,6 +16,8 @@ from airlock.core.transitions import ObjectType, history
 from airlock.core.uow import UnitOfWork
 from airlock.enrollment import service as enrollment
 from airlock.enrollment.rules import ParticipationState
+from airlock.findings import review as findings_review
+from airlock.findings import views as findings_views
 from airlock.submissions import service as submissions
 from airlock.submissions.rules import SubmissionState
 from airlock.web.deps import ActorDep, UoWDep
@@ -23,6 +25,12 @@ from airlock.web.pages import artifacts, dossier_view
 from airlock.web.pages.render import form_data, page, redirect
 
 router = APIRouter(include_in_schema=False)
+
+SIGNOFF_LABELS = {
+    "approve": "Approved",
+    "request_changes": "Changes requested",
+    "reopened": "Reopened",
+}
 
 
 def _staff(actor: Actor) -> Actor:
@@ -58,11 +66,15 @@ def review_queue(
         )
         pages = max(1, -(-result.total // result.per_page))
         counts = submissions.counts_by_state(uow, actor=actor)
+        verdicts = findings_review.verdict_counts(
+            uow, actor=actor, submission_ids=[s.id for s, _, _ in result.items]
+        )
         return page(
             request,
             "review/queue.html",
             counts=counts,
             count_max=max([1, *counts.values()]),
+            verdicts=verdicts,
             result=result,
             pages=pages,
             state=state,
@@ -94,6 +106,13 @@ def _view(
             if u.id not in assigned_ids
         ]
     moves = submissions.allowed_moves(uow, actor=actor, submission_id=sub.id)
+    status = findings_views.review_status(uow, actor=actor, submission_id=sub.id)
+    verdicts = findings_review.verdict_counts(uow, actor=actor, submission_ids=[sub.id])
+    may_sign = (
+        sub.state == SubmissionState.IN_REVIEW
+        and actor.role.value in status.required_roles
+        and allowed(actor, "review.signoff")
+    )
     return page(
         request,
         "review/submission.html",
@@ -107,6 +126,10 @@ def _view(
         moves=[m.value for m in moves],
         error=error,
         history=history(uow.session, object_type=ObjectType.SUBMISSION, object_id=sub.id),
+        review_status=status,
+        verdicts=verdicts[sub.id],
+        may_sign=may_sign,
+        signoff_labels=SIGNOFF_LABELS,
         **artifacts.submission_sections(uow, actor=actor, sub=sub),
     )
 
@@ -149,6 +172,30 @@ async def review_transition(
             )
         uow.commit()
     return redirect(f"/review/submissions/{submission_id}", done="moved")
+
+
+@router.post("/review/submissions/{submission_id}/signoff")
+async def review_signoff(
+    submission_id: str, request: Request, actor: ActorDep, uow: UoWDep
+) -> Response:
+    """Approve the review or request changes, with a comment."""
+    data = await form_data(request)
+    with uow:
+        try:
+            findings_review.sign_off(
+                uow,
+                actor=_staff(actor),
+                submission_id=submission_id,
+                decision=data.get("decision", ""),
+                comment=data.get("comment", ""),
+            )
+        except AirlockError as exc:
+            uow.session.rollback()
+            return _view(
+                request, uow, actor, submission_id, error=str(exc), status_code=exc.status_code
+            )
+        uow.commit()
+    return redirect(f"/review/submissions/{submission_id}")
 
 
 @router.post("/review/submissions/{submission_id}/assign")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from functools import partial
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
@@ -91,15 +91,21 @@ def get_artifact(artifact_id: str, actor: ActorDep, uow: UoWDep) -> ArtifactOut:
 
 @router.get("/artifacts/{artifact_id}/content")
 def download(
-    artifact_id: str, actor: ActorDep, uow: UoWDep, container: ContainerDep
+    artifact_id: str,
+    actor: ActorDep,
+    uow: UoWDep,
+    container: ContainerDep,
+    confirm_finding: str | None = Query(default=None, min_length=1, max_length=64),
 ) -> StreamingResponse:
-    """Stream the decrypted file, verified as it goes (owning firm and assigned reviewers)."""
+    """Stream the decrypted file, verified as it goes (owning firm and assigned reviewers; an
+    artifact a check blocked: assigned reviewers only, confirming the finding by its id)."""
     with uow:
         dl = service.open_download(
             uow,
             actor=actor,
             artifact_id=artifact_id,
             master=master_key_for(container.settings),
+            confirm_finding=confirm_finding,
         )
         uow.commit()  # the audit row goes in before a byte leaves
     body: Iterator[bytes] = service.stream_download(container.blob_store, dl)

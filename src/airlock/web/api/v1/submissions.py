@@ -73,6 +73,7 @@ def create_submission(
             carries=[c.value for c in body.carries],
             dossier=body.dossier,
             max_dossier_bytes=container.settings.max_dossier_bytes,
+            fixes_submission_id=body.fixes_submission_id,
         )
         uow.commit()
         return SubmissionOut.model_validate(s)
