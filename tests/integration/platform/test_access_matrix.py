@@ -162,13 +162,13 @@ API: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/api/v1/coverage/blind-spots", None, expect(403, coordinator=200, agency_admin=200)),
     (
         "POST",
-        "/api/v1/coverage/known-models/" + "0" * 32 + "/link",
+        "/api/v1/coverage/known-models/{sub_a}/link",
         {"model_id": "0" * 32},
         expect(403, coordinator=404, agency_admin=404),
     ),
     (
         "DELETE",
-        "/api/v1/coverage/known-models/" + "0" * 32 + "/link",
+        "/api/v1/coverage/known-models/{sub_a}/link",
         None,
         expect(403, coordinator=404, agency_admin=404),
     ),
@@ -419,6 +419,8 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/review/submissions/{sub_a}", expect(403, **group(STAFF, 200), anonymous=303)),
     ("GET", "/audit", expect(403, auditor=200, agency_admin=200, anonymous=303)),
     ("GET", "/coverage", expect(200, anonymous=200)),
+    ("GET", "/audit/export", expect(403, auditor=200, agency_admin=200, anonymous=303)),
+    ("GET", "/api/v1/docs", expect(200, anonymous=200)),
     ("GET", "/review/coverage", expect(403, coordinator=200, agency_admin=200, anonymous=303)),
     ("GET", "/review/findings", expect(403, **group(STAFF, 200), anonymous=303)),
     (
@@ -462,6 +464,12 @@ DEDICATED = {
     ("POST", "/members/invite"),
     ("POST", "/review/firms/{org_id}/state"),
     ("POST", "/review/coverage/link"),
+    # tests/integration/platform/test_people_and_access.py
+    ("POST", "/members/invitations/{invitation_id}/renew"),
+    ("POST", "/members/invitations/{invitation_id}/revoke"),
+    ("POST", "/members/{user_id}/role"),
+    ("POST", "/members/{user_id}/deactivate"),
+    ("POST", "/account/password"),
     # tests/integration/findings/test_findings_pages.py
     ("POST", "/review/findings/false-positive"),
     ("POST", "/review/findings/{finding_id}/triage"),
