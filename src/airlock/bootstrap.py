@@ -12,11 +12,27 @@ from sqlalchemy.orm import sessionmaker
 from airlock import composition
 from airlock.core import jobs, schedule
 from airlock.core.db import make_engine, make_session_factory
-from airlock.core.ports import BlobStore, JobQueue, Mailer
+from airlock.core.ports import BlobStore, JobQueue, KeyStore, Mailer
 from airlock.core.uow import UnitOfWork
 from airlock.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+
+class VaultSealer:
+    """The Sealer port, implemented by the vault (a later stage than those that use it)."""
+
+    def seal(self, uow: Any, *, org_id: str, bound_to: str, plaintext: bytes) -> str:
+        """Seal under the firm's current key."""
+        from airlock.vault import sealing
+
+        return sealing.seal(uow, org_id=org_id, bound_to=bound_to, plaintext=plaintext)
+
+    def open(self, uow: Any, *, org_id: str, bound_to: str, token: str) -> bytes | None:
+        """Open a sealed token; None once the firm's key was destroyed."""
+        from airlock.vault import sealing
+
+        return sealing.open_sealed(uow, org_id=org_id, bound_to=bound_to, token=token)
 
 
 @dataclass
@@ -28,6 +44,7 @@ class Container:
     session_factory: sessionmaker[Any]
     queue: JobQueue
     _blob_store: BlobStore | None = field(default=None, repr=False)
+    _key_store: KeyStore | None = field(default=None, repr=False)
     _ticker: schedule.Ticker | None = field(default=None, repr=False)
     _mailer: Mailer | None = field(default=None, repr=False)
 
@@ -52,6 +69,20 @@ class Container:
 
             self._mailer = mailer_from_settings(self.settings)
         return self._mailer
+
+    @property
+    def key_store(self) -> KeyStore:
+        """The organisation key store chosen by AIRLOCK_KEYSTORE_URL, built on first use."""
+        if self._key_store is None:
+            from airlock.adapters.keystore import key_store_from_url
+
+            self._key_store = key_store_from_url(self.settings.resolved_keystore_url())
+        return self._key_store
+
+    @property
+    def sealer(self) -> VaultSealer:
+        """Seals confidential values under the firms' keys (the vault's sealing)."""
+        return VaultSealer()
 
     def run_job(self, job_id: str) -> str:
         """Run one job with this container's database (what every worker calls)."""
@@ -117,6 +148,11 @@ def build(settings: Settings | None = None) -> Container:
 def start_workers(container: Container) -> int:
     """Start in-process workers and re-queue jobs lost by a previous process; with in-process
     jobs, the server also runs the scheduler (Celery deployments run `airlock beat`)."""
+    from airlock.vault import keyring
+
+    with container.uow() as uow:  # the one-off move of keys kept in the database before 0008
+        if keyring.move_keys_to_store(uow):
+            uow.commit()
     container.queue.start()
     found = jobs.requeue_lost(container.uow, container.queue)
     if container.settings.queue_url.startswith("inprocess://"):

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     queue_name: str = Field(default="airlock", pattern=r"^[A-Za-z0-9_.:-]{1,200}$")
     secret_key: str = ""
     master_key: str = ""
+    # Where organisation keys live: file:///folder (default <data dir>/keys) or kms://prefix.
+    keystore_url: str = ""
     base_url: str = "http://127.0.0.1:8000"
     # The agency running this installation, named in every page's banner and footer.
     agency_name: str = Field(default="", max_length=200)
@@ -86,6 +88,12 @@ class Settings(BaseSettings):
         if self.storage_url:
             return self.storage_url
         return f"file://{(self.data_dir / 'blobs').resolve()}"
+
+    def resolved_keystore_url(self) -> str:
+        """The key store URL, defaulting to a private keys folder in the data folder."""
+        if self.keystore_url:
+            return self.keystore_url
+        return f"file://{(self.data_dir / 'keys').resolve()}"
 
     def effective_secret_key(self) -> str:
         """The signing secret; refuses a missing or default one outside development."""

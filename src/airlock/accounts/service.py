@@ -385,3 +385,58 @@ def users_with_role(uow: UnitOfWork, *, org_id: str, roles: set[Role]) -> list[U
         .order_by(User.email)
     )
     return list(uow.session.scalars(stmt).unique())
+
+
+def close_organisation(uow: UnitOfWork, *, org_id: str) -> dict[str, int]:
+    """Shut a firm out for good (on withdrawal): disable its accounts, revoke every session
+    and API token, and expire its open invitations. Rows stay, as non-confidential records."""
+    now = utcnow()
+    user_ids = list(
+        uow.session.scalars(select(Membership.user_id).where(Membership.org_id == org_id))
+    )
+    users = list(uow.session.scalars(select(User).where(User.id.in_(user_ids)))) if user_ids else []
+    for user in users:
+        user.active = False
+    sessions = list(
+        uow.session.scalars(
+            select(WebSession).where(
+                WebSession.user_id.in_(user_ids), WebSession.revoked_at.is_(None)
+            )
+        )
+    )
+    for ws in sessions:
+        ws.revoked_at = now
+    tokens = list(
+        uow.session.scalars(
+            select(ApiToken).where(ApiToken.user_id.in_(user_ids), ApiToken.revoked_at.is_(None))
+        )
+    )
+    for tok in tokens:
+        tok.revoked_at = now
+    invitations = list(
+        uow.session.scalars(
+            select(Invitation).where(
+                Invitation.org_id == org_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.expires_at > now,
+            )
+        )
+    )
+    for inv in invitations:
+        inv.expires_at = now
+    report = {
+        "accounts_disabled": len(users),
+        "sessions_revoked": len(sessions),
+        "tokens_revoked": len(tokens),
+        "invitations_closed": len(invitations),
+    }
+    audit.append(
+        uow.session,
+        action="organisation.closed",
+        actor_label="system",
+        object_type="organisation",
+        object_id=org_id,
+        org_id=org_id,
+        detail=report,
+    )
+    return report

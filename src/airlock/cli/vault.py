@@ -281,6 +281,23 @@ def keys_rotate(
         )
 
 
+@keys_app.command("move-to-store")
+def keys_move_to_store() -> None:
+    """Move organisation keys still kept in the database into the key store (servers do it
+    on start too)."""
+    from airlock.bootstrap import build
+    from airlock.vault import keyring
+
+    container = build()
+    try:
+        with container.uow() as uow:
+            count = keyring.move_keys_to_store(uow, actor_label="cli")
+            uow.commit()
+    finally:
+        container.close()
+    console.print(f"moved {count} organisation key(s) into the key store")
+
+
 @vault_app.command("gc")
 def vault_gc(
     grace_hours: Annotated[

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from airlock.settings import Settings
@@ -74,6 +74,39 @@ class Mailer(Protocol):
         ...
 
 
+class KeyStoreError(Exception):
+    """The key store cannot be used as configured; the message names the setting or key."""
+
+
+class KeyStore(Protocol):
+    """Holds organisation keys outside the database; deleting a key destroys it there."""
+
+    def put(self, name: str, secret: bytes) -> bytes:
+        """Store or replace a key; returns a reference to keep in the database (may be empty)."""
+        ...
+
+    def get(self, name: str, ref: bytes) -> bytes | None:
+        """The key, or None once it was deleted (or never existed)."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Destroy the key; safe to repeat."""
+        ...
+
+
+class Sealer(Protocol):
+    """Seals confidential values under an organisation's key (the vault implements it; earlier
+    stages reach it through their unit of work's services)."""
+
+    def seal(self, uow: Any, *, org_id: str, bound_to: str, plaintext: bytes) -> str:
+        """The sealed token of plaintext, bound to an object and field."""
+        ...
+
+    def open(self, uow: Any, *, org_id: str, bound_to: str, token: str) -> bytes | None:
+        """The plaintext, or None once the organisation's key was destroyed."""
+        ...
+
+
 class Services(Protocol):
     """What a unit of work can reach beyond its database (the container implements it)."""
 
@@ -90,4 +123,14 @@ class Services(Protocol):
     @property
     def mailer(self) -> Mailer:
         """The outgoing mail relay."""
+        ...
+
+    @property
+    def key_store(self) -> KeyStore:
+        """Where organisation keys live."""
+        ...
+
+    @property
+    def sealer(self) -> Sealer:
+        """Seals confidential values under organisation keys."""
         ...

@@ -147,7 +147,30 @@ def check_complete(doc: object, *, scopes: frozenset[str] | None = None) -> list
 
 
 def _is_field(node: object) -> bool:
-    return isinstance(node, dict) and "value" in node
+    # A sealed field (see submissions.sealed) carries "sealed" in place of "value".
+    return isinstance(node, dict) and ("value" in node or "sealed" in node)
+
+
+_MapField = Callable[[tuple[str, ...], dict[str, Any]], dict[str, Any]]
+
+
+def _map_fields(node: object, path: tuple[str, ...], fn: _MapField) -> object:
+    if _is_field(node):
+        assert isinstance(node, dict)
+        return fn(path, node) if _level(node) != "public" else copy.deepcopy(node)
+    if isinstance(node, dict):
+        return {key: _map_fields(child, (*path, str(key)), fn) for key, child in node.items()}
+    if isinstance(node, list):
+        return [_map_fields(child, (*path, str(i)), fn) for i, child in enumerate(node)]
+    return copy.deepcopy(node)
+
+
+def map_confidential_fields(doc: Mapping[str, Any], fn: _MapField) -> dict[str, Any]:
+    """A copy of the dossier with every non-public field replaced by fn(path, field)."""
+    out = dict(doc)
+    if "sections" in doc:
+        out["sections"] = _map_fields(doc["sections"], ("sections",), fn)
+    return out
 
 
 _Keep = Callable[[Mapping[str, Any]], "dict[str, Any] | None"]

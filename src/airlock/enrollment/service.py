@@ -148,6 +148,8 @@ def withdraw(uow: UnitOfWork, *, actor: Actor, reason: str) -> Participation:
     p = get_participation(uow, actor=actor, org_id=actor.org_id)
     _move(uow, p, PS.WITHDRAWN, actor=actor, reason=reason.strip() or "withdrawn by the firm")
     p.withdrawn_at = utcnow()
+    # Closed in the same transaction: no request of the firm succeeds after the withdrawal.
+    accounts.close_organisation(uow, org_id=p.org_id)
     events.publish(uow, WITHDRAWN_EVENT, {"org_id": p.org_id, "actor_user_id": actor.user_id})
     return p
 

@@ -18,6 +18,7 @@ from airlock.core.uow import UnitOfWork
 from airlock.findings.ingest import NEEDS_HUMAN
 from airlock.findings.models import Finding
 from airlock.findings.rules import FindingState as F
+from airlock.scanning import service as scanning
 from airlock.scanning.models import ScanResult, ScanRun
 from airlock.submissions import service as submissions
 from airlock.submissions.models import Submission
@@ -133,7 +134,18 @@ def compute(uow: UnitOfWork, *, submission_id: str) -> FixDiff:
         )
     for fp, r in sorted(found.items()):
         if fp not in known:
-            diff.rows.append(FixRow(FixStatus.NEW, fp, r.rule_id, r.message[:300], r.severity))
+            diff.rows.append(
+                FixRow(
+                    FixStatus.NEW,
+                    fp,
+                    r.rule_id,
+                    (
+                        r.message
+                        or scanning.result_title(rule_id=r.rule_id, check_name=r.scanner_name)
+                    )[:300],
+                    r.severity,
+                )
+            )
     return diff
 
 

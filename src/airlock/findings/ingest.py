@@ -13,6 +13,7 @@ from airlock.core.transitions import ObjectType, record_change
 from airlock.core.uow import UnitOfWork
 from airlock.findings.models import Finding, FindingEvidence
 from airlock.findings.rules import FindingState
+from airlock.scanning import service as scanning
 from airlock.scanning.engine.model import Severity, Verdict
 from airlock.scanning.models import ScanResult
 
@@ -37,7 +38,10 @@ def _create(
         fingerprint=fingerprint,
         check_name=first.scanner_name,
         rule_id=first.rule_id,
-        title=first.message[:300],
+        title=(
+            first.message
+            or scanning.result_title(rule_id=first.rule_id, check_name=first.scanner_name)
+        )[:300],
         reported_severity=worst_severity([r.severity for r in rows]),
         reported_verdict=max((r.verdict for r in rows), key=_VERDICT_RANK.__getitem__),
         state=FindingState.DRAFT,

@@ -8,6 +8,7 @@ the job done and publishes `check.recorded`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,8 @@ from airlock.scanning.registry import (
 )
 from airlock.scanning.rules import ScannerState
 from airlock.submissions import service as submissions
+from airlock.vault import sealing
+from airlock.vault.keys import KeyDestroyed
 from airlock.vault.models import Artifact
 
 # --- scanners ---------------------------------------------------------------------------------
@@ -206,9 +209,17 @@ def record_run(
     uow.session.add(run)
     uow.flush()  # the unique (subject, check, version, request) constraint settles a race here
     for result in outcome.results:
+        result_id = new_id()
+        message, evidence = _sealed_content(
+            uow,
+            org_id=subject.org_id,
+            result_id=result_id,
+            message=result.message[:4000],
+            evidence=dict(result.evidence),
+        )
         uow.session.add(
             ScanResult(
-                id=new_id(),
+                id=result_id,
                 run_id=run.id,
                 subject_kind=str(subject.kind),
                 subject_id=subject.id,
@@ -218,8 +229,8 @@ def record_run(
                 rule_id=result.rule_id[:40],
                 severity=str(result.severity),
                 verdict=str(result.verdict),
-                message=result.message[:4000],
-                evidence=dict(result.evidence),
+                message=message,
+                evidence=evidence,
                 atlas=list(result.atlas),
                 fingerprint=result.fingerprint[:64],
                 scanner_name=check.name,
@@ -248,6 +259,95 @@ def record_run(
     events.publish(uow, CHECK_RECORDED_EVENT, {"run_id": run.id})
     uow.flush()
     return run
+
+
+def _content_binding(result_id: str) -> str:
+    return f"scan_result:{result_id}:content"
+
+
+def _sealed_content(
+    uow: UnitOfWork, *, org_id: str, result_id: str, message: str, evidence: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """A result's message and evidence, derived from the firm's content, sealed under its key:
+    the row keeps an empty message and {"sealed": token}."""
+    plain = json.dumps({"message": message, "evidence": evidence}, separators=(",", ":"))
+    try:
+        token = sealing.seal(
+            uow, org_id=org_id, bound_to=_content_binding(result_id), plaintext=plain.encode()
+        )
+    except KeyDestroyed:  # the firm withdrew meanwhile: keep nothing of the content
+        return "", {"destroyed": True}
+    return "", {"sealed": token}
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """A scan result as a viewer reads it, its sealed content opened (never written back)."""
+
+    id: str
+    subject_kind: str
+    subject_id: str
+    artifact_id: str | None
+    rule_id: str
+    severity: str
+    verdict: str
+    message: str
+    evidence: dict[str, Any]
+    atlas: list[Any]
+    fingerprint: str
+    scanner_name: str
+    scanner_version: str
+    created_at: datetime
+
+
+def result_title(*, rule_id: str, check_name: str) -> str:
+    """A title for a scan result that reveals nothing of the artifact: the rule's own title
+    (the message, which may quote content, is sealed)."""
+    from airlock.scanning.engine.rules import RULES
+
+    rule = RULES.get(rule_id)
+    return rule.title if rule is not None else f"{check_name}: {rule_id}"
+
+
+def opened_results(uow: UnitOfWork, rows: Iterable[ScanResult]) -> list[ResultView]:
+    """Scan results with their sealed content opened; for callers that checked access."""
+    out = []
+    for r in rows:
+        message, evidence = r.message, dict(r.evidence or {})
+        token = evidence.get("sealed")
+        if isinstance(token, str):
+            plain = sealing.open_sealed(
+                uow, org_id=r.org_id, bound_to=_content_binding(r.id), token=token
+            )
+            if plain is None:
+                message, evidence = WITHDRAWN_CONTENT, {}
+            else:
+                content = json.loads(plain)
+                message, evidence = str(content["message"]), dict(content["evidence"])
+        elif evidence.get("destroyed"):
+            message, evidence = WITHDRAWN_CONTENT, {}
+        out.append(
+            ResultView(
+                id=r.id,
+                subject_kind=r.subject_kind,
+                subject_id=r.subject_id,
+                artifact_id=r.artifact_id,
+                rule_id=r.rule_id,
+                severity=r.severity,
+                verdict=r.verdict,
+                message=message,
+                evidence=evidence,
+                atlas=list(r.atlas or []),
+                fingerprint=r.fingerprint,
+                scanner_name=r.scanner_name,
+                scanner_version=r.scanner_version,
+                created_at=r.created_at,
+            )
+        )
+    return out
+
+
+WITHDRAWN_CONTENT = "(content destroyed: the firm withdrew from the program)"
 
 
 def request_rescan(uow: UnitOfWork, *, actor: Actor, name: str, subject_id: str) -> str:
@@ -307,7 +407,7 @@ class ArtifactScan:
     scanned_at: datetime | None
     error: str
     runs: list[ScanRun]
-    results: list[ScanResult]
+    results: list[ResultView]
     # fingerprint -> how many other submissions of the firm had the same result
     recurring: dict[str, int] = field(default_factory=dict)
 
@@ -340,6 +440,14 @@ def results_for_submission(
     """
     sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
     firm = _viewer_states(uow, actor=actor, org_id=sub.org_id, submission_id=sub.id)
+    audit.append(
+        uow.session,
+        action="scan.results_read",
+        actor=actor,
+        object_type="submission",
+        object_id=sub.id,
+        org_id=sub.org_id,
+    )
     names = visible_scanners(uow, firm=firm)
     arts = list(
         uow.session.scalars(
@@ -385,7 +493,7 @@ def results_for_submission(
                 scanned_at=max((r.finished_at for r in art_runs), default=None),
                 error="; ".join(r.error for r in art_runs if r.error),
                 runs=art_runs,
-                results=_ordered(found.get(art.id, [])),
+                results=opened_results(uow, _ordered(found.get(art.id, []))),
                 recurring=recurring,
             )
         )
@@ -399,7 +507,7 @@ class SubjectCheck:
     subject_kind: str
     subject_id: str
     run: ScanRun
-    results: list[ScanResult]
+    results: list[ResultView]
 
 
 def subject_checks_for_submission(
@@ -427,7 +535,7 @@ def subject_checks_for_submission(
         rows = uow.session.scalars(
             select(ScanResult).where(ScanResult.run_id == run.id).order_by(ScanResult.id)
         )
-        out.append(SubjectCheck(kind, subject_id, run, _ordered(list(rows))))
+        out.append(SubjectCheck(kind, subject_id, run, opened_results(uow, _ordered(list(rows)))))
     return out
 
 
@@ -468,6 +576,31 @@ def artifact_verdict(
         stmt = stmt.where(ScanRun.scanner_name.in_(list(scanners)))
     latest = _latest_runs(uow.session.scalars(stmt)).get(artifact_id, [])
     return _worst([r.verdict for r in latest]) if latest else None
+
+
+def verdict_counts(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> dict[str, int]:
+    """How many of a submission's artifacts have each verdict (non-confidential: no names);
+    the caller has checked that the viewer may see the submission."""
+    names = visible_scanners(uow, firm=not actor.is_agency)
+    ids = list(
+        uow.session.scalars(select(Artifact.id).where(Artifact.submission_id == submission_id))
+    )
+    stmt = (
+        select(ScanRun)
+        .where(
+            ScanRun.submission_id == submission_id,
+            ScanRun.subject_kind == SubjectKind.ARTIFACT,
+            ScanRun.scanner_name.in_(names),
+        )
+        .order_by(ScanRun.finished_at)
+    )
+    latest = _latest_runs(uow.session.scalars(stmt))
+    counts: dict[str, int] = {}
+    for art_id in ids:
+        runs = latest.get(art_id, [])
+        verdict = _worst([r.verdict for r in runs]) if runs else "unscanned"
+        counts[verdict] = counts.get(verdict, 0) + 1
+    return counts
 
 
 def _latest_runs(rows: Iterable[ScanRun]) -> dict[str, list[ScanRun]]:

@@ -65,3 +65,22 @@ class Assignment(Base):
     user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id"), index=True)
     assigned_by: Mapped[str] = mapped_column(ID, ForeignKey("users.id"))
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RestrictedGrant(Base):
+    """A coordinator's grant to one assigned reviewer of a submission's `restricted` fields.
+
+    Revoking sets `revoked_at`; a later grant is a new row, so the record of who could read
+    what, and when, stays whole (and every change is audited).
+    """
+
+    __tablename__ = "restricted_grants"
+    __table_args__ = (Index("ix_restricted_grants_submission_user", "submission_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    submission_id: Mapped[str] = mapped_column(ID, ForeignKey("submissions.id"))
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id"))
+    granted_by: Mapped[str] = mapped_column(ID, ForeignKey("users.id"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_by: Mapped[str | None] = mapped_column(ID, ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column()

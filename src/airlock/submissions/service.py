@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from airlock.accounts.models import Membership, Organisation, User
 from airlock.core import audit, events
 from airlock.core.access import Actor, authorize, may_read_confidential
-from airlock.core.db import utcnow
+from airlock.core.db import new_id, utcnow
 from airlock.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from airlock.core.roles import Role
 from airlock.core.transitions import ObjectType, record_change
@@ -21,11 +21,14 @@ from airlock.dossiers import validation, versions
 from airlock.dossiers.interop import exports
 from airlock.enrollment import rules as enrollment_rules
 from airlock.enrollment import service as enrollment
-from airlock.submissions import rules
-from airlock.submissions.models import AIModel, Assignment, Submission
+from airlock.submissions import rules, sealed
+from airlock.submissions.models import AIModel, Assignment, RestrictedGrant, Submission
 from airlock.submissions.rules import SubmissionState as SS
 
 MAX_PER_PAGE = 100
+SUBMISSION_SUBMITTED_EVENT = "submission.submitted"
+# Its endpoint_id is the submission's id: the endpoint is the one its dossier declares.
+ENDPOINT_DECLARED_EVENT = "endpoint.declared"
 
 
 def _clean(text: str, field: str, *, max_len: int, required: bool = True) -> str:
@@ -158,14 +161,18 @@ def create_submission(
     carried = _check_content(
         uow, org_id=actor.org_id, carries=list(carries), dossier=doc, limit=max_dossier_bytes
     )
+    sub_id = new_id()
     sub = Submission(
+        id=sub_id,
         org_id=actor.org_id,
         model_id=model.id,
         title=_clean(title, "title", max_len=200),
         version=_clean(version, "version", max_len=80, required=False),
         state=SS.DRAFT,
         carries=carried,
-        dossier=_current(doc),
+        dossier=sealed.seal_dossier(
+            uow, org_id=actor.org_id, submission_id=sub_id, doc=_current(doc)
+        ),
         dossier_schema_version=validation.SCHEMA_VERSION,
         created_by=actor.user_id,
         created_at=utcnow(),
@@ -217,6 +224,19 @@ def assigned_user_ids(uow: UnitOfWork, *, submission_id: str) -> set[str]:
     )
 
 
+def granted_user_ids(uow: UnitOfWork, *, submission_id: str) -> set[str]:
+    """The assigned users granted the submission's restricted fields (grants not revoked)."""
+    stmt = select(RestrictedGrant.user_id).where(
+        RestrictedGrant.submission_id == submission_id, RestrictedGrant.revoked_at.is_(None)
+    )
+    return set(uow.session.scalars(stmt)) & assigned_user_ids(uow, submission_id=submission_id)
+
+
+def stored_dossier(uow: UnitOfWork, *, sub: Submission) -> dict[str, Any]:
+    """A submission's dossier with its sealed fields opened; callers have checked access."""
+    return sealed.plain_dossier(uow, org_id=sub.org_id, submission_id=sub.id, doc=sub.dossier)
+
+
 def get_submission(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Submission:
     """One submission, for its firm or agency staff (404 for anyone else)."""
     sub = _get(uow, submission_id)
@@ -239,6 +259,10 @@ def view_dossier(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Dossie
     sub = get_submission(uow, actor=actor, submission_id=submission_id)
     assigned = assigned_user_ids(uow, submission_id=sub.id)
     if may_read_confidential(actor, org_id=sub.org_id, assigned_user_ids=assigned):
+        # The firm sees its own restricted fields; agency staff only when named in a grant.
+        restricted = actor.org_id == sub.org_id or actor.user_id in granted_user_ids(
+            uow, submission_id=sub.id
+        )
         audit.append(
             uow.session,
             actor=actor,
@@ -246,8 +270,12 @@ def view_dossier(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Dossie
             object_type=ObjectType.SUBMISSION,
             object_id=sub.id,
             org_id=sub.org_id,
+            detail={"restricted": restricted},
         )
-        return DossierView(versions.upgrade(sub.dossier), True)
+        doc = versions.upgrade(stored_dossier(uow, sub=sub))
+        if restricted:
+            return DossierView(doc, True)
+        return DossierView(dossier_rules.confidential_view(doc, "reviewer"), True)
     return DossierView(dossier_rules.public_view(versions.upgrade(sub.dossier)), False)
 
 
@@ -268,13 +296,15 @@ def update_submission(
     if not rules.is_editable(SS(sub.state)):
         raise Conflict(f"a submission that is {sub.state} can no longer be edited")
     new_carries = list(carries) if carries is not None else list(sub.carries)
-    new_doc = dossier if dossier is not None else sub.dossier
+    new_doc = dossier if dossier is not None else stored_dossier(uow, sub=sub)
     sub.carries = _check_content(
         uow, org_id=sub.org_id, carries=new_carries, dossier=new_doc, limit=max_dossier_bytes
     )
     dossier_changed = dossier is not None and _current(new_doc) != sub.dossier
     if dossier is not None:
-        sub.dossier = _current(new_doc)
+        sub.dossier = sealed.seal_dossier(
+            uow, org_id=sub.org_id, submission_id=sub.id, doc=_current(new_doc)
+        )
         sub.dossier_schema_version = validation.SCHEMA_VERSION
     if title is not None:
         sub.title = _clean(title, "title", max_len=200)
@@ -321,6 +351,14 @@ def allowed_moves(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> list[
     return sorted(moves, key=lambda s: s.value)
 
 
+def _declares_endpoint(dossier: dict[str, Any]) -> bool:
+    """Whether section G names an evaluation endpoint's base URL."""
+    g = dossier.get("sections", {}).get("G")
+    ep = g.get("eval_endpoint") if isinstance(g, dict) else None
+    url = ep.get("base_url") if isinstance(ep, dict) else None
+    return bool(url.get("value") if isinstance(url, dict) else url)
+
+
 def transition(
     uow: UnitOfWork, *, actor: Actor, submission_id: str, target: SS, reason: str = ""
 ) -> Submission:
@@ -338,11 +376,12 @@ def transition(
     for guard in _GUARDS.get(target, []):
         guard(uow, sub)
     if target == SS.SUBMITTED:
-        gaps = dossier_rules.check_complete(sub.dossier, scopes=frozenset(sub.carries))
+        doc = stored_dossier(uow, sub=sub)
+        gaps = dossier_rules.check_complete(doc, scopes=frozenset(sub.carries))
         if gaps:
             raise validation.invalid_input(gaps)
         # The dossier was validated when saved; the agreement may have narrowed since.
-        _check_sharing(uow, org_id=sub.org_id, carries=list(sub.carries), dossier=sub.dossier)
+        _check_sharing(uow, org_id=sub.org_id, carries=list(sub.carries), dossier=doc)
         sub.submitted_at = utcnow()
         sub.return_reason = ""
     if target == SS.RETURNED:
@@ -359,6 +398,11 @@ def transition(
         to_state=target,
         reason=reason,
     )
+    if target == SS.SUBMITTED:
+        # Dossier checks react to this; sent only if the move commits.
+        events.publish(uow, SUBMISSION_SUBMITTED_EVENT, {"submission_id": sub.id})
+        if _declares_endpoint(sub.dossier):
+            events.publish(uow, ENDPOINT_DECLARED_EVENT, {"endpoint_id": sub.id})
     return sub
 
 

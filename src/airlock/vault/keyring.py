@@ -11,7 +11,7 @@ from airlock.core import audit
 from airlock.core.access import Actor, authorize
 from airlock.core.db import utcnow
 from airlock.core.errors import InvalidInput
-from airlock.core.ports import BlobStore
+from airlock.core.ports import BlobStore, KeyStore
 from airlock.core.uow import UnitOfWork
 from airlock.vault import crypto
 from airlock.vault.keys import (
@@ -45,16 +45,19 @@ def active_org_key_for(uow: UnitOfWork, *, org_id: str, master: MasterKey) -> tu
     if any(k.state == KeyState.DESTROYED for k in keys):
         raise key_destroyed(org_id)
     if keys:
-        return keys[-1].version, _unwrap(keys[-1], master)
+        return keys[-1].version, _unwrap(uow, keys[-1], master)
     org_key = crypto.new_key()
     stored = wrap_org_key(master, org_key, org_id=org_id, version=1)
+    ref = _store(uow).put(store_name(org_id, 1), stored.wrapped)
     uow.session.add(
         OrgKey(
             org_id=org_id,
             version=1,
             state=KeyState.ACTIVE,
             master_key_id=stored.master_key_id,
-            wrapped=stored.wrapped,
+            wrapped=None,
+            in_store=True,
+            store_ref=ref,
             created_at=utcnow(),
         )
     )
@@ -62,12 +65,64 @@ def active_org_key_for(uow: UnitOfWork, *, org_id: str, master: MasterKey) -> tu
     return 1, org_key
 
 
-def _unwrap(row: OrgKey, master: MasterKey) -> bytes:
-    if row.state == KeyState.DESTROYED or row.wrapped is None:
+def store_name(org_id: str, version: int) -> str:
+    """The name of an organisation key in the key store."""
+    return f"org-{org_id}-v{version}"
+
+
+def _store(uow: UnitOfWork) -> KeyStore:
+    return uow.services.key_store
+
+
+def _wrapped_of(uow: UnitOfWork, row: OrgKey) -> bytes | None:
+    if row.state == KeyState.DESTROYED:
+        return None
+    if row.in_store:
+        return _store(uow).get(store_name(row.org_id, row.version), row.store_ref or b"")
+    return row.wrapped
+
+
+def _unwrap(uow: UnitOfWork, row: OrgKey, master: MasterKey) -> bytes:
+    wrapped = _wrapped_of(uow, row)
+    if wrapped is None:
         raise key_destroyed(row.org_id)
     return unwrap_org_key(
-        master, WrappedOrgKey(row.org_id, row.version, row.master_key_id, row.wrapped)
+        master, WrappedOrgKey(row.org_id, row.version, row.master_key_id, wrapped)
     )
+
+
+def move_keys_to_store(uow: UnitOfWork, *, actor_label: str = "system") -> int:
+    """Move wrapped organisation keys still in the database into the key store (once)."""
+    rows = list(
+        uow.session.scalars(
+            select(OrgKey).where(OrgKey.in_store.is_(False), OrgKey.wrapped.is_not(None))
+        )
+    )
+    if not rows:
+        return 0
+    _secure_delete(uow)
+    for row in rows:
+        assert row.wrapped is not None
+        row.store_ref = _store(uow).put(store_name(row.org_id, row.version), row.wrapped)
+        row.in_store, row.wrapped = True, None
+    audit.append(
+        uow.session,
+        action="vault.keys_moved_to_store",
+        actor_label=actor_label,
+        object_type="key_store",
+        object_id="organisation_keys",
+        detail={"organisation_keys": len(rows)},
+    )
+    uow.flush()
+    return len(rows)
+
+
+def _secure_delete(uow: UnitOfWork) -> None:
+    if uow.session.get_bind().dialect.name == "sqlite":
+        # Zero freed space so erased keys do not linger in free pages; WAL truncated on commit.
+        uow.session.execute(text("PRAGMA secure_delete = ON"))
+        bind = uow.session.get_bind()
+        uow.after_commit(_checkpoint_sqlite, bind if isinstance(bind, Engine) else bind.engine)
 
 
 def org_key_for(uow: UnitOfWork, *, org_id: str, version: int, master: MasterKey) -> bytes:
@@ -77,7 +132,7 @@ def org_key_for(uow: UnitOfWork, *, org_id: str, version: int, master: MasterKey
     ).first()
     if row is None:
         raise key_destroyed(org_id)
-    return _unwrap(row, master)
+    return _unwrap(uow, row, master)
 
 
 def upload_aad(upload_id: str) -> str:
@@ -129,25 +184,30 @@ def rotate_master_key(
     uow: UnitOfWork, *, old: MasterKey, new: MasterKey, actor_label: str = "system"
 ) -> int:
     """Rewrap every live organisation key under the new master key; content is untouched."""
-    rows = [
-        r for r in uow.session.scalars(select(OrgKey).with_for_update()) if r.wrapped is not None
-    ]
-    stale = [r for r in rows if r.master_key_id not in (old.key_id, new.key_id)]
+    rows: list[tuple[OrgKey, bytes]] = []
+    for r in uow.session.scalars(select(OrgKey).with_for_update()):
+        wrapped = _wrapped_of(uow, r)
+        if wrapped is not None:
+            rows.append((r, wrapped))
+    stale = [r for r, _ in rows if r.master_key_id not in (old.key_id, new.key_id)]
     if stale:
         raise InvalidInput(
             f"{len(stale)} organisation key(s) are wrapped under master key "
             f"{stale[0].master_key_id}, which is neither the old nor the new key"
         )
-    todo = [r for r in rows if r.master_key_id == old.key_id]
-    assert all(r.wrapped is not None for r in todo)
+    todo = [(r, w) for r, w in rows if r.master_key_id == old.key_id]
     rewrapped = rewrap_org_keys(
-        [WrappedOrgKey(r.org_id, r.version, r.master_key_id, r.wrapped or b"") for r in todo],
+        [WrappedOrgKey(r.org_id, r.version, r.master_key_id, w) for r, w in todo],
         old=old,
         new=new,
     )
     now = utcnow()
-    for row, item in zip(todo, rewrapped, strict=True):
-        row.wrapped, row.master_key_id, row.rotated_at = item.wrapped, item.master_key_id, now
+    for (row, _), item in zip(todo, rewrapped, strict=True):
+        if row.in_store:
+            row.store_ref = _store(uow).put(store_name(row.org_id, row.version), item.wrapped)
+        else:
+            row.wrapped = item.wrapped
+        row.master_key_id, row.rotated_at = item.master_key_id, now
     audit.append(
         uow.session,
         action="vault.master_key_rotated",
@@ -163,17 +223,17 @@ def shred_organisation(uow: UnitOfWork, *, org_id: str, actor: Actor | None) -> 
     """Destroy a firm's organisation key, so none of its artifacts can ever be decrypted again."""
     if actor is not None:  # the withdrawal job runs as the system (None)
         authorize(actor, "participation.manage", org_id=org_id)
-    if uow.session.get_bind().dialect.name == "sqlite":
-        # Zero freed space so erased keys do not linger in free pages; WAL truncated on commit.
-        uow.session.execute(text("PRAGMA secure_delete = ON"))
-        bind = uow.session.get_bind()
-        uow.after_commit(_checkpoint_sqlite, bind if isinstance(bind, Engine) else bind.engine)
+    _secure_delete(uow)
     now = utcnow()
     versions = []
     for row in _keys_of(uow, org_id):
-        if row.wrapped is not None or row.state != KeyState.DESTROYED:
+        if row.wrapped is not None or row.in_store or row.state != KeyState.DESTROYED:
             versions.append(row.version)
-        row.wrapped, row.state, row.destroyed_at = None, KeyState.DESTROYED, row.destroyed_at or now
+        # Deleted from the store before the commit: if the transaction then fails, the key is
+        # gone and the retried job records it (destroying is the one safe direction).
+        _store(uow).delete(store_name(org_id, row.version))
+        row.wrapped, row.store_ref, row.in_store = None, None, False
+        row.state, row.destroyed_at = KeyState.DESTROYED, row.destroyed_at or now
     if not versions and not _keys_of(uow, org_id):
         # Never had a key: record a destroyed placeholder so no key is ever made for it again.
         uow.session.add(

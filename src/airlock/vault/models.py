@@ -5,14 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from airlock.core.db import ID, Base, new_id, utcnow
 
 
 class OrgKey(Base):
-    """An organisation's key, wrapped under the master key; `wrapped` is erased when shredded."""
+    """An organisation key's record. The key itself, wrapped under the master key, lives in the
+    key store (`in_store`; `store_ref` is what the store needs to find it, e.g. a KMS
+    ciphertext); rows from before the key store keep it in `wrapped` until moved. Shredding
+    deletes it from the store and erases both columns."""
 
     __tablename__ = "vault_org_keys"
     __table_args__ = (UniqueConstraint("org_id", "version", name="uq_vault_org_keys_org_version"),)
@@ -23,6 +35,8 @@ class OrgKey(Base):
     state: Mapped[str] = mapped_column(String(16))
     master_key_id: Mapped[str] = mapped_column(String(32), default="")
     wrapped: Mapped[bytes | None] = mapped_column(LargeBinary(128))
+    in_store: Mapped[bool] = mapped_column(Boolean, default=False)
+    store_ref: Mapped[bytes | None] = mapped_column(LargeBinary(4096))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     rotated_at: Mapped[datetime | None] = mapped_column()
     destroyed_at: Mapped[datetime | None] = mapped_column()

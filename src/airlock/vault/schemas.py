@@ -59,11 +59,16 @@ class ArtifactOut(BaseModel):
 
 
 class ManifestOut(BaseModel):
-    """Every file of a submission with its size and hash."""
+    """Every file of a submission with its size and hash; for agency staff not assigned to it
+    only the count and the verdicts (`withheld`: no lines, total_bytes 0)."""
 
     submission_id: str
     artifacts: list[ArtifactOut]
     total_bytes: int
+    artifact_count: int = 0
+    withheld: bool = False
+    # how many artifacts have each verdict ("unscanned" for none yet)
+    verdicts: dict[str, int] = {}
 
 
 def upload_out(up: UploadSession) -> UploadOut:

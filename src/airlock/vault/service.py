@@ -414,21 +414,67 @@ def pending_uploads(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> list[U
 # --- reading ----------------------------------------------------------------------------------
 
 
-def list_artifacts(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> list[Artifact]:
-    """The submission's manifest: every file with its kind, size and SHA-256."""
+@dataclass(frozen=True)
+class Manifest:
+    """A submission's manifest as one viewer may see it: the lines, or only their count."""
+
+    submission_id: str
+    artifacts: list[Artifact]
+    count: int
+    # True for agency staff not assigned to the submission: no names, sizes or hashes.
+    withheld: bool
+
+
+def read_manifest(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> Manifest:
+    """The manifest, in full for the firm and assigned staff, as a count for other staff;
+    every read is audited."""
     sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
     authorize(actor, "artifact.read", org_id=sub.org_id)
     stmt = select(Artifact).where(Artifact.submission_id == sub.id).order_by(Artifact.name)
-    return list(uow.session.scalars(stmt))
+    arts = list(uow.session.scalars(stmt))
+    assigned = submissions.assigned_user_ids(uow, submission_id=sub.id)
+    full = may_read_confidential(actor, org_id=sub.org_id, assigned_user_ids=assigned)
+    audit.append(
+        uow.session,
+        action="artifact.manifest_read",
+        actor=actor,
+        object_type="submission",
+        object_id=sub.id,
+        org_id=sub.org_id,
+        detail={"artifacts": len(arts), "withheld": not full},
+    )
+    return Manifest(sub.id, arts if full else [], len(arts), not full)
 
 
-def get_artifact(uow: UnitOfWork, *, actor: Actor, artifact_id: str) -> Artifact:
-    """One artifact's manifest line, for whoever may read its submission."""
+def list_artifacts(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> list[Artifact]:
+    """The submission's manifest lines (kind, size, SHA-256); Forbidden for unassigned staff."""
+    manifest = read_manifest(uow, actor=actor, submission_id=submission_id)
+    if manifest.withheld:
+        raise Forbidden(_NEED_TO_KNOW)
+    return manifest.artifacts
+
+
+_NEED_TO_KNOW = (
+    "only the owning firm and the staff assigned to this submission see its file names, "
+    "sizes and hashes"
+)
+
+
+def _artifact(uow: UnitOfWork, *, actor: Actor, artifact_id: str) -> Artifact:
     art = uow.session.get(Artifact, artifact_id) if len(artifact_id) <= 64 else None
     if art is None:
         raise NotFound("artifact not found")
     submissions.get_submission(uow, actor=actor, submission_id=art.submission_id)
     authorize(actor, "artifact.read", org_id=art.org_id)
+    return art
+
+
+def get_artifact(uow: UnitOfWork, *, actor: Actor, artifact_id: str) -> Artifact:
+    """One artifact's manifest line, for the firm and the staff assigned to its submission."""
+    art = _artifact(uow, actor=actor, artifact_id=artifact_id)
+    assigned = submissions.assigned_user_ids(uow, submission_id=art.submission_id)
+    if not may_read_confidential(actor, org_id=art.org_id, assigned_user_ids=assigned):
+        raise Forbidden(_NEED_TO_KNOW)
     return art
 
 
@@ -464,7 +510,7 @@ def open_download(
 
     confirm_finding is the explicit confirmation a guard may ask for (the finding it names).
     """
-    art = get_artifact(uow, actor=actor, artifact_id=artifact_id)
+    art = _artifact(uow, actor=actor, artifact_id=artifact_id)
     assigned = submissions.assigned_user_ids(uow, submission_id=art.submission_id)
     if not may_read_confidential(actor, org_id=art.org_id, assigned_user_ids=assigned):
         raise Forbidden(

@@ -154,6 +154,24 @@ API: list[tuple[str, str, Any, dict[str, int]]] = [
         {"reviewer_id": "{firm_user}"},
         expect(403, firm_b_admin=404, coordinator=422, agency_admin=422),
     ),
+    (
+        "GET",
+        "/api/v1/submissions/{sub_a}/restricted-grants",
+        None,
+        expect(403, **group(STAFF, 200), firm_b_admin=404),
+    ),
+    (
+        "POST",
+        "/api/v1/submissions/{sub_a}/restricted-grants",
+        {"reviewer_id": "{firm_user}"},
+        expect(403, firm_b_admin=404, coordinator=422, agency_admin=422),
+    ),
+    (
+        "DELETE",
+        "/api/v1/submissions/{sub_a}/restricted-grants/{firm_user}",
+        None,
+        expect(403, firm_b_admin=404, coordinator=404, agency_admin=404),
+    ),
     ("GET", "/api/v1/queue", None, expect(403, **group(STAFF, 200))),
     ("GET", "/api/v1/audit", None, expect(403, auditor=200, agency_admin=200)),
     ("GET", "/api/v1/audit/verify", None, expect(403, auditor=200, agency_admin=200)),
@@ -461,6 +479,7 @@ DEDICATED = {
     ("POST", "/portal/submissions/{submission_id}"),
     ("POST", "/review/submissions/{submission_id}/transition"),
     ("POST", "/review/submissions/{submission_id}/assign"),
+    ("POST", "/review/submissions/{submission_id}/restricted"),  # tests/security
     ("POST", "/members/invite"),
     ("POST", "/review/firms/{org_id}/state"),
     ("POST", "/review/coverage/link"),

@@ -176,12 +176,13 @@ def test_withdrawal_redacts_confidential_dossier_content(client, container):
         assert "'reason': 'withdrawn'" in text
         for field in ("restricted", "'disclosure': 'reviewer'"):
             assert field not in text
+    # The firm's accounts were closed with the withdrawal: nothing it sends is accepted.
     r = client.post(
         "/api/v1/participation/enroll",
         headers=firm,
         json={"agreement_version": "2026-1", "scopes": []},
     )
-    assert r.status_code == 409
+    assert r.status_code == 401
 
 
 def test_the_queue_chart_counts_submissions_by_state_without_drafts(client, container):

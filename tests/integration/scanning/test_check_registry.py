@@ -112,9 +112,13 @@ def _runs(container, name: str) -> list[ScanRun]:
         return list(uow.session.scalars(stmt))
 
 
-def _seen(container) -> set[str]:
+def _seen(container, name: str) -> set[str]:
+    """The runs of the named check whose check.recorded event a subscriber saw."""
+    runs = select(ScanRun.id).where(ScanRun.scanner_name == name)
     with container.uow() as uow:
-        stmt = select(AuditEvent.object_id).where(AuditEvent.action == SAW_RECORDED)
+        stmt = select(AuditEvent.object_id).where(
+            AuditEvent.action == SAW_RECORDED, AuditEvent.object_id.in_(runs)
+        )
         return set(uow.session.scalars(stmt))
 
 
@@ -134,10 +138,12 @@ def test_a_toy_submission_check_runs_on_its_event_publishes_and_can_be_rescanned
     assert (run.scanner_version, run.verdict, run.request_key) == ("0.1.0", "review", "auto")
     assert (run.submission_id, run.org_id) == (sid, prog.ids["org_a"])
     with container.uow() as uow:
-        [result] = uow.session.scalars(select(ScanResult).where(ScanResult.run_id == run.id))
+        [result] = service.opened_results(
+            uow, uow.session.scalars(select(ScanResult).where(ScanResult.run_id == run.id))
+        )
     assert result.rule_id == "TOY001" and result.evidence["path"] == ["sections", "B"]
     assert (result.subject_kind, result.subject_id) == ("submission", sid)
-    assert _seen(container) == {run.id}  # check.recorded carried the run id
+    assert _seen(container, toy_check.name) == {run.id}  # check.recorded carried the run id
 
     # The same event again: this version already saw the subject, nothing more is recorded.
     with container.uow() as uow:
@@ -156,12 +162,18 @@ def test_a_toy_submission_check_runs_on_its_event_publishes_and_can_be_rescanned
     first, second = _runs(container, toy_check.name)
     assert first.id == run.id and second.scanner_version == first.scanner_version
     assert second.request_key not in ("auto", first.request_key)
-    assert _seen(container) == {first.id, second.id}
+    assert _seen(container, toy_check.name) == {first.id, second.id}
 
     # The firm sees the latest run of its submission's check, with its result.
     firm = auth(container, prog.actors["firm_a_admin"])
     out = client.get(f"/api/v1/submissions/{sid}/results", headers=firm).json()
-    [shown] = out["checks"]
+    [shown] = [c for c in out["checks"] if c["check"] == toy_check.name]
+    # The firm also sees the enabled dossier checks, but never those in evaluation.
+    assert {c["check"] for c in out["checks"]} == {
+        toy_check.name,
+        "dossier-compute",
+        "dossier-coverage",
+    }
     assert (shown["subject_kind"], shown["subject_id"], shown["check"]) == (
         "submission",
         sid,

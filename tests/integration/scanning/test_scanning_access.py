@@ -59,13 +59,16 @@ def test_every_role_against_every_scanning_route(client, container):
 def test_agency_admin_sets_a_scanner_state_and_it_is_audited(client, container):
     prog = make_program(container)
     admin = {"Authorization": f"Bearer {token_for(container, prog.actors['agency_admin'])}"}
-    [row] = client.get("/api/v1/scanners", headers=admin).json()["scanners"]
+    rows = {r["name"]: r for r in client.get("/api/v1/scanners", headers=admin).json()["scanners"]}
+    row = rows[ENGINE_NAME]
+    assert rows["dossier-compute"]["state"] == "enabled"
+    assert rows["behavioural-probes"]["state"] == "disabled"
     assert (row["name"], row["version"], row["state"]) == (ENGINE_NAME, ENGINE_VERSION, "enabled")
     r = client.put(f"/api/v1/scanners/{ENGINE_NAME}", headers=admin, json={"state": "evaluation"})
     assert r.status_code == 200 and r.json()["state"] == "evaluation"
     assert r.json()["updated_by"].startswith("agency_admin@agency.test")
-    [row] = client.get("/api/v1/scanners", headers=admin).json()["scanners"]
-    assert row["state"] == "evaluation"
+    rows = {r["name"]: r for r in client.get("/api/v1/scanners", headers=admin).json()["scanners"]}
+    assert rows[ENGINE_NAME]["state"] == "evaluation"
     with container.uow() as uow:
         events = list(
             uow.session.scalars(

@@ -40,16 +40,20 @@ def test_malicious_pickle_is_blocked_and_the_firm_sees_it_via_api_and_page(clien
     container.queue.join()
 
     with container.uow() as uow:
-        rows = list(uow.session.scalars(select(ScanResult)))
-        runs = list(uow.session.scalars(select(ScanRun)))
+        stored = list(
+            uow.session.scalars(select(ScanResult).where(ScanResult.scanner_name == ENGINE_NAME))
+        )
+        rows = service.opened_results(uow, stored)
+        runs = list(uow.session.scalars(select(ScanRun).where(ScanRun.scanner_name == ENGINE_NAME)))
     assert len(runs) == 1 and runs[0].verdict == "block" and runs[0].artifact_id == art["id"]
+    assert all(set(r.evidence) == {"sealed"} and r.message == "" for r in stored)
     block = [f for f in rows if f.verdict == "block"]
     assert block, [f.rule_id for f in rows]
     f = block[0]
     assert (f.scanner_name, f.scanner_version) == (ENGINE_NAME, ENGINE_VERSION)
     assert len(f.fingerprint) == 32 and f.evidence["global"] == "os.system"
     assert f.evidence["location"] == "model.pkl"  # the artifact's name, not a temporary path
-    assert (f.submission_id, f.org_id, f.artifact_id) == (sid, prog.ids["org_a"], art["id"])
+    assert f.artifact_id == art["id"]
     assert "AML.T0010" in f.atlas
 
     out = results(client, firm, sid)
@@ -150,7 +154,12 @@ def test_disabled_scanner_does_not_scan(client, container):
     upload(client, firm, prog.ids["sub_a"], EVIL_PICKLE)
     container.queue.join()
     with container.uow() as uow:
-        assert uow.session.scalar(select(func.count()).select_from(ScanRun)) == 0
+        assert (
+            uow.session.scalar(
+                select(func.count()).select_from(ScanRun).where(ScanRun.scanner_name == ENGINE_NAME)
+            )
+            == 0
+        )
 
 
 def test_running_the_scan_job_twice_stores_the_results_once(client, container):
@@ -162,8 +171,16 @@ def test_running_the_scan_job_twice_stores_the_results_once(client, container):
     def count():
         with container.uow() as uow:
             return (
-                uow.session.scalar(select(func.count()).select_from(ScanRun)),
-                uow.session.scalar(select(func.count()).select_from(ScanResult)),
+                uow.session.scalar(
+                    select(func.count())
+                    .select_from(ScanRun)
+                    .where(ScanRun.scanner_name == ENGINE_NAME)
+                ),
+                uow.session.scalar(
+                    select(func.count())
+                    .select_from(ScanResult)
+                    .where(ScanResult.scanner_name == ENGINE_NAME)
+                ),
             )
 
     before = count()
@@ -217,6 +234,8 @@ def test_a_destroyed_key_gives_a_review_run_with_the_error(client, container):
         uow.commit()
     container.queue.join()
     with container.uow() as uow:
-        [run] = list(uow.session.scalars(select(ScanRun)))
+        [run] = list(
+            uow.session.scalars(select(ScanRun).where(ScanRun.scanner_name == ENGINE_NAME))
+        )
     assert run.verdict == "review" and "destroyed" in run.error
     assert container.run_job(job_id) == "skipped"

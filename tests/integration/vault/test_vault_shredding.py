@@ -48,12 +48,14 @@ def test_after_withdrawal_nothing_of_the_plaintext_can_be_recovered(client, cont
     pending = declare(client, firm, prog.ids["sub_a"], data, name="pending.bin").json()
     assert send(client, firm, pending["id"], data, 0).status_code == 200
     with container.uow() as uow:
-        wrapped_before = uow.session.scalars(
-            select(OrgKey.wrapped).where(OrgKey.org_id == org)
-        ).one()
+        row = uow.session.scalars(select(OrgKey).where(OrgKey.org_id == org)).one()
+        # The key lives in the key store, not in the database.
+        assert row.in_store and row.wrapped is None
+        name = keyring.store_name(org, row.version)
+        wrapped_before = container.key_store.get(name, row.store_ref or b"")
         assert wrapped_before
-    if str(db_url).startswith("sqlite"):  # the check below is not vacuous: the key is on disk
-        assert wrapped_before in database_bytes(str(db_url))
+    if str(db_url).startswith("sqlite"):
+        assert wrapped_before not in database_bytes(str(db_url))
     # What a thief with a copy of the store would keep: ciphertext only.
     store = container.blob_store
     stolen = {k: b"".join(store.open(k)) for k in store.keys("")}
@@ -66,9 +68,10 @@ def test_after_withdrawal_nothing_of_the_plaintext_can_be_recovered(client, cont
 
     def shredded() -> bool:
         with container.uow() as uow:
+            # wrapped is None from the start (the key is in the key store): wait for the state
             return (
-                uow.session.scalars(select(OrgKey).where(OrgKey.org_id == org)).one().wrapped
-                is None
+                uow.session.scalars(select(OrgKey).where(OrgKey.org_id == org)).one().state
+                == "destroyed"
             )
 
     wait_for(shredded)
@@ -88,11 +91,15 @@ def test_after_withdrawal_nothing_of_the_plaintext_can_be_recovered(client, cont
     raw = database_bytes(str(db_url))
     assert wrapped_before not in raw
     assert SECRET not in raw
+    assert container.key_store.get(name, b"") is None
 
     # The stored objects are deleted after the key; the API refuses to decrypt anything.
     wait_for(lambda: list(store.keys("")) == [])
     r = client.get(f"/api/v1/artifacts/{art['id']}/content", headers=firm)
-    assert r.status_code in (404, 410)
+    assert r.status_code == 401  # the firm's accounts are closed on withdrawal
+    coordinator = auth(container, prog.actors["coordinator"])
+    r = client.get(f"/api/v1/artifacts/{art['id']}/content", headers=coordinator)
+    assert r.status_code in (403, 404, 410)
     master = master_key_for(container.settings)
     with container.uow() as uow:
         with pytest.raises(Exception, match="destroyed on withdrawal"):
@@ -122,7 +129,8 @@ def test_master_key_rotation_rewraps_and_the_old_key_opens_nothing(client, conta
     old = master_key_for(container.settings)
     new = MasterKey(os.urandom(32))
     with container.uow() as uow:
-        assert keyring.rotate_master_key(uow, old=old, new=new) == 1
+        # both firms have a key: their confidential dossier fields are sealed
+        assert keyring.rotate_master_key(uow, old=old, new=new) == 2
         uow.commit()
     with container.uow() as uow:
         dl = service.open_download(

@@ -64,12 +64,17 @@ class Panel:
     why_not: str = ""
     kinds: list[str] = field(default_factory=list)
     pending: list[PendingUpload] = field(default_factory=list)
+    # staff not assigned to the submission see how many files there are, not which
+    withheld: bool = False
+    artifact_count: int = 0
 
 
 def build_panel(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> Panel:
     """The manifest and upload state of a submission, as this actor may see them."""
     panel = Panel(submission_id=sub.id)
-    arts = service.list_artifacts(uow, actor=actor, submission_id=sub.id)
+    manifest = service.read_manifest(uow, actor=actor, submission_id=sub.id)
+    panel.withheld, panel.artifact_count = manifest.withheld, manifest.count
+    arts = manifest.artifacts
     panel.artifacts = [
         ManifestLine(
             id=a.id,

@@ -188,7 +188,7 @@ def _editor(
 ) -> Response:
     sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
     p = enrollment.get_participation(uow, actor=actor, org_id=actor.org_id)
-    doc = doc if doc is not None else dict(sub.dossier)
+    doc = doc if doc is not None else submissions.stored_dossier(uow, sub=sub)
     return page(
         request,
         "portal/submission.html",

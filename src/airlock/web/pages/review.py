@@ -18,6 +18,7 @@ from airlock.enrollment import service as enrollment
 from airlock.enrollment.rules import ParticipationState
 from airlock.findings import review as findings_review
 from airlock.findings import views as findings_views
+from airlock.submissions import grants
 from airlock.submissions import service as submissions
 from airlock.submissions.rules import SubmissionState
 from airlock.web.deps import ActorDep, UoWDep
@@ -105,6 +106,7 @@ def _view(
             )
             if u.id not in assigned_ids
         ]
+    granted = submissions.granted_user_ids(uow, submission_id=sub.id)
     moves = submissions.allowed_moves(uow, actor=actor, submission_id=sub.id)
     status = findings_views.review_status(uow, actor=actor, submission_id=sub.id)
     verdicts = findings_review.verdict_counts(uow, actor=actor, submission_ids=[sub.id])
@@ -122,6 +124,8 @@ def _view(
         dossier_json=json.dumps(view.dossier, indent=2),
         sections=dossier_view.sections(view.dossier),
         assignees=assignees,
+        granted=granted,
+        may_grant=allowed(actor, "submission.assign"),
         reviewers=reviewers,
         moves=[m.value for m in moves],
         error=error,
@@ -219,6 +223,30 @@ async def review_assign(
             )
         uow.commit()
     return redirect(f"/review/submissions/{submission_id}", done="assigned")
+
+
+@router.post("/review/submissions/{submission_id}/restricted")
+async def review_restricted(
+    submission_id: str, request: Request, actor: ActorDep, uow: UoWDep
+) -> Response:
+    """A coordinator grants (or revokes) an assigned reviewer's access to restricted fields."""
+    data = await form_data(request)
+    change = grants.revoke_restricted if data.get("action") == "revoke" else grants.grant_restricted
+    with uow:
+        try:
+            change(
+                uow,
+                actor=_staff(actor),
+                submission_id=submission_id,
+                user_id=data.get("user_id", ""),
+            )
+        except AirlockError as exc:
+            uow.session.rollback()
+            return _view(
+                request, uow, actor, submission_id, error=str(exc), status_code=exc.status_code
+            )
+        uow.commit()
+    return redirect(f"/review/submissions/{submission_id}")
 
 
 def _firms_page(

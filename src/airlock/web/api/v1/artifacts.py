@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
+from airlock.scanning import service as scanning
 from airlock.vault import flows, service
 from airlock.vault.keys import master_key_for
 from airlock.vault.schemas import ArtifactOut, ManifestOut, UploadIn, UploadOut, upload_out
@@ -69,14 +70,20 @@ async def complete_upload(upload_id: str, actor: ActorDep, container: ContainerD
 
 @router.get("/submissions/{submission_id}/artifacts", response_model=ManifestOut)
 def manifest(submission_id: str, actor: ActorDep, uow: UoWDep) -> ManifestOut:
-    """The submission's manifest: every file with its kind, size and SHA-256."""
+    """The submission's manifest: every file with its kind, size and SHA-256 (for staff not
+    assigned to the submission: the count and verdicts only). Each read is audited."""
     with uow:
-        arts = service.list_artifacts(uow, actor=actor, submission_id=submission_id)
-        items = [ArtifactOut.model_validate(a) for a in arts]
+        manifest = service.read_manifest(uow, actor=actor, submission_id=submission_id)
+        items = [ArtifactOut.model_validate(a) for a in manifest.artifacts]
+        verdicts = scanning.verdict_counts(uow, actor=actor, submission_id=manifest.submission_id)
+        uow.commit()  # the audit row of the read
     return ManifestOut(
         submission_id=submission_id,
         artifacts=items,
         total_bytes=sum(a.size for a in items if a.state == "stored"),
+        artifact_count=manifest.count,
+        withheld=manifest.withheld,
+        verdicts=verdicts,
     )
 
 

@@ -86,7 +86,9 @@ def list_results(submission_id: str, actor: ActorDep, uow: UoWDep) -> Submission
     """Each artifact's verdict and scan results: the firm sees enabled checks, assigned staff
     also those in evaluation."""
     with uow:
-        return submission_results(uow, actor=actor, submission_id=submission_id)
+        out = submission_results(uow, actor=actor, submission_id=submission_id)
+        uow.commit()  # the audit row of the read
+        return out
 
 
 @router.post("/checks/{name}/rescan", response_model=RescanOut, status_code=202)

@@ -12,7 +12,7 @@ from airlock.core.errors import InvalidInput
 from airlock.core.transitions import ObjectType, history
 from airlock.dossiers import rules as dossier_rules
 from airlock.dossiers import validation
-from airlock.submissions import service
+from airlock.submissions import grants, service
 from airlock.submissions.rules import SubmissionState
 from airlock.submissions.schemas import (
     AssigneeOut,
@@ -217,6 +217,46 @@ def assign(submission_id: str, body: AssignIn, actor: ActorDep, uow: UoWDep) -> 
         users = service.list_assignees(uow, actor=actor, submission_id=submission_id)
         email = next(u.email for u in users if u.id == a.user_id)
     return AssigneeOut(user_id=a.user_id, email=email)
+
+
+@router.get("/submissions/{submission_id}/restricted-grants", response_model=list[AssigneeOut])
+def restricted_grants(submission_id: str, actor: ActorDep, uow: UoWDep) -> list[AssigneeOut]:
+    """The assigned reviewers named to read the submission's restricted fields."""
+    with uow:
+        users = grants.list_granted(uow, actor=actor, submission_id=submission_id)
+        return [AssigneeOut(user_id=u.id, email=u.email) for u in users]
+
+
+@router.post(
+    "/submissions/{submission_id}/restricted-grants", response_model=AssigneeOut, status_code=201
+)
+def grant_restricted(
+    submission_id: str, body: AssignIn, actor: ActorDep, uow: UoWDep
+) -> AssigneeOut:
+    """A coordinator names an assigned reviewer who may read the restricted fields."""
+    with uow:
+        g = grants.grant_restricted(
+            uow, actor=actor, submission_id=submission_id, user_id=body.reviewer_id
+        )
+        uow.commit()
+        users = service.list_assignees(uow, actor=actor, submission_id=submission_id)
+        email = next(u.email for u in users if u.id == g.user_id)
+    return AssigneeOut(user_id=g.user_id, email=email)
+
+
+@router.delete(
+    "/submissions/{submission_id}/restricted-grants/{user_id}", response_model=AssigneeOut
+)
+def revoke_restricted(
+    submission_id: str, user_id: str, actor: ActorDep, uow: UoWDep
+) -> AssigneeOut:
+    """A coordinator revokes a reviewer's access to the restricted fields."""
+    with uow:
+        g = grants.revoke_restricted(uow, actor=actor, submission_id=submission_id, user_id=user_id)
+        uow.commit()
+        users = service.list_assignees(uow, actor=actor, submission_id=submission_id)
+        email = next((u.email for u in users if u.id == g.user_id), "")
+    return AssigneeOut(user_id=g.user_id, email=email)
 
 
 @router.get("/queue", response_model=QueueOut)
