@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from airlock.scanning.engine import ENGINE_NAME
+
 
 def call(
     client: TestClient, method: str, url: str, headers: dict[str, str], status: int = 200, **kw: Any
@@ -16,11 +18,15 @@ def call(
     return r.json()
 
 
-def findings_of(client: TestClient, headers: dict[str, str], sid: str) -> list[dict[str, Any]]:
-    """The findings of a submission the caller may see."""
-    out: list[dict[str, Any]] = call(
-        client, "GET", f"/api/v1/findings?submission_id={sid}", headers
-    )["findings"]
+def findings_of(
+    client: TestClient, headers: dict[str, str], sid: str, *, check: str | None = ENGINE_NAME
+) -> list[dict[str, Any]]:
+    """The findings of a submission the caller may see, raised by one check (the artifact
+    scanner unless told; submitting also runs the dossier checks) or by any when None."""
+    query = f"submission_id={sid}" + (f"&check={check}" if check else "")
+    out: list[dict[str, Any]] = call(client, "GET", f"/api/v1/findings?{query}", headers)[
+        "findings"
+    ]
     return out
 
 

@@ -25,6 +25,7 @@ from airlock.core.transitions import ObjectType, Transition
 from airlock.core.uow import UnitOfWork
 from airlock.findings.models import Finding, FindingDecision
 from airlock.findings.rules import FindingState as F
+from airlock.submissions import service as submissions
 from airlock.submissions.models import Submission
 
 OverrunSource = Callable[[UnitOfWork], int]
@@ -179,7 +180,12 @@ def compute(uow: UnitOfWork) -> Metrics:
         if f.submission_id not in subs:
             subs[f.submission_id] = session.get(Submission, f.submission_id)
         sub = subs[f.submission_id]
-        day = release_date(sub.dossier, version=sub.version) if sub else None
+        # The release date is a confidential field, stored sealed: open it for the aggregate.
+        day = (
+            release_date(submissions.stored_dossier(uow, sub=sub), version=sub.version)
+            if sub
+            else None
+        )
         if day is None:
             continue
         critical_total += 1

@@ -23,7 +23,9 @@ from airlock.findings.models import Finding, FindingDecision, FindingEvidence
 from airlock.findings.rules import FindingState as F
 from airlock.findings.rules import Side
 from airlock.findings.taxonomy import Classification, classify
+from airlock.scanning import service as scanning_service
 from airlock.scanning.models import ScanResult
+from airlock.scanning.service import ResultView
 from airlock.submissions import service as submissions
 from airlock.submissions.models import Assignment
 
@@ -95,17 +97,24 @@ def severity_of(uow: UnitOfWork, *, finding: Finding) -> str:
 
 def evidence(
     uow: UnitOfWork, *, finding_id: str
-) -> list[tuple[FindingEvidence, ScanResult | None]]:
-    """Evidence rows with the scan results they point to, oldest first."""
-    rows = uow.session.scalars(
-        select(FindingEvidence)
-        .where(FindingEvidence.finding_id == finding_id)
-        .order_by(FindingEvidence.created_at, FindingEvidence.id)
+) -> list[tuple[FindingEvidence, ResultView | None]]:
+    """Evidence rows with the scan results they point to (sealed content opened), oldest first.
+
+    Callers check need-to-know first: the opened results carry the firm's content.
+    """
+    rows = list(
+        uow.session.scalars(
+            select(FindingEvidence)
+            .where(FindingEvidence.finding_id == finding_id)
+            .order_by(FindingEvidence.created_at, FindingEvidence.id)
+        )
     )
-    return [
-        (e, uow.session.get(ScanResult, e.scan_result_id) if e.scan_result_id else None)
-        for e in rows
-    ]
+    ids = [e.scan_result_id for e in rows if e.scan_result_id]
+    stored = (
+        list(uow.session.scalars(select(ScanResult).where(ScanResult.id.in_(ids)))) if ids else []
+    )
+    opened = {r.id: r for r in scanning_service.opened_results(uow, stored)}
+    return [(e, opened.get(e.scan_result_id) if e.scan_result_id else None) for e in rows]
 
 
 def _filtered(

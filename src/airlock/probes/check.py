@@ -36,6 +36,7 @@ from airlock.scanning.registry import (
     SubjectKind,
 )
 from airlock.scanning.rules import ScannerState
+from airlock.submissions import service as submissions
 from airlock.submissions.models import Submission
 from airlock.submissions.service import ENDPOINT_DECLARED_EVENT
 
@@ -65,10 +66,15 @@ def declared_endpoint(dossier: Mapping[str, Any]) -> Mapping[str, Any]:
     return ep if isinstance(ep, Mapping) else {}
 
 
+def _endpoint_of(uow: UnitOfWork, sub: Submission) -> Mapping[str, Any]:
+    """The declared endpoint with its sealed fields (the base URL is confidential) opened."""
+    return declared_endpoint(submissions.stored_dossier(uow, sub=sub))
+
+
 def locate(uow: UnitOfWork, submission_id: str) -> Subject | None:
     """The endpoint the submission declares; None without a submission or a base URL."""
     sub = uow.session.get(Submission, submission_id) if len(submission_id) <= 64 else None
-    if sub is None or not _field(declared_endpoint(sub.dossier).get("base_url")):
+    if sub is None or not _field(_endpoint_of(uow, sub).get("base_url")):
         return None
     return Subject(
         kind=SubjectKind.ENDPOINT,
@@ -82,7 +88,7 @@ def locate(uow: UnitOfWork, submission_id: str) -> Subject | None:
 def prepare(uow: UnitOfWork, subject: Subject) -> Endpoint:
     """The base URL and model; CheckUnavailable for other API styles or a malformed URL."""
     sub = uow.session.get(Submission, subject.id)
-    ep = declared_endpoint(sub.dossier) if sub is not None else {}
+    ep = _endpoint_of(uow, sub) if sub is not None else {}
     style = str(_field(ep.get("api_style")) or "")
     if style != CHAT_STYLE:
         raise CheckUnavailable(f"eval_endpoint.api_style {style!r}: only {CHAT_STYLE} is probed")

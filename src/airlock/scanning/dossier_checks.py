@@ -35,6 +35,7 @@ from airlock.scanning.registry import (
     SubjectKind,
 )
 from airlock.scanning.rules import ScannerState
+from airlock.submissions import service as submissions
 from airlock.submissions.models import Submission
 from airlock.submissions.service import SUBMISSION_SUBMITTED_EVENT
 from airlock.vault import reading
@@ -93,11 +94,12 @@ def locate(uow: UnitOfWork, submission_id: str) -> Subject | None:
 
 
 def read_dossier(uow: UnitOfWork, subject: Subject) -> dict[str, Any]:
-    """A copy of the stored dossier (the run must not touch the ORM object)."""
+    """A copy of the dossier with its sealed fields opened (the run must not touch the ORM
+    object); the checks read confidential figures such as compute and parameter counts."""
     sub = uow.session.get(Submission, subject.id)
     if sub is None or sub.redacted:
         raise CheckUnavailable(f"submission {subject.id}: no dossier to check")
-    return copy.deepcopy(dict(sub.dossier))
+    return copy.deepcopy(submissions.stored_dossier(uow, sub=sub))
 
 
 def candidates(uow: UnitOfWork, since: datetime | None) -> Iterable[str]:

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from airlock.cli.main import app
+from airlock.scanning.engine import ENGINE_NAME
 from airlock.settings import get_settings
 from airlock.vault import keys as vault_keys
 from tests.factories import vault as vault_factory
@@ -36,7 +37,10 @@ def test_findings_list_prints_the_findings_and_filters_them(client, container, c
         client, firm, prog.ids["sub_a"], torch_style_checkpoint(EVIL_PICKLE), name="m.pt"
     )
     container.queue.join()
-    result = CliRunner().invoke(app, ["findings", "list", "--json", "--state", "draft"])
+    # Submitting also ran the dossier checks; this test drives the artifact scanner's.
+    result = CliRunner().invoke(
+        app, ["findings", "list", "--json", "--state", "draft", "--check", ENGINE_NAME]
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)["findings"]
     assert rows and {r["submission_id"] for r in rows} == {prog.ids["sub_a"]}

@@ -306,7 +306,9 @@ def test_a_finding_made_concurrently_for_the_same_fingerprint_is_joined_not_dupl
     from airlock.scanning.models import ScanResult
 
     with container.uow() as uow:
-        existing = uow.session.scalars(select(Finding)).first()
+        existing = uow.session.scalars(
+            select(Finding).where(Finding.check_name == ENGINE_NAME)
+        ).first()
         results = list(
             uow.session.scalars(
                 select(ScanResult).where(ScanResult.fingerprint == existing.fingerprint)
@@ -320,7 +322,10 @@ def test_a_finding_made_concurrently_for_the_same_fingerprint_is_joined_not_dupl
         n = uow.session.scalar(
             select(func.count())
             .select_from(Finding)
-            .where(Finding.fingerprint == existing.fingerprint)
+            .where(
+                Finding.submission_id == existing.submission_id,
+                Finding.fingerprint == existing.fingerprint,
+            )
         )
     assert n == 1
 
