@@ -110,7 +110,7 @@ def notified_pickle_finding(client: Any, container: Container, prog: Program) ->
     vault_factory.upload(client, firm, sid, torch_style_checkpoint(EVIL_PICKLE), name="model.pt")
     container.queue.join()
     move_submission(client, rev, sid, "in_review")
-    drafts = findings_of(client, rev, sid)
+    drafts = findings_of(client, rev, sid, check=None)
     fid: str = next(
         f["id"]
         for f in drafts
