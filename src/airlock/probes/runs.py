@@ -103,7 +103,7 @@ def parse_request(packs: Sequence[str], budget: str | int) -> tuple[list[str], i
     unknown = sorted(set(packs) - set(CHOOSABLE))
     if unknown:
         raise InvalidInput(f"packs: unknown {', '.join(unknown)}; choose from {CHOOSABLE}")
-    chosen = [p for p in CHOOSABLE if p in set(packs)]
+    chosen: list[str] = [p for p in CHOOSABLE if p in set(packs)]
     if not chosen:
         raise InvalidInput("packs: choose at least one pack")
     try:

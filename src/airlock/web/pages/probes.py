@@ -4,11 +4,14 @@ results, whose prompts and answers only the assigned reviewers see."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from airlock.core.access import Actor
 from airlock.core.errors import Conflict, Forbidden, InvalidInput
+from airlock.core.uow import UnitOfWork
 from airlock.probes import check as endpoint_check
 from airlock.probes import runs
 from airlock.submissions import service as submissions
@@ -41,7 +44,7 @@ def _staff(actor: Actor) -> Actor:
 
 def _form_page(
     request: Request,
-    uow: UoWDep,
+    uow: UnitOfWork,
     actor: Actor,
     submission_id: str,
     *,
@@ -113,7 +116,7 @@ async def start_probe_run(
         return redirect(f"/review/probe-runs/{run.id}", done="probe_started")
 
 
-def _run_context(uow: UoWDep, actor: Actor, run_id: str) -> dict[str, object]:
+def _run_context(uow: UnitOfWork, actor: Actor, run_id: str) -> dict[str, Any]:
     view = runs.view_run(uow, actor=actor, run_id=run_id)
     sub = submissions.get_submission(uow, actor=actor, submission_id=view.run.submission_id)
     return {
