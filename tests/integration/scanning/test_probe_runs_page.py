@@ -104,7 +104,7 @@ def test_a_reviewer_runs_probes_from_the_page_and_follows_the_run(client, contai
         location = r.headers["location"]
         run_id = re.fullmatch(r"/review/probe-runs/(\w+)\?done=probe_started", location).group(1)
         queued = client.get(location)
-        assert queued.status_code == 200 and "The probe run is queued" in queued.text
+        assert queued.status_code == 200 and "The probe run is started" in queued.text
         assert f'hx-get="/review/probe-runs/{run_id}/progress" hx-trigger="every 2s"' in queued.text
         assert 'data-state="queued"' in queued.text
 
