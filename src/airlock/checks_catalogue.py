@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from airlock.probes.check import BEHAVIOURAL_PROBES
+from airlock.probes.runs import PROBE_RUNS
 from airlock.scanning import jobs as _scanning_jobs  # noqa: F401 - subscribes checks to events
 from airlock.scanning.artifact_check import ARTIFACT_SAFETY
 from airlock.scanning.dossier_checks import DOSSIER_COMPUTE, DOSSIER_COVERAGE, DOSSIER_DECLARED
@@ -21,6 +22,7 @@ CHECKS: Final[tuple[Check[Any], ...]] = (
     DOSSIER_COVERAGE,
     DOSSIER_DECLARED,
     BEHAVIOURAL_PROBES,
+    PROBE_RUNS,
 )
 
 for _check in CHECKS:

@@ -26,6 +26,7 @@ def table_modules() -> list[ModuleType]:
     from airlock.coverage import models as coverage
     from airlock.enrollment import models as enrollment
     from airlock.findings import models as findings
+    from airlock.probes import models as probes
     from airlock.publishing import advisories_models as advisories
     from airlock.scanning import models as scanning
     from airlock.submissions import models as submissions
@@ -41,6 +42,7 @@ def table_modules() -> list[ModuleType]:
         vault,
         scanning,
         findings,
+        probes,
         cases,
         coverage,
         advisories,
@@ -78,6 +80,7 @@ def api_routers() -> list[APIRouter]:
         coverage,
         enrollment,
         findings,
+        probes,
         scanning,
         submissions,
         system,
@@ -94,6 +97,7 @@ def api_routers() -> list[APIRouter]:
         cases.router,
         coverage.router,
         advisories.router,
+        probes.router,
     ]
 
 
@@ -106,8 +110,10 @@ def page_routers() -> list[APIRouter]:
         findings,
         people,
         portal,
+        probes,
         public,
         review,
+        safeguards,
         session,
     )
 
@@ -121,6 +127,8 @@ def page_routers() -> list[APIRouter]:
         findings.router,
         cases.router,
         coverage.router,
+        safeguards.router,
+        probes.router,
     ]
 
 

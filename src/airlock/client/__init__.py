@@ -7,6 +7,11 @@ with AirlockClient("https://airlock.example", token="...") as client:
     sub = client.create_submission(model_id=model.id, title="RC 1", dossier=doc)
     client.upload_artifact(sub.id, Path("model.safetensors"), kind="weights")
     client.submit(sub.id)
+    for finding in client.findings(submission_id=sub.id):  # those notified to the firm
+        client.acknowledge(finding.id)
+        thread = client.finding_thread(finding.id, sub.id)
+        if thread:
+            client.reply(thread, "We are on it.")
 """
 
 from airlock.client._client import ROUTES, AirlockAPIError, AirlockClient
@@ -14,17 +19,29 @@ from airlock.client.models import (
     Artifact,
     ArtifactScan,
     Assignee,
+    Case,
+    CaseFinding,
+    Cases,
+    CaseSummary,
     Dossier,
     DossierCheck,
     DossierProblem,
+    Finding,
+    FindingDecision,
+    FindingDetail,
+    FindingEvidence,
+    Findings,
     Manifest,
     Me,
+    Message,
+    Messages,
     Model,
     QueueItem,
     QueuePage,
     ScanResult,
     ScanResults,
     Submission,
+    Thread,
     Token,
     Transition,
     Upload,
@@ -37,17 +54,29 @@ __all__ = [
     "Artifact",
     "ArtifactScan",
     "Assignee",
+    "Case",
+    "CaseFinding",
+    "CaseSummary",
+    "Cases",
     "Dossier",
     "DossierCheck",
     "DossierProblem",
+    "Finding",
+    "FindingDecision",
+    "FindingDetail",
+    "FindingEvidence",
+    "Findings",
     "Manifest",
     "Me",
+    "Message",
+    "Messages",
     "Model",
     "QueueItem",
     "QueuePage",
     "ScanResult",
     "ScanResults",
     "Submission",
+    "Thread",
     "Token",
     "Transition",
     "Upload",

@@ -16,10 +16,18 @@ from pydantic import BaseModel, TypeAdapter
 from airlock.client.models import (
     Artifact,
     Assignee,
+    Case,
+    Cases,
+    CaseSummary,
     Dossier,
     DossierCheck,
+    Finding,
+    FindingDetail,
+    Findings,
     Manifest,
     Me,
+    Message,
+    Messages,
     Model,
     QueuePage,
     ScanResults,
@@ -55,6 +63,15 @@ ROUTES: Final[Mapping[str, tuple[str, str]]] = {
     "complete_upload": ("POST", "/uploads/{upload_id}/complete"),
     "artifacts": ("GET", "/submissions/{submission_id}/artifacts"),
     "scan_results": ("GET", "/submissions/{submission_id}/results"),
+    "findings": ("GET", "/findings"),
+    "finding": ("GET", "/findings/{finding_id}"),
+    "confirm_finding": ("POST", "/findings/{finding_id}/confirm"),
+    "false_positive": ("POST", "/findings/{finding_id}/false-positive"),
+    "move_finding": ("POST", "/findings/{finding_id}/transitions"),
+    "cases": ("GET", "/cases"),
+    "case": ("GET", "/cases/{case_id}"),
+    "thread": ("GET", "/threads/{thread_id}/messages"),
+    "reply": ("POST", "/threads/{thread_id}/messages"),
 }
 # Request bodies the client sends: operation -> the fields it may set.
 REQUEST_FIELDS: Final[Mapping[str, frozenset[str]]] = {
@@ -65,6 +82,16 @@ REQUEST_FIELDS: Final[Mapping[str, frozenset[str]]] = {
     "transition": frozenset({"to", "reason"}),
     "assign": frozenset({"reviewer_id"}),
     "start_upload": frozenset({"name", "kind", "media_type", "size", "sha256"}),
+    "confirm_finding": frozenset({"severity", "cvss_vector", "atlas", "owasp_llm", "cwe", "note"}),
+    "false_positive": frozenset({"reason"}),
+    "move_finding": frozenset({"target", "reason"}),
+    "reply": frozenset({"text"}),
+}
+# Query parameters the client sends: operation -> their names.
+QUERY_PARAMS: Final[Mapping[str, frozenset[str]]] = {
+    "queue": frozenset({"state", "mine", "org_id", "q", "page", "per_page"}),
+    "findings": frozenset({"submission_id", "check", "rule", "severity", "state"}),
+    "export_dossier": frozenset({"format", "audience"}),
 }
 # What each operation answers, for the same check.
 RESPONSES: Final[Mapping[str, type[BaseModel]]] = {
@@ -89,6 +116,15 @@ RESPONSES: Final[Mapping[str, type[BaseModel]]] = {
     "complete_upload": Artifact,
     "artifacts": Manifest,
     "scan_results": ScanResults,
+    "findings": Findings,
+    "finding": FindingDetail,
+    "confirm_finding": Finding,
+    "false_positive": Finding,
+    "move_finding": Finding,
+    "cases": Cases,
+    "case": Case,
+    "thread": Messages,
+    "reply": Message,
 }
 
 T = TypeVar("T", bound=BaseModel)
@@ -375,6 +411,110 @@ class AirlockClient:
         """A coordinator assigns a reviewer."""
         path = {"submission_id": submission_id}
         return self._one("assign", Assignee, path=path, json={"reviewer_id": reviewer_id})
+
+    # --- findings: the reviewer triages, the firm answers -------------------------------
+
+    def findings(
+        self,
+        *,
+        submission_id: str | None = None,
+        states: Iterable[str] = (),
+        check: str | None = None,
+        rule: str | None = None,
+        severity: str | None = None,
+    ) -> list[Finding]:
+        """Findings the caller may see: a reviewer's triage queue, or the firm's findings on
+        its submissions (only those notified to it)."""
+        params: list[tuple[str, str]] = [("state", s) for s in states]
+        for name, value in (
+            ("submission_id", submission_id),
+            ("check", check),
+            ("rule", rule),
+            ("severity", severity),
+        ):
+            if value:
+                params.append((name, value))
+        return self._one("findings", Findings, params=params).findings
+
+    def finding(self, finding_id: str) -> FindingDetail:
+        """One finding with its evidence and triage decisions."""
+        return self._one("finding", FindingDetail, path={"finding_id": finding_id})
+
+    def confirm_finding(
+        self,
+        finding_id: str,
+        *,
+        severity: str,
+        cvss_vector: str = "",
+        atlas: Iterable[str] = (),
+        owasp_llm: Iterable[str] = (),
+        cwe: Iterable[str] = (),
+        note: str = "",
+    ) -> Finding:
+        """A reviewer confirms a draft finding with its severity and taxonomy ids."""
+        body = {
+            "severity": severity,
+            "cvss_vector": cvss_vector,
+            "atlas": list(atlas),
+            "owasp_llm": list(owasp_llm),
+            "cwe": list(cwe),
+            "note": note,
+        }
+        path = {"finding_id": finding_id}
+        return self._one("confirm_finding", Finding, path=path, json=body)
+
+    def mark_false_positive(self, finding_id: str, *, reason: str) -> Finding:
+        """A reviewer marks a finding false positive; the reason is required."""
+        path = {"finding_id": finding_id}
+        return self._one("false_positive", Finding, path=path, json={"reason": reason})
+
+    def move_finding(self, finding_id: str, target: str, *, reason: str = "") -> Finding:
+        """Move a finding: notified, acknowledged, disputed, fix_in_progress, fix_submitted..."""
+        path = {"finding_id": finding_id}
+        body = {"target": target, "reason": reason}
+        return self._one("move_finding", Finding, path=path, json=body)
+
+    def notify(self, finding_id: str, *, reason: str = "") -> Finding:
+        """A reviewer tells the firm about a confirmed finding."""
+        return self.move_finding(finding_id, "notified", reason=reason)
+
+    def acknowledge(self, finding_id: str, *, reason: str = "") -> Finding:
+        """The firm acknowledges a finding notified to it."""
+        return self.move_finding(finding_id, "acknowledged", reason=reason)
+
+    def dispute(self, finding_id: str, *, reason: str) -> Finding:
+        """The firm disputes a finding notified to it, saying why."""
+        return self.move_finding(finding_id, "disputed", reason=reason)
+
+    # --- cases and their threads ---------------------------------------------------------
+
+    def cases(self) -> list[CaseSummary]:
+        """The cases the caller may see."""
+        return self._one("cases", Cases).cases
+
+    def case(self, case_id: str) -> Case:
+        """A case with its findings and threads."""
+        return self._one("case", Case, path={"case_id": case_id})
+
+    def case_of(self, submission_id: str) -> Case | None:
+        """The case of a submission, when one was opened and the caller may see it."""
+        found = next((c for c in self.cases() if c.submission_id == submission_id), None)
+        return self.case(found.id) if found is not None else None
+
+    def finding_thread(self, finding_id: str, submission_id: str) -> str | None:
+        """The id of the thread about a finding, when its case has one."""
+        case = self.case_of(submission_id)
+        if case is None:
+            return None
+        return next((t.id for t in case.threads if t.finding_id == finding_id), None)
+
+    def thread(self, thread_id: str) -> list[Message]:
+        """A thread's messages, oldest first (participants only)."""
+        return self._one("thread", Messages, path={"thread_id": thread_id}).messages
+
+    def reply(self, thread_id: str, text: str) -> Message:
+        """Write in a thread (participants only)."""
+        return self._one("reply", Message, path={"thread_id": thread_id}, json={"text": text})
 
 
 def _error(response: httpx.Response) -> AirlockAPIError:

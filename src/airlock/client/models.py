@@ -198,3 +198,116 @@ class ScanResults(_Out):
 
     submission_id: str
     artifacts: list[ArtifactScan]
+
+
+class Finding(_Out):
+    """A finding: a scan result (or a reviewer's note) that a human triages."""
+
+    id: str
+    submission_id: str
+    org_id: str
+    check_name: str
+    rule_id: str
+    title: str
+    reported_severity: str
+    reported_verdict: str
+    severity: str
+    state: str
+    manual: bool
+    created_at: datetime
+    allowed_moves: list[str] = Field(default_factory=list)
+
+
+class FindingEvidence(_Out):
+    """One piece of a finding's evidence: a scan result or an attachment."""
+
+    id: str
+    scan_result_id: str | None
+    rule_id: str | None
+    message: str | None
+    location: str | None
+    attachment_name: str
+    note: str
+    created_at: datetime
+
+
+class FindingDecision(_Out):
+    """A triage decision on a finding (confirmed, false positive, duplicate...)."""
+
+    id: str
+    kind: str
+    severity: str
+    reason: str
+    at: datetime
+
+
+class FindingDetail(Finding):
+    """A finding with its evidence (need-to-know) and decisions."""
+
+    evidence: list[FindingEvidence]
+    decisions: list[FindingDecision]
+
+
+class Findings(_Out):
+    """A list of findings, as the API wraps it."""
+
+    findings: list[Finding]
+
+
+class CaseSummary(_Out):
+    """A case in a list: the coordination of one submission's findings."""
+
+    id: str
+    reference: str
+    submission_id: str
+    embargo_state: str
+    created_at: datetime
+
+
+class Cases(_Out):
+    """The cases the caller may see, as the API wraps them."""
+
+    cases: list[CaseSummary]
+
+
+class CaseFinding(_Out):
+    """A finding coordinated in a case."""
+
+    finding_id: str
+    severity: str
+    title: str
+
+
+class Thread(_Out):
+    """A discussion in a case: general (no finding) or about one finding."""
+
+    id: str
+    finding_id: str | None
+
+
+class Case(_Out):
+    """A case with its findings and threads."""
+
+    id: str
+    reference: str
+    submission_id: str
+    org_id: str
+    embargo_state: str
+    findings: list[CaseFinding]
+    threads: list[Thread]
+
+
+class Message(_Out):
+    """A message in a thread."""
+
+    id: str
+    author_user_id: str
+    at: datetime
+    text: str
+
+
+class Messages(_Out):
+    """A thread's messages, oldest first."""
+
+    thread_id: str
+    messages: list[Message]

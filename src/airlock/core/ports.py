@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from airlock.core.uow import UnitOfWork
     from airlock.settings import Settings
 
 
@@ -133,4 +134,9 @@ class Services(Protocol):
     @property
     def sealer(self) -> Sealer:
         """Seals confidential values under organisation keys."""
+        ...
+
+    def uow(self) -> UnitOfWork:
+        """A fresh unit of work: for side records a long check writes while it runs (a probe
+        run's progress), never for the check's own results."""
         ...

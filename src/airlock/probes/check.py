@@ -2,8 +2,8 @@
 
 The endpoint is the one the submission's dossier declares in section G `eval_endpoint`; its
 subject id is the submission's id. The check is disabled by default: it sends traffic to a
-firm's server, so an agency admin turns it on. No API key is stored yet, so requests go
-without one (an endpoint lent for review that needs a key is reported as errors).
+firm's server, so an agency admin turns it on. The API key, when the firm registered one
+(`probes/credentials.py`), is opened in `prepare` and sent as a bearer token.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from airlock.core.ports import Services
 from airlock.core.uow import UnitOfWork
+from airlock.probes import credentials
 from airlock.probes.engine import ENGINE_NAME, ENGINE_VERSION
 from airlock.probes.engine import packs as probe_packs
 from airlock.probes.engine import run as probe_run
@@ -36,9 +37,8 @@ from airlock.scanning.registry import (
     SubjectKind,
 )
 from airlock.scanning.rules import ScannerState
-from airlock.submissions import service as submissions
 from airlock.submissions.models import Submission
-from airlock.submissions.service import ENDPOINT_DECLARED_EVENT
+from airlock.submissions.service import ENDPOINT_DECLARED_EVENT, stored_dossier
 
 CHAT_STYLE: Final = "openai_chat_completions"
 # A bounded run: every built-in attack pack once, at most this many requests.
@@ -48,10 +48,12 @@ PACKS: Final = ("harmful", "jailbreak", "injection", "leakage")
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where to send the probes (the dossier's declaration; no secret)."""
+    """Where to send the probes: the dossier's declaration and the key the firm registered
+    (kept out of every repr, so it never reaches a log)."""
 
     base_url: str
     model: str
+    api_key: str | None = field(default=None, repr=False)
 
 
 def _field(node: Any) -> Any:
@@ -66,15 +68,11 @@ def declared_endpoint(dossier: Mapping[str, Any]) -> Mapping[str, Any]:
     return ep if isinstance(ep, Mapping) else {}
 
 
-def _endpoint_of(uow: UnitOfWork, sub: Submission) -> Mapping[str, Any]:
-    """The declared endpoint with its sealed fields (the base URL is confidential) opened."""
-    return declared_endpoint(submissions.stored_dossier(uow, sub=sub))
-
-
 def locate(uow: UnitOfWork, submission_id: str) -> Subject | None:
     """The endpoint the submission declares; None without a submission or a base URL."""
     sub = uow.session.get(Submission, submission_id) if len(submission_id) <= 64 else None
-    if sub is None or not _field(_endpoint_of(uow, sub).get("base_url")):
+    # The stored dossier keeps confidential fields (the base URL is restricted) sealed.
+    if sub is None or not _field(declared_endpoint(stored_dossier(uow, sub=sub)).get("base_url")):
         return None
     return Subject(
         kind=SubjectKind.ENDPOINT,
@@ -88,7 +86,7 @@ def locate(uow: UnitOfWork, submission_id: str) -> Subject | None:
 def prepare(uow: UnitOfWork, subject: Subject) -> Endpoint:
     """The base URL and model; CheckUnavailable for other API styles or a malformed URL."""
     sub = uow.session.get(Submission, subject.id)
-    ep = _endpoint_of(uow, sub) if sub is not None else {}
+    ep = declared_endpoint(stored_dossier(uow, sub=sub)) if sub is not None else {}
     style = str(_field(ep.get("api_style")) or "")
     if style != CHAT_STYLE:
         raise CheckUnavailable(f"eval_endpoint.api_style {style!r}: only {CHAT_STYLE} is probed")
@@ -96,7 +94,11 @@ def prepare(uow: UnitOfWork, subject: Subject) -> Endpoint:
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CheckUnavailable("eval_endpoint.base_url: an http(s) URL is needed")
-    return Endpoint(base_url=base_url, model=str(_field(ep.get("model")) or ""))
+    return Endpoint(
+        base_url=base_url,
+        model=str(_field(ep.get("model")) or ""),
+        api_key=credentials.open_key(uow, submission_id=subject.submission_id),
+    )
 
 
 _SEVERITY: Final = ((0.8, Severity.HIGH), (0.5, Severity.MEDIUM), (0.0, Severity.LOW))
@@ -141,7 +143,10 @@ def results_of(summary: Mapping[str, Any]) -> tuple[RawResult, ...]:
 def run(endpoint: Endpoint, services: Services) -> CheckOutcome:
     """Send the built-in attack packs to the endpoint with a request budget; score the answers."""
     target = OpenAIChatTarget(
-        base_url=endpoint.base_url, model=endpoint.model, budget=Budget(max_requests=MAX_REQUESTS)
+        base_url=endpoint.base_url,
+        model=endpoint.model,
+        api_key=endpoint.api_key,
+        budget=Budget(max_requests=MAX_REQUESTS),
     )
     packs = [probe_packs.load_pack(name) for name in PACKS]
     scratch = services.settings.data_dir / "tmp"

@@ -35,9 +35,8 @@ from airlock.scanning.registry import (
     SubjectKind,
 )
 from airlock.scanning.rules import ScannerState
-from airlock.submissions import service as submissions
 from airlock.submissions.models import Submission
-from airlock.submissions.service import SUBMISSION_SUBMITTED_EVENT
+from airlock.submissions.service import SUBMISSION_SUBMITTED_EVENT, stored_dossier
 from airlock.vault import reading
 from airlock.vault.crypto import VaultIntegrityError
 from airlock.vault.keys import KeyDestroyed
@@ -94,12 +93,12 @@ def locate(uow: UnitOfWork, submission_id: str) -> Subject | None:
 
 
 def read_dossier(uow: UnitOfWork, subject: Subject) -> dict[str, Any]:
-    """A copy of the dossier with its sealed fields opened (the run must not touch the ORM
-    object); the checks read confidential figures such as compute and parameter counts."""
+    """A copy of the stored dossier with its sealed confidential fields opened (the run must
+    not touch the ORM object; the results that quote values are sealed again when recorded)."""
     sub = uow.session.get(Submission, subject.id)
     if sub is None or sub.redacted:
         raise CheckUnavailable(f"submission {subject.id}: no dossier to check")
-    return copy.deepcopy(submissions.stored_dossier(uow, sub=sub))
+    return copy.deepcopy(stored_dossier(uow, sub=sub))
 
 
 def candidates(uow: UnitOfWork, since: datetime | None) -> Iterable[str]:
@@ -110,9 +109,47 @@ def candidates(uow: UnitOfWork, since: datetime | None) -> Iterable[str]:
     return list(uow.session.scalars(stmt.order_by(Submission.submitted_at, Submission.id)))
 
 
+ESTIMATE_RULE: Final = "DOS-CMP-000"
+
+
+def estimate_result(report: CheckReport) -> CheckResult:
+    """The estimate itself as an info result, so the stored run keeps its range, methods and
+    inputs for the submission's pages (info: a pass, never a finding)."""
+    summary = report.summary
+    span = summary.get("range")
+    if span:
+        methods = ", ".join(e["method"] for e in summary.get("estimates", []))
+        message = (
+            f"estimated {span['low']:.3g}-{span['high']:.3g} FLOP (central "
+            f"{span['central']:.3g}) by {methods}"
+        )
+    else:
+        message = "no estimate: the dossier gives neither parameters and tokens nor hardware"
+    details = {
+        k: summary.get(k)
+        for k in ("range", "declared", "estimates", "stages", "thresholds", "policy")
+    }
+    return CheckResult(
+        ESTIMATE_RULE,
+        compute.CHECK,
+        Severity.INFO,
+        "Training compute estimate",
+        message,
+        "sections.D",
+        "estimate",
+        details,
+    )
+
+
 def run_compute(doc: dict[str, Any], services: Services) -> CheckOutcome:
-    """Training compute estimated from the dossier against its declared figure and thresholds."""
-    return outcome_of(compute.check_compute(doc))
+    """Training compute estimated from the dossier against its declared figure and thresholds;
+    the estimate (method and inputs) is kept as an info result."""
+    report = compute.check_compute(doc)
+    return outcome_of(
+        CheckReport(
+            report.check, report.version, report.summary, (estimate_result(report), *report.results)
+        )
+    )
 
 
 def run_coverage(doc: dict[str, Any], services: Services) -> CheckOutcome:

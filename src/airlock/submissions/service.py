@@ -352,11 +352,12 @@ def allowed_moves(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> list[
 
 
 def _declares_endpoint(dossier: dict[str, Any]) -> bool:
-    """Whether section G names an evaluation endpoint's base URL."""
+    """Whether section G names an evaluation endpoint's base URL (a sealed one counts: the
+    stored dossier keeps confidential values sealed)."""
     g = dossier.get("sections", {}).get("G")
     ep = g.get("eval_endpoint") if isinstance(g, dict) else None
     url = ep.get("base_url") if isinstance(ep, dict) else None
-    return bool(url.get("value") if isinstance(url, dict) else url)
+    return bool((url.get("value") or url.get("sealed")) if isinstance(url, dict) else url)
 
 
 def transition(

@@ -195,6 +195,7 @@ NOTICES: Final[Mapping[str, str]] = {
     "role_changed": "The member's role is changed.",
     "member_deactivated": "The member is deactivated: they can no longer sign in or use tokens.",
     "password_changed": "Your password is changed. Your other sessions have ended.",
+    "probe_started": "The probe run is started. Its progress shows below.",
 }
 
 _ACRONYMS: Final = {

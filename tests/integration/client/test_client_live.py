@@ -1,12 +1,18 @@
 """The firm's whole flow, and the reviewer's, through `airlock.client` against a real
-`airlock serve` on a loopback port (the browser tests' server fixture)."""
+`airlock serve` on a loopback port (the browser tests' server fixture): register, draft,
+validate and upload the dossier, upload artifacts resuming a chunked upload, submit, read scan
+results, then the findings: the reviewer triages and notifies one, the firm lists its
+findings, acknowledges it and replies in its thread, and the reviewer reads the reply."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -14,8 +20,25 @@ import pytest
 from airlock.client import AirlockAPIError, AirlockClient
 from airlock.demo import DEMO_PASSWORD, example_dossier
 from tests.e2e.conftest import Server, server  # noqa: F401  (the fixture)
+from tests.factories.scanning import EVIL_PICKLE, torch_style_checkpoint
 
+T = TypeVar("T")
 CHUNK = 64 * 1024
+# The server's in-process workers scan and raise findings after the request returns: wait
+# for them (a bound on waiting, not an assertion about speed).
+WAIT_S = 120.0
+
+
+def eventually(probe: Callable[[], T | None], what: str) -> T:
+    """Poll probe until it returns something, or fail naming what did not happen."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {WAIT_S:.0f} s")
+        time.sleep(0.3)
 
 
 @pytest.fixture
@@ -26,7 +49,8 @@ def server_env() -> dict[str, str]:
 def test_firm_does_its_whole_flow_with_the_client(server: Server, tmp_path: Path) -> None:  # noqa: F811
     firm = AirlockClient(server.base)
     token = firm.login("admin@northwind.example", DEMO_PASSWORD)
-    assert token.secret and firm.me().email == "admin@northwind.example"
+    me_firm = firm.me()
+    assert token.secret and me_firm.email == "admin@northwind.example"
     model = firm.register_model("Client-Test-7B", description="made by the client test")
     assert model.name in [m.name for m in firm.models()]
 
@@ -81,8 +105,14 @@ def test_firm_does_its_whole_flow_with_the_client(server: Server, tmp_path: Path
     assert seen[0] == (CHUNK, total)  # resumed after the chunk already there
     assert seen[-1] == (total, total) and len(seen) == 4
     assert artifact.sha256 == digest and artifact.size == total
+    # A checkpoint whose pickle would run a command when loaded: a finding to coordinate.
+    checkpoint = tmp_path / "extra.pt"
+    checkpoint.write_bytes(torch_style_checkpoint(EVIL_PICKLE))
+    firm.upload_artifact(sub.id, checkpoint, kind="weights")
     manifest = firm.artifacts(sub.id)
-    assert [a.sha256 for a in manifest.artifacts] == [digest]
+    assert sorted(a.sha256 for a in manifest.artifacts) == sorted(
+        [digest, hashlib.sha256(checkpoint.read_bytes()).hexdigest()]
+    )
 
     submitted = firm.submit(sub.id)
     assert submitted.state == "submitted"
@@ -91,14 +121,9 @@ def test_firm_does_its_whole_flow_with_the_client(server: Server, tmp_path: Path
     assert bom["metadata"]["component"]["name"] == "Atlas-70B"
     public = firm.export_dossier(sub.id, format="eu-mdf", audience="public").decode()
     assert "model-review@northwind.example" not in public  # a reviewer-level field
-    # scan_results() calls /submissions/{id}/results, the route's name once the scan
-    # "findings" are renamed "scan results" on another branch; until then it is a 404.
-    try:
-        results = firm.scan_results(sub.id)
-    except AirlockAPIError as exc:
-        assert exc.status == 404
-    else:
-        assert [a.name for a in results.artifacts] == [weights.name]
+    results = firm.scan_results(sub.id)
+    assert sorted(a.name for a in results.artifacts) == sorted([checkpoint.name, weights.name])
+    assert firm.findings(submission_id=sub.id) == []  # nothing notified to the firm yet
 
     coordinator = AirlockClient(server.base)
     coordinator.login("coordinator@agency.example", DEMO_PASSWORD)
@@ -115,5 +140,55 @@ def test_firm_does_its_whole_flow_with_the_client(server: Server, tmp_path: Path
     assert [i.id for i in mine.items] == [sub.id]
     assert reviewer.dossier(sub.id).confidential
     assert reviewer.transition(sub.id, "in_review").state == "in_review"
+
+    # The reviewer: scan results of the checkpoint, then its finding, confirmed and notified.
+    scanned = eventually(
+        lambda: next(
+            (
+                a
+                for a in reviewer.scan_results(sub.id).artifacts
+                if a.name == checkpoint.name and a.verdict
+            ),
+            None,
+        ),
+        "the checkpoint's scan",
+    )
+    assert scanned.verdict == "block" and scanned.results
+    blocking = eventually(
+        lambda: [
+            f
+            for f in reviewer.findings(submission_id=sub.id, states=["draft"])
+            if f.reported_verdict == "block"
+        ],
+        "a draft finding from the blocking scan result",
+    )
+    fid = blocking[0].id
+    detail = reviewer.finding(fid)
+    assert detail.state == "draft" and detail.evidence
+    confirmed = reviewer.confirm_finding(
+        fid, severity="critical", cwe=["CWE-502"], note="os.system on load"
+    )
+    assert confirmed.state == "confirmed"
+    for other in blocking[1:]:
+        reviewer.mark_false_positive(other.id, reason="same payload")
+    assert reviewer.notify(fid).state == "notified"
+
+    # The firm: its findings, acknowledged, and a reply in the finding's thread.
+    mine_now = firm.findings(submission_id=sub.id)
+    assert [f.id for f in mine_now] == [fid]
+    assert "acknowledged" in mine_now[0].allowed_moves
+    assert firm.acknowledge(fid).state == "acknowledged"
+    thread_id = eventually(
+        lambda: firm.finding_thread(fid, sub.id), "the case thread about the finding"
+    )
+    sent = firm.reply(thread_id, "We are replacing the pickle with safetensors.")
+    assert sent.author_user_id == me_firm.user_id
+    said = reviewer.thread(thread_id)
+    assert [m.text for m in said] == ["We are replacing the pickle with safetensors."]
+    reviewer.reply(thread_id, "Thank you; we will verify the fix.")
+    assert [m.text for m in firm.thread(thread_id)][-1] == "Thank you; we will verify the fix."
+    with pytest.raises(AirlockAPIError) as not_theirs:
+        firm.confirm_finding(fid, severity="low")
+    assert not_theirs.value.status in (403, 404, 409)
     for c in (firm, coordinator, reviewer):
         c.close()

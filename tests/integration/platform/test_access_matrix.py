@@ -172,6 +172,24 @@ API: list[tuple[str, str, Any, dict[str, int]]] = [
         None,
         expect(403, firm_b_admin=404, coordinator=404, agency_admin=404),
     ),
+    (
+        "GET",
+        "/api/v1/submissions/{sub_a}/endpoint-key",
+        None,
+        expect(403, **group(FIRM_A, 200), firm_b_admin=404),
+    ),
+    (
+        "PUT",
+        "/api/v1/submissions/{sub_a}/endpoint-key",
+        {"api_key": "sk-matrix"},
+        expect(403, **group(FIRM_A, 200), firm_b_admin=404),
+    ),
+    (
+        "DELETE",
+        "/api/v1/submissions/{sub_a}/endpoint-key",
+        None,
+        expect(403, **group(FIRM_A, 204), firm_b_admin=404),
+    ),
     ("GET", "/api/v1/queue", None, expect(403, **group(STAFF, 200))),
     ("GET", "/api/v1/audit", None, expect(403, auditor=200, agency_admin=200)),
     ("GET", "/api/v1/audit/verify", None, expect(403, auditor=200, agency_admin=200)),
@@ -435,6 +453,17 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/review", expect(403, **group(STAFF, 200), auditor=303, anonymous=303)),
     ("GET", "/review/firms", expect(403, **group(STAFF, 200), auditor=200, anonymous=303)),
     ("GET", "/review/submissions/{sub_a}", expect(403, **group(STAFF, 200), anonymous=303)),
+    (
+        "GET",
+        "/review/submissions/{sub_a}/safeguards",
+        expect(403, **group(STAFF, 200), anonymous=303),
+    ),
+    ("GET", "/review/submissions/{sub_a}/probes", expect(403, reviewer=200, anonymous=303)),
+    (
+        "GET",
+        "/review/submissions/{sub_a}/dossier-checks",
+        expect(403, reviewer=200, anonymous=303),
+    ),
     ("GET", "/audit", expect(403, auditor=200, agency_admin=200, anonymous=303)),
     ("GET", "/coverage", expect(200, anonymous=200)),
     ("GET", "/audit/export", expect(403, auditor=200, agency_admin=200, anonymous=303)),
@@ -507,6 +536,10 @@ DEDICATED = {
     ("POST", "/cases/{case_id}/advisories/{advisory_id}/move"),
     ("POST", "/time-zone"),
     ("POST", "/notifications/read"),
+    # probe runs: tests/integration/scanning/test_probe_runs_page.py
+    ("POST", "/review/submissions/{submission_id}/probes"),
+    ("GET", "/review/probe-runs/{run_id}"),
+    ("GET", "/review/probe-runs/{run_id}/progress"),
 }
 EXTRA_ROUTE_MODULES = (
     "airlock.web.api.v1.artifacts",

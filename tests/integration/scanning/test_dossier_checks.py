@@ -9,6 +9,7 @@ import json
 from sqlalchemy import select
 
 from airlock.core.jobs import Job
+from airlock.scanning import service as scanning
 from airlock.scanning.models import ScanResult, ScanRun
 from airlock.submissions import service as submissions
 from airlock.submissions.rules import SubmissionState as SS
@@ -82,7 +83,8 @@ def test_a_declared_compute_outside_the_estimate_gives_a_result_naming_both_valu
     [run] = [r for r in _runs(container, sid) if r.scanner_name == "dossier-compute"]
     assert run.verdict == "review"
     with container.uow() as uow:
-        results = list(uow.session.scalars(select(ScanResult).where(ScanResult.run_id == run.id)))
+        rows = uow.session.scalars(select(ScanResult).where(ScanResult.run_id == run.id))
+        results = scanning.opened_results(uow, rows)  # message and evidence are sealed
     [total] = [
         r
         for r in results

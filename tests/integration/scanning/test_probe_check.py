@@ -79,10 +79,9 @@ def test_an_enabled_probe_check_records_the_categories_a_leaky_endpoint_fails(co
     assert (run.subject_kind, run.subject_id, run.artifact_id) == ("endpoint", sid, None)
     assert run.verdict == "block" and run.error == ""
     with container.uow() as uow:
-        results = {
-            r.rule_id: r
-            for r in uow.session.scalars(select(ScanResult).where(ScanResult.run_id == run.id))
-        }
+        rows = list(uow.session.scalars(select(ScanResult).where(ScanResult.run_id == run.id)))
+        assert all(set(r.evidence) == {"sealed"} for r in rows)  # sealed under the firm's key
+        results = {r.rule_id: r for r in scanning.opened_results(uow, rows)}
     assert {"probes.leakage", "probes.prompt_injection"} <= set(results)
     leak = results["probes.leakage"]
     assert leak.verdict == "block" and leak.evidence["succeeded"] > 0

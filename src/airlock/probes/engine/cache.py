@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .packs import Message
 
@@ -27,6 +27,20 @@ def cache_key(fingerprint: dict[str, Any], messages: list[Message], params: dict
         "params": params,
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class AnswerCache(Protocol):
+    """What a run needs of a response cache: the SQLite file below, or the platform's table."""
+
+    hits: int
+
+    def get(self, key: str) -> str | None:
+        """The cached answer, or None."""
+        ...
+
+    def put(self, key: str, text: str) -> None:
+        """Remember an answer (the first one stored for a key wins)."""
+        ...
 
 
 class ResponseCache:

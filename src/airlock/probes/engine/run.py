@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import ENGINE_NAME, ENGINE_VERSION
-from .cache import ResponseCache, cache_key
+from .cache import AnswerCache, cache_key
 from .detectors import Detection, detect_refusal, detect_secret
 from .judge import JudgeVerdict, ask_judge
 from .packs import Category, Message, Pack, Probe, SuccessWhen, render
@@ -211,7 +211,7 @@ async def _one(
     target: Target,
     attempt: Attempt,
     config: RunConfig,
-    cache: ResponseCache | None,
+    cache: AnswerCache | None,
     judge: Target | None = None,
 ) -> None:
     started = time.monotonic()
@@ -323,7 +323,7 @@ async def run_async(
     out: Path,
     config: RunConfig | None = None,
     on_attempt: Callable[[int, int, Attempt], None] | None = None,
-    cache: ResponseCache | None = None,
+    cache: AnswerCache | None = None,
     judge: Target | None = None,
 ) -> RunResult:
     """Run every planned attempt against the target and write the run folder."""
@@ -406,7 +406,7 @@ def run(
     out: Path,
     config: RunConfig | None = None,
     on_attempt: Callable[[int, int, Attempt], None] | None = None,
-    cache: ResponseCache | None = None,
+    cache: AnswerCache | None = None,
     judge: Target | None = None,
 ) -> RunResult:
     """Synchronous wrapper around ``run_async`` for the command line and job handlers."""
