@@ -217,3 +217,45 @@ def test_the_periodic_job_writes_a_checkpoint_and_the_log_gets_a_copy(container,
         report = audit.verify_chain(uow.session)
     assert report.ok and report.checkpoints == 1
     assert container.blob_store.exists(audit_checkpoints.object_key(head.seq))
+
+
+def test_on_s3_and_kms_the_key_reference_and_checkpoints_are_written_once(
+    tmp_path: Path, sqlite_template: Path
+):
+    from airlock.bootstrap import build
+    from tests.conftest import make_settings
+    from tests.support import databases
+    from tests.support.s3 import make_bucket, moto_s3_server
+
+    with moto_s3_server() as endpoint:
+        bucket = make_bucket(endpoint)
+        settings = make_settings(
+            databases.sqlite_copy(sqlite_template, tmp_path),
+            tmp_path / "data",
+            storage_url=f"s3://{bucket}/blobs?endpoint_url={endpoint}",
+            keystore_url=f"kms://audit-{bucket[-8:]}?endpoint_url={endpoint}&region=us-east-1",
+        )
+        c = build(settings)
+        try:
+            with c.uow() as uow:
+                for n in range(3):
+                    audit.append(uow.session, action=f"test.{n}", actor_label="system")
+                uow.commit()
+            with c.uow() as uow:
+                made = audit_checkpoints.checkpoint(uow)
+                uow.commit()
+            assert made is not None and made.seq == 3
+            store = c.blob_store
+            # KMS hands back a ciphertext reference: kept in the blob store, never the key.
+            assert store.exists("audit-keys/audit-mac.ref")
+            assert store.put_new(audit_checkpoints.object_key(3), b"{}") is False
+            # The head entry and the last row deleted: the checkpoint still names the cut.
+            with c.engine.begin() as conn:
+                conn.execute(text("DELETE FROM audit_events WHERE seq = 3"))
+                conn.execute(text("DELETE FROM audit_head"))
+            with c.uow() as uow:
+                report = audit.verify_chain(uow.session)
+            assert not report.ok and report.bad_seq == 3
+            assert "row 3 was removed" in report.problem
+        finally:
+            c.close()

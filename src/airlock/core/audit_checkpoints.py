@@ -262,7 +262,7 @@ def verify(session: Session, services: Services, *, batch: int = 5000) -> ChainR
         return ChainReport(
             False,
             rows,
-            f"rows {rows + 1} to {latest.seq} were removed: the checkpoint signed at "
+            f"{_span(rows + 1, latest.seq)} removed: the checkpoint signed at "
             f"{latest.at} covers the chain up to row {latest.seq}, but it ends at row {rows}",
             rows + 1,
             n,
@@ -284,6 +284,10 @@ def verify(session: Session, services: Services, *, batch: int = 5000) -> ChainR
     if head.hash != report.last_link:
         return ChainReport(False, rows, f"the head entry does not match row {rows}", rows, n)
     return ChainReport(True, rows, checkpoints=n, last_link=report.last_link)
+
+
+def _span(first: int, last: int) -> str:
+    return f"row {first} was" if first == last else f"rows {first} to {last} were"
 
 
 def _more(extra: int) -> str:
