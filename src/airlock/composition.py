@@ -53,12 +53,13 @@ def job_modules() -> list[ModuleType]:
     """The modules that register job handlers and their event subscriptions, in flow order."""
     from airlock import checks_catalogue
     from airlock.cases import jobs as cases
+    from airlock.core import audit_checkpoints
     from airlock.findings import jobs as findings
     from airlock.scanning import jobs as scanning
     from airlock.submissions import jobs as submissions
     from airlock.vault import jobs as vault
 
-    return [submissions, vault, scanning, checks_catalogue, findings, cases]
+    return [audit_checkpoints, submissions, vault, scanning, checks_catalogue, findings, cases]
 
 
 def load() -> MetaData:

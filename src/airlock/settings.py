@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     master_key: str = ""
     # Where organisation keys live: file:///folder (default <data dir>/keys) or kms://prefix.
     keystore_url: str = ""
+    # How often a signed checkpoint of the audit chain is written (when rows were appended).
+    audit_checkpoint_seconds: int = Field(default=600, ge=1, le=86400)
     base_url: str = "http://127.0.0.1:8000"
     # The agency running this installation, named in every page's banner and footer.
     agency_name: str = Field(default="", max_length=200)

@@ -108,6 +108,29 @@ class LocalBlobStore:
             self._fsync_dir(path.parent)
         return written
 
+    def put_new(self, key: str, data: bytes) -> bool:
+        """Store data under key unless an object is there already; never replaces one."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{os.getpid()}.{time.monotonic_ns()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                if self.fsync:
+                    os.fsync(f.fileno())
+            # link() fails when the name exists, so two writers cannot both win (rename would
+            # silently replace the first object).
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
+        if self.fsync:
+            self._fsync_dir(path.parent)
+        return True
+
     @staticmethod
     def _fsync_dir(folder: Path) -> None:
         fd = os.open(folder, os.O_RDONLY)

@@ -21,6 +21,8 @@ DEFAULT_PART_BYTES: Final = 8 * 1024 * 1024
 MIN_PART_BYTES: Final = 5 * 1024 * 1024
 READ_BYTES: Final = 1024 * 1024
 _MISSING: Final = frozenset({"404", "NoSuchKey", "NotFound"})
+# What a conditional write answers when the key is taken (or another such write is under way).
+_TAKEN: Final = frozenset({"412", "PreconditionFailed", "409", "ConditionalRequestConflict"})
 
 
 class S3BlobStore:
@@ -95,6 +97,18 @@ class S3BlobStore:
                 self.client.abort_multipart_upload(Bucket=self.bucket, Key=name, UploadId=upload_id)
             raise
         return total
+
+    def put_new(self, key: str, data: bytes) -> bool:
+        """Store data under key unless an object is there already (a conditional write)."""
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _TAKEN:
+                return False
+            raise
+        return True
 
     def _upload_part(
         self, name: str, upload_id: str, parts: list[dict[str, Any]], data: bytearray

@@ -129,6 +129,28 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url(), revision)
     console.print("database is up to date")
+    if revision == "head":
+        _anchor_audit_chain()
+
+
+def _anchor_audit_chain() -> None:
+    """Sign a checkpoint of the audit head after an upgrade, so rows written before the chain
+    was keyed are anchored outside the database at once (a no-op when nothing is new)."""
+    from airlock.core import audit_checkpoints
+    from airlock.core.audit_keys import AuditKeyMissing
+
+    container = _container()
+    try:
+        with container.uow() as uow:
+            made = audit_checkpoints.checkpoint(uow)
+            uow.commit()
+    except (audit_checkpoints.AuditTampered, AuditKeyMissing) as exc:
+        err.print(f"[yellow]audit checkpoint not written:[/yellow] {exc}")
+        return
+    finally:
+        container.close()
+    if made is not None:
+        console.print(f"audit chain anchored: checkpoint of row {made.seq} signed")
 
 
 @user_app.command("create")
@@ -207,17 +229,47 @@ def dossier_schema() -> None:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Walk the audit hash chain and name the first row that was altered or removed."""
+    """Check the audit chain against its key and the signed checkpoints; name the first row
+    that was altered, removed or added (exit 1)."""
     from airlock.core import audit
 
     container = _container()
     with container.uow() as uow:
         report = audit.verify_chain(uow.session)
     if report.ok:
-        console.print(f"[green]✓[/green] audit chain intact: {report.rows} rows verified")
+        console.print(
+            f"[green]✓[/green] audit chain intact: {report.rows} rows verified against the "
+            f"audit key and {report.checkpoints} signed checkpoint(s)",
+            soft_wrap=True,
+        )
         return
-    err.print(f"[red]✗ audit chain broken:[/red] {report.problem}")
+    where = f" (first bad row: {report.bad_seq})" if report.bad_seq is not None else ""
+    # One unwrapped line, so that a script or a log search finds the row number whole.
+    err.print(f"[red]✗ audit chain broken:[/red] {report.problem}{where}", soft_wrap=True)
     raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint of the chain's head now and store it outside the database."""
+    from airlock.core import audit_checkpoints
+
+    container = _container()
+    with container.uow() as uow:
+        try:
+            made = audit_checkpoints.checkpoint(uow)
+        except audit_checkpoints.AuditTampered as exc:
+            err.print(f"[red]✗ no checkpoint written:[/red] {exc}", soft_wrap=True)
+            raise typer.Exit(1) from None
+        uow.commit()
+    if made is None:
+        console.print("nothing to sign: no rows were appended since the last checkpoint")
+        return
+    console.print(
+        f"[green]✓[/green] checkpoint of row {made.seq} signed at {made.at} "
+        f"(key {made.key_id}), stored as {audit_checkpoints.object_key(made.seq)}",
+        soft_wrap=True,
+    )
 
 
 @demo_app.command("seed")

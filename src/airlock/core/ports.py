@@ -41,6 +41,10 @@ class BlobStore(Protocol):
         """Every stored key that starts with prefix."""
         ...
 
+    def put_new(self, key: str, data: bytes) -> bool:
+        """Store a small object only if none exists under key (write-once); False if one did."""
+        ...
+
 
 class JobQueue(Protocol):
     """Moves job ids to workers. The job itself lives in a database row."""

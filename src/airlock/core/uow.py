@@ -17,6 +17,13 @@ log = logging.getLogger(__name__)
 
 
 _WROTE = "airlock.wrote"
+_SERVICES = "airlock.services"
+
+
+def services_of(session: Session) -> Services | None:
+    """The services of the unit of work that opened session (None for a bare session)."""
+    found: Services | None = session.info.get(_SERVICES)
+    return found
 
 
 def _mark_written(session: Session, _flush_context: Any) -> None:
@@ -60,6 +67,8 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()
         self._after = []
+        # The audit trail reaches its key store through the session it is handed.
+        self._session.info[_SERVICES] = self._services
         event.listen(self._session, "after_flush", _mark_written)
         event.listen(self._session, "do_orm_execute", _mark_written_by_statement)
         return self

@@ -23,7 +23,8 @@ def run_cli(db_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProc
         **os.environ,
         "AIRLOCK_DEV": "1",
         "AIRLOCK_DATABASE_URL": db_url,
-        "AIRLOCK_DATA_DIR": str(tmp_path),
+        # The container's data folder: the audit key is in its key store.
+        "AIRLOCK_DATA_DIR": str(tmp_path / "data"),
     }
     return subprocess.run(
         [sys.executable, "-m", "airlock.cli", *args],
