@@ -51,7 +51,7 @@ def legacy_rows(n: int) -> list[dict[str, object]]:
 
 def test_an_upgraded_chain_is_keyed_from_the_next_row_and_anchored(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'airlock.db'}"
-    upgrade(url, "0009_restricted_grants")
+    upgrade(url, "0010_finish131415_probe_runs")
     engine = sa.create_engine(url)
     meta = sa.MetaData()
     meta.reflect(engine, only=["audit_events", "audit_head"])

@@ -1,7 +1,7 @@
 """the audit chain is keyed (HMAC under a key in the key store) from this upgrade on
 
 Revision ID: 0010_audit10_keyed_audit_chain
-Revises: 0009_restricted_grants
+Revises: 0010_finish131415_probe_runs
 Create Date: 2026-12-01 17:30:00
 
 Rows already written keep their plain SHA-256 links: a migration cannot reach the key store,
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_audit10_keyed_audit_chain"
-down_revision = "0009_restricted_grants"
+down_revision = "0010_finish131415_probe_runs"
 branch_labels = None
 depends_on = None
 
