@@ -432,6 +432,16 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
         "/portal/submissions/{draft_a}",
         expect(403, **group(FIRM_A, 200), firm_b_admin=404, anonymous=303),
     ),
+    (
+        "GET",
+        "/portal/submissions/{draft_a}/dossier",
+        expect(403, **group(FIRM_A, 200), firm_b_admin=404, anonymous=303),
+    ),
+    (
+        "GET",
+        "/portal/submissions/{draft_a}/dossier/B",
+        expect(403, **group(FIRM_A, 200), firm_b_admin=404, anonymous=303),
+    ),
     ("GET", "/review", expect(403, **group(STAFF, 200), auditor=303, anonymous=303)),
     ("GET", "/review/firms", expect(403, **group(STAFF, 200), auditor=200, anonymous=303)),
     ("GET", "/review/submissions/{sub_a}", expect(403, **group(STAFF, 200), anonymous=303)),
@@ -477,6 +487,9 @@ DEDICATED = {
     ("POST", "/portal/models"),
     ("POST", "/portal/submissions"),
     ("POST", "/portal/submissions/{submission_id}"),
+    # the dossier editor: tests/integration/platform/test_dossier_editor.py
+    ("POST", "/portal/submissions/{submission_id}/dossier"),
+    ("POST", "/portal/submissions/{submission_id}/dossier/{section}"),
     ("POST", "/review/submissions/{submission_id}/transition"),
     ("POST", "/review/submissions/{submission_id}/assign"),
     ("POST", "/review/submissions/{submission_id}/restricted"),  # tests/security

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from airlock.core import idempotency
 from airlock.web import labels
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
@@ -45,6 +46,8 @@ TEMPLATES.env.filters["when"] = _when
 TEMPLATES.env.filters["flop_html"] = _flop_html
 TEMPLATES.env.filters["filesize"] = _size
 labels.install(TEMPLATES.env)
+# `{{ form_key() }}`: a fresh key per creating form on the page (pages.once)
+TEMPLATES.env.globals["form_key"] = idempotency.new_key
 
 
 def _site(request: Request) -> dict[str, Any]:
