@@ -36,6 +36,11 @@ def _step(n: int) -> str:
     return " ".join(steps[n - 1].split())
 
 
+def _named(name: str) -> re.Pattern[str]:
+    """A field's label as the README writes it (a required field's label ends in *)."""
+    return re.compile(rf"^{re.escape(name)}( \*)?$")
+
+
 def _bold(text: str) -> list[str]:
     return re.findall(r"\*\*(.+?)\*\*", text)
 
@@ -85,19 +90,19 @@ def test_the_readme_flow_word_for_word(server: Server, browser: Any, tmp_path: P
         # 1. the firm admin drafts and submits, on the first press
         sign_in("admin@northwind.example")
         page.get_by_role("link", name="New submission").first.click()
-        page.get_by_label("Model").select_option(label="Atlas-70B")
-        page.get_by_label("Release candidate title").fill(TITLE)
+        page.get_by_label(_named("Model")).select_option(label="Atlas-70B")
+        page.get_by_label(_named("Release candidate title")).fill(TITLE)
         page.get_by_role("button", name="Create draft").click()
         expect(page.locator("#section-title")).to_have_text("A. Developer and submission")
         audit.check(page, "developer_admin", "/portal/submissions/id/dossier/A")
-        page.get_by_label("Developer name").fill("Northwind AI")
-        page.get_by_label("Contact email").fill("security@northwind.example")
+        page.get_by_label(_named("Developer name")).fill("Northwind AI")
+        page.get_by_label(_named("Contact email")).fill("security@northwind.example")
         page.get_by_role("button", name="Save and continue").click()
         expect(page.locator("#section-title")).to_have_text("B. Model identity")
         audit.check(page, "developer_admin", "/portal/submissions/id/dossier/B")
-        page.get_by_label("Model name").fill("Atlas-70B")
+        page.get_by_label(_named("Model name")).fill("Atlas-70B")
         versions = page.get_by_role("group", name=re.compile(r"^Versions"))
-        versions.get_by_label(re.compile(r"^Version( \*)?$")).fill("4.0.0-rc4")
+        versions.get_by_label(_named("Version")).fill("4.0.0-rc4")
         page.get_by_role("button", name="Save and submit for review").click()
         expect(page.locator("#flash")).to_contain_text("sent to the agency for review")
         expect(page.locator("#problems")).to_have_count(0)
