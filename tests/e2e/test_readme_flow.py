@@ -76,7 +76,9 @@ def test_the_readme_flow_word_for_word(server: Server, browser: Any, tmp_path: P
     context.set_default_timeout(10_000)
     page = context.new_page()
     failures: list[str] = []
-    page.on("response", lambda r: failures.append(f"{r.status} {r.url}") if r.status >= 500 else None)
+    page.on(
+        "response", lambda r: failures.append(f"{r.status} {r.url}") if r.status >= 500 else None
+    )
 
     def sign_in(email: str) -> None:
         context.clear_cookies()

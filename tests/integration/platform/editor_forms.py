@@ -28,7 +28,7 @@ class _Form(HTMLParser):
         if tag == "fieldset" and "disabled" in a:
             self.disabled += 1
         if tag == "fieldset":
-            self._fieldsets = getattr(self, "_fieldsets", []) + ["disabled" in a]
+            self._fieldsets = [*getattr(self, "_fieldsets", []), "disabled" in a]
         name = a.get("name", "")
         if name:
             self.names.add(name)

@@ -110,7 +110,9 @@ def _differences(got: object, want: object, at: str = "") -> list[str]:
         # ticked boxes are posted in the order the page lists them: a set, not a sequence
         got, want = sorted(got), sorted(want)
     if isinstance(got, list) and isinstance(want, list) and len(got) == len(want):
-        return [d for i, (g, w) in enumerate(zip(got, want)) for d in _differences(g, w, f"{at}.{i}")]
+        return [
+            d for i, (g, w) in enumerate(zip(got, want)) for d in _differences(g, w, f"{at}.{i}")
+        ]
     return [] if got == want and type(got) is type(want) else [f"{at}: {got!r} != {want!r}"]
 
 

@@ -149,7 +149,5 @@ def test_a_key_is_bound_to_its_user_and_form(client, container) -> None:
     assert client.post("/portal/models", data=data, follow_redirects=False).status_code == 303
     csrf_b = _sign_in(client, "admin@firm-b.test")
     # another user's post with a copied key is a new form post, not a replay of theirs
-    r = client.post(
-        "/portal/models", data={**data, "csrf_token": csrf_b}, follow_redirects=False
-    )
+    r = client.post("/portal/models", data={**data, "csrf_token": csrf_b}, follow_redirects=False)
     assert r.headers["location"] == "/portal?done=model_registered"

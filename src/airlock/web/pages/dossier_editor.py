@@ -7,6 +7,7 @@ lists every remaining problem at once, each linking to its field, and discards n
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -242,12 +243,11 @@ def _save(
     """Keep the typed dossier; write it to the submission too when the schema accepts it."""
     kept = drafts.working_copy(uow, actor=actor, sub=sub)
     checked = kept[1] if kept else False
-    try:
+    # an invalid draft is kept as typed in the working copy; its problems show at the fields
+    with contextlib.suppress(InvalidInput):
         submissions.update_submission(
             uow, actor=actor, submission_id=sub.id, dossier=doc, max_dossier_bytes=max_bytes
         )
-    except InvalidInput:
-        pass  # kept as typed in the working copy; the problems show at the fields
     drafts.keep(uow, actor=actor, sub=sub, doc=doc, checked=checked)
 
 

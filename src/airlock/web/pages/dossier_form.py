@@ -24,7 +24,9 @@ from airlock.web import labels
 
 DISCLOSURES = tuple(dossier_rules.DISCLOSURE_LEVELS)
 PROVENANCES = tuple(str(v) for v in validation.load_schema()["$defs"]["provenance"]["enum"])
-EDITABLE_SECTIONS = tuple(s for s in dossier_rules.SECTIONS if s not in dossier_rules.AGENCY_SECTIONS)
+EDITABLE_SECTIONS = tuple(
+    s for s in dossier_rules.SECTIONS if s not in dossier_rules.AGENCY_SECTIONS
+)
 _META = ("value", "disclosure", "provenance", "source", "sealed", "low", "high")
 
 # The unit a number is given in, by field name: shown beside the input.
@@ -129,7 +131,7 @@ def anchor(path: Path) -> str:
 
 
 def _resolve(node: Any) -> dict[str, Any]:
-    return labels._resolve(node)  # noqa: SLF001 - one resolver for the schema's $refs
+    return labels._resolve(node)
 
 
 def _is_field(node: dict[str, Any]) -> bool:
@@ -145,7 +147,9 @@ def _leaf(key: str, prop: dict[str, Any], required: bool) -> Spec:
     title = labels.humanize(key)
     unit = UNITS.get(key, "")
 
-    def make(kind: str, *, choices: tuple[str, ...] = (), text: str = "", with_unit: bool = False) -> Spec:
+    def make(
+        kind: str, *, choices: tuple[str, ...] = (), text: str = "", with_unit: bool = False
+    ) -> Spec:
         return Spec(
             key=key,
             title=title,
@@ -174,7 +178,9 @@ def _leaf(key: str, prop: dict[str, Any], required: bool) -> Spec:
         return make("lines", text="One per line." + (f" Each is {item_hint}." if item_hint else ""))
     if ref == "long_text":
         return make("textarea")
-    if ref in ("url", "email", "date"):
+    if ref == "date":
+        return make("date")  # the browser's date picker: no format to explain
+    if ref in ("url", "email"):
         return make(ref, text=hint)
     return make("text", text=hint)
 
@@ -387,7 +393,8 @@ def _message(path: Path, rule: str, detail: str) -> str:
     if rule == "required":
         return "Fill in this field to submit."
     if rule == "scope":
-        return f"This section {detail.removeprefix('is ')}. Tick it under what the submission carries, or empty it."
+        what = detail.removeprefix("is ")
+        return f"This section {what}. Tick it under what the submission carries, or empty it."
     text = detail[:1].upper() + detail[1:]
     return text if text.endswith(".") else text + "."
 

@@ -3,6 +3,7 @@ the buttons that add, remove and reorder the items of a repeatable group."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
@@ -19,8 +20,6 @@ from airlock.web.pages.dossier_form import (
 )
 
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-
-
 
 
 def _number(kind: str, raw: str) -> Any:
@@ -84,10 +83,8 @@ def _parse(spec: Spec, path: str, data: dict[str, list[str]], names: set[str]) -
         }
         source = (data.get(f"s:{path}") or [""])[0]
         if source:
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 leaf["source"] = json.loads(source)
-            except json.JSONDecodeError:
-                pass
         return leaf
     if spec.kind == "list":
         raw = (data.get(f"v:{path}") or [""])[0]
