@@ -439,7 +439,7 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
     ),
     (
         "GET",
-        "/portal/submissions/{draft_a}/dossier/B",
+        "/portal/submissions/{draft_a}/dossier/{section_b}",
         expect(403, **group(FIRM_A, 200), firm_b_admin=404, anonymous=303),
     ),
     ("GET", "/review", expect(403, **group(STAFF, 200), auditor=303, anonymous=303)),
@@ -607,6 +607,7 @@ def test_every_role_gets_the_expected_answer_everywhere(client, container) -> No
     values = {
         "sub_a": prog.ids["sub_a"],
         "draft_a": prog.ids["draft_a"],
+        "section_b": "B",
         "org_a": prog.ids["org_a"],
         "model_a": prog.ids["model_a"],
         "foreign_token": foreign_id,

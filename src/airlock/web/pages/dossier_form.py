@@ -59,6 +59,12 @@ UNITS = {
     "people_with_weight_access": "people",
     "accelerator_count": "accelerators",
 }
+# Titles the field name does not spell well (the unit is shown beside the input).
+TITLES = {
+    "energy_kwh": "Energy used",
+    "emissions_tco2e": "Emissions",
+    "opt_outs_honoured": "Opt-outs honoured",
+}
 # How one item of a repeatable group is called.
 ITEM_TITLES = {
     "versions": "Version",
@@ -144,7 +150,7 @@ def _leaf(key: str, prop: dict[str, Any], required: bool) -> Spec:
     value = _resolve(raw)
     hint = str(value.get("description", ""))
     hint = hint[:1].upper() + hint[1:] if hint else ""
-    title = labels.humanize(key)
+    title = TITLES.get(key) or labels.humanize(key)
     unit = UNITS.get(key, "")
 
     def make(
@@ -169,7 +175,7 @@ def _leaf(key: str, prop: dict[str, Any], required: bool) -> Spec:
     if kind in ("integer", "number"):
         return make(str(kind), text=hint, with_unit=True)
     if kind == "object":  # the FLOP range
-        return make("range", text=hint, with_unit=True)
+        return make("range", text="The lowest and highest estimate.", with_unit=True)
     if kind == "array":
         items = _resolve(value.get("items", {}))
         if "enum" in items:

@@ -46,8 +46,6 @@ TEMPLATES.env.filters["when"] = _when
 TEMPLATES.env.filters["flop_html"] = _flop_html
 TEMPLATES.env.filters["filesize"] = _size
 labels.install(TEMPLATES.env)
-# `{{ form_key() }}`: a fresh key per creating form on the page (pages.once)
-TEMPLATES.env.globals["form_key"] = idempotency.new_key
 
 
 def _site(request: Request) -> dict[str, Any]:
@@ -68,6 +66,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         "csrf_token": getattr(request.state, "csrf_token", ""),
         **_site(request),
         "unread": getattr(request.state, "unread", 0),
+        "form_key": idempotency.new_key,  # `{{ form_key() }}`: one key per creating form
         **context,
     }
     return TEMPLATES.TemplateResponse(request, template, ctx, status_code=status_code)
