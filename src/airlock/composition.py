@@ -22,13 +22,14 @@ def table_modules() -> list[ModuleType]:
     """The modules that define the platform's and every stage's tables, in flow order."""
     from airlock.accounts import models as accounts
     from airlock.cases import models as cases
-    from airlock.core import audit, jobs, transitions
+    from airlock.core import audit, idempotency, jobs, transitions
     from airlock.coverage import models as coverage
     from airlock.enrollment import models as enrollment
     from airlock.findings import models as findings
     from airlock.probes import models as probes
     from airlock.publishing import advisories_models as advisories
     from airlock.scanning import models as scanning
+    from airlock.submissions import drafts
     from airlock.submissions import models as submissions
     from airlock.vault import models as vault
 
@@ -36,9 +37,11 @@ def table_modules() -> list[ModuleType]:
         audit,
         jobs,
         transitions,
+        idempotency,
         accounts,
         enrollment,
         submissions,
+        drafts,
         vault,
         scanning,
         findings,
@@ -108,6 +111,7 @@ def page_routers() -> list[APIRouter]:
         audit,
         cases,
         coverage,
+        dossier_editor,
         findings,
         people,
         portal,
@@ -124,6 +128,7 @@ def page_routers() -> list[APIRouter]:
         audit.router,
         public.router,
         portal.router,
+        dossier_editor.router,
         review.router,
         findings.router,
         cases.router,

@@ -11,8 +11,8 @@ Screenshots of each step are left in the test's tmp folder.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -29,9 +29,6 @@ COORDINATOR = "coordinator@agency.example"
 REVIEWER = "reviewer@agency.example"
 TITLE = "Atlas-70B browser-test candidate"
 SECRET_EMAIL = "security-contact@northwind.example"  # disclosure "reviewer": confidential
-VERSIONS = json.dumps(
-    [{"version": {"value": "2.0.0-rc1", "disclosure": "public", "provenance": "self_reported"}}]
-)
 
 
 def test_firm_submits_coordinator_assigns_reviewer_reads_dossier(
@@ -76,39 +73,40 @@ def test_firm_submits_coordinator_assigns_reviewer_reads_dossier(
         page.fill("input[name=title]", TITLE)
         page.fill("input[name=version]", "rc-browser")
         for box in page.locator("input[name=carries]").all():
-            # carry only the always-required sections A and B; a USWDS checkbox is drawn
-            # by its label, which is what a person clicks
-            page.click(f"label[for='{box.get_attribute('id')}']")
+            # only the always-required sections A and B: nothing else is ticked by default
             expect(box).not_to_be_checked()
         shot("01-new-submission")
         page.click("#create-submission")
-        expect(page.locator("#submission-state")).to_have_text("draft")
-        assert "/portal/submissions/" in page.url
+        # the dossier editor opens at section A
+        expect(page.locator("#submission-state")).to_have_text("Draft")
+        assert "/portal/submissions/" in page.url and "/dossier/A" in page.url
 
         form = page.locator("#dossier-form")
         form.locator("[name='v:A.developer_name']").fill("Northwind AI")
         form.locator("[name='d:A.developer_name']").select_option("public")
         form.locator("[name='v:A.contact_email']").fill("not-an-email")
-        form.locator("[name='v:B.model_name']").fill("Atlas-70B")
-        form.locator("[name='d:B.model_name']").select_option("public")
-        form.locator("[name='v:B.versions']").fill(VERSIONS)
         page.click("#save")
 
-        # the invalid email is refused and the error is shown at its field
-        email_field = page.locator("#field-A-contact_email")
-        expect(email_field).to_have_class("field invalid")
-        expect(email_field.locator(".field-error")).to_be_visible()
-        expect(email_field.locator(".field-error")).to_contain_text("email address")
-        expect(page.locator("#submission-state")).to_have_text("draft")
-        # what was typed is kept
+        # the invalid email is kept as typed and its error is shown at its field
+        email_field = page.locator("#f-A-contact_email")
+        expect(email_field).to_have_class(re.compile("usa-form-group--error"))
+        expect(email_field.locator(".usa-error-message")).to_be_visible()
+        expect(email_field.locator(".usa-error-message")).to_contain_text("email address")
+        expect(form.locator("[name='v:A.contact_email']")).to_have_value("not-an-email")
         expect(form.locator("[name='v:A.developer_name']")).to_have_value("Northwind AI")
         shot("02-validation-error")
 
         form.locator("[name='v:A.contact_email']").fill(SECRET_EMAIL)
         form.locator("[name='d:A.contact_email']").select_option("reviewer")
+        page.click("#next")
+        form = page.locator("#dossier-form")
+        form.locator("[name='v:B.model_name']").fill("Atlas-70B")
+        form.locator("[name='d:B.model_name']").select_option("public")
+        form.locator("[name='v:B.versions.0.version']").fill("2.0.0-rc1")
+        form.locator("[name='d:B.versions.0.version']").select_option("public")
         page.click("#submit")
         expect(page.locator("#submission-state")).to_have_text("submitted")
-        expect(page.locator("#field-A-contact_email")).to_have_count(0)  # no longer editable
+        expect(page.locator("#dossier-form")).to_have_count(0)  # no longer editable
         shot("03-submitted")
         page.goto("/portal")
         row = page.locator("#submissions tr", has_text=TITLE)

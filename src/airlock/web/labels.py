@@ -187,6 +187,9 @@ NOTICES: Final[Mapping[str, str]] = {
     "model_registered": "The model is registered.",
     "submission_created": "The draft submission is created. Fill in the dossier below.",
     "saved": "Your changes are saved.",
+    "draft_saved": "Your draft is saved as typed. Anything left to fix is shown at its field; it"
+    " only needs fixing before you submit.",
+    "already_done": "That form was already sent; this is what it did the first time.",
     "submitted": "The submission is sent to the agency for review.",
     "moved": "The submission's status is changed.",
     "assigned": "The reviewer is assigned.",

@@ -450,6 +450,16 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
         "/portal/submissions/{draft_a}",
         expect(403, **group(FIRM_A, 200), firm_b_admin=404, anonymous=303),
     ),
+    (
+        "GET",
+        "/portal/submissions/{draft_a}/dossier",
+        expect(403, **group(FIRM_A, 200), firm_b_admin=404, anonymous=303),
+    ),
+    (
+        "GET",
+        "/portal/submissions/{draft_a}/dossier/{section_b}",
+        expect(403, **group(FIRM_A, 200), firm_b_admin=404, anonymous=303),
+    ),
     ("GET", "/review", expect(403, **group(STAFF, 200), auditor=303, anonymous=303)),
     ("GET", "/review/firms", expect(403, **group(STAFF, 200), auditor=200, anonymous=303)),
     ("GET", "/review/submissions/{sub_a}", expect(403, **group(STAFF, 200), anonymous=303)),
@@ -506,6 +516,9 @@ DEDICATED = {
     ("POST", "/portal/models"),
     ("POST", "/portal/submissions"),
     ("POST", "/portal/submissions/{submission_id}"),
+    # the dossier editor: tests/integration/platform/test_dossier_editor.py
+    ("POST", "/portal/submissions/{submission_id}/dossier"),
+    ("POST", "/portal/submissions/{submission_id}/dossier/{section}"),
     ("POST", "/review/submissions/{submission_id}/transition"),
     ("POST", "/review/submissions/{submission_id}/assign"),
     ("POST", "/review/submissions/{submission_id}/restricted"),  # tests/security
@@ -627,6 +640,7 @@ def test_every_role_gets_the_expected_answer_everywhere(client, container) -> No
     values = {
         "sub_a": prog.ids["sub_a"],
         "draft_a": prog.ids["draft_a"],
+        "section_b": "B",
         "org_a": prog.ids["org_a"],
         "model_a": prog.ids["model_a"],
         "foreign_token": foreign_id,

@@ -12,7 +12,7 @@ import pytest
 from airlock.core.errors import InvalidInput
 from airlock.dossiers import versions
 from airlock.dossiers.validation import SCHEMA_VERSION, load_schema, validate_dossier
-from airlock.web.pages.dossier_form import parse_form
+from airlock.web.pages.dossier_post import parse_form
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # Copies of the example dossiers as they were shipped with each earlier schema version.

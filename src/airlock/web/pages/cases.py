@@ -26,6 +26,7 @@ from airlock.findings.rules import FindingState
 from airlock.publishing import advisories
 from airlock.publishing.advisories_rules import ADVISORY_MOVES, AdvisoryState
 from airlock.web.deps import ActorDep, UoWDep
+from airlock.web.pages import once
 from airlock.web.pages.render import form_data, page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -198,6 +199,9 @@ async def _act(
 ) -> Response:
     data = await form_data(request)
     with uow:
+        again = once.replay(uow, data, actor, f"case-{done}")
+        if again is not None:
+            return again
         try:
             fn(data)
         except ValueError as exc:
@@ -213,6 +217,7 @@ async def _act(
         except AirlockError as exc:
             uow.session.rollback()
             return _view(request, uow, actor, case_id, error=str(exc), status_code=exc.status_code)
+        once.record(uow, data, actor, f"case-{done}", f"/cases/{case_id}")
         uow.commit()
     return redirect(f"/cases/{case_id}?done={done}")
 

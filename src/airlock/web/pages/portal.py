@@ -18,7 +18,7 @@ from airlock.submissions import rules as submission_rules
 from airlock.submissions import service as submissions
 from airlock.submissions.rules import SubmissionState
 from airlock.web.deps import ActorDep, ContainerDep, UoWDep
-from airlock.web.pages import artifacts, dossier_form, dossier_view
+from airlock.web.pages import artifacts, dossier_editor, dossier_post, dossier_view, once
 from airlock.web.pages.render import form_data, form_lists, page, redirect
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -95,6 +95,9 @@ async def register_model(request: Request, actor: ActorDep, uow: UoWDep) -> Resp
     """Register a model."""
     data = await form_data(request)
     with uow:
+        again = once.replay(uow, data, actor, "model")
+        if again is not None:
+            return again
         try:
             submissions.register_model(
                 uow,
@@ -104,6 +107,7 @@ async def register_model(request: Request, actor: ActorDep, uow: UoWDep) -> Resp
             )
         except (InvalidInput, Conflict) as exc:
             return _dashboard(request, uow, actor, error=str(exc), status_code=exc.status_code)
+        once.record(uow, data, actor, "model", "/portal")
         uow.commit()
     return redirect("/portal", done="model_registered")
 
@@ -140,6 +144,9 @@ async def create_submission(
     first = {k: v[0] for k, v in data.items()}
     with uow:
         actor = _firm(actor)
+        again = once.replay(uow, data, actor, "submission")
+        if again is not None:
+            return again
         twin = submissions.existing_draft(
             uow,
             actor=actor,
@@ -147,8 +154,8 @@ async def create_submission(
             title=first.get("title", ""),
             version=first.get("version", ""),
         )
-        if twin is not None:  # the same form sent again: open the draft it made
-            return redirect(f"/portal/submissions/{twin.id}", done="submission_created")
+        if twin is not None:  # the same draft asked for again: open the draft it made
+            return redirect(f"/portal/submissions/{twin.id}/dossier/A", done="submission_created")
         try:
             sub = submissions.create_submission(
                 uow,
@@ -171,8 +178,10 @@ async def create_submission(
                 error=str(exc),
                 fixes=None,
             )
+        editor = f"/portal/submissions/{sub.id}/dossier/A"
+        once.record(uow, data, actor, "submission", editor)
         uow.commit()
-        return redirect(f"/portal/submissions/{sub.id}", done="submission_created")
+        return redirect(editor, done="submission_created")
 
 
 def _editor(
@@ -181,6 +190,7 @@ def _editor(
     actor: Actor,
     submission_id: str,
     *,
+    max_dossier_bytes: int,
     doc: dict[str, Any] | None = None,
     errors: list[dict[str, str]] | None = None,
     message: str = "",
@@ -194,15 +204,15 @@ def _editor(
         "portal/submission.html",
         status_code=status_code,
         sub=sub,
-        form=dossier_form.build_form(doc, errors),
+        dossier_status=dossier_editor.status_for(
+            uow, actor=actor, sub=sub, max_bytes=max_dossier_bytes
+        ),
         errors=errors or [],
         message=message,
         editable=submission_rules.is_editable(SubmissionState(sub.state)),
         scopes=list(p.scopes),
         raw_json=json.dumps(doc, indent=2),
         sections=dossier_view.sections(doc),
-        disclosures=dossier_form.DISCLOSURES,
-        provenances=dossier_form.PROVENANCES,
         history=history(uow.session, object_type=ObjectType.SUBMISSION, object_id=sub.id),
         **artifacts.submission_sections(uow, actor=actor, sub=sub),
     )
@@ -210,11 +220,17 @@ def _editor(
 
 @router.get("/submissions/{submission_id}")
 def submission_editor(
-    submission_id: str, request: Request, actor: ActorDep, uow: UoWDep
+    submission_id: str, request: Request, actor: ActorDep, uow: UoWDep, container: ContainerDep
 ) -> Response:
-    """The submission editor: status, dossier form with errors at the fields, history."""
+    """The submission page: status, where the dossier stands (its editor), history."""
     with uow:
-        response = _editor(request, uow, _firm(actor), submission_id)
+        response = _editor(
+            request,
+            uow,
+            _firm(actor),
+            submission_id,
+            max_dossier_bytes=container.settings.max_dossier_bytes,
+        )
         uow.commit()
         return response
 
@@ -234,13 +250,14 @@ async def save_submission(
                 if not isinstance(doc, dict):
                     raise InvalidInput("dossier: must be a JSON object")
             else:
-                doc = dossier_form.parse_form(first)
+                doc = dossier_post.parse_form(first)
         except json.JSONDecodeError as exc:
             return _editor(
                 request,
                 uow,
                 actor,
                 submission_id,
+                max_dossier_bytes=container.settings.max_dossier_bytes,
                 status_code=422,
                 message=f"the JSON is not valid: {exc.msg} at line {exc.lineno}",
             )
@@ -266,6 +283,7 @@ async def save_submission(
                 uow,
                 actor,
                 submission_id,
+                max_dossier_bytes=container.settings.max_dossier_bytes,
                 doc=doc,
                 errors=exc.errors,
                 message=str(exc),

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from airlock.core import idempotency
 from airlock.web import labels
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
@@ -65,6 +66,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         "csrf_token": getattr(request.state, "csrf_token", ""),
         **_site(request),
         "unread": getattr(request.state, "unread", 0),
+        "form_key": idempotency.new_key,  # `{{ form_key() }}`: one key per creating form
         **context,
     }
     return TEMPLATES.TemplateResponse(request, template, ctx, status_code=status_code)

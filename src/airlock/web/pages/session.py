@@ -13,6 +13,7 @@ from airlock.core.errors import AirlockError, Conflict, InvalidInput
 from airlock.core.roles import Role
 from airlock.core.uow import UnitOfWork
 from airlock.web.deps import SESSION_COOKIE, ActorDep, ContainerDep, MaybeActorDep, UoWDep
+from airlock.web.pages import once
 from airlock.web.pages.render import form_data, page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -144,6 +145,9 @@ async def new_token(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
     """Create an API token and show its secret once."""
     data = await form_data(request)
     with uow:
+        again = once.replay(uow, data, actor, "token")
+        if again is not None:  # the secret was shown once, by the first post
+            return again
         try:
             new = service.create_api_token(
                 uow, actor=actor, name=data.get("name", ""), unique_name=True
@@ -158,6 +162,7 @@ async def new_token(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
                 new_secret="",
                 token_error=str(exc),
             )
+        once.record(uow, data, actor, "token", "/account")
         uow.commit()
         tokens = service.list_api_tokens(uow, actor=actor)
         return page(request, "account.html", tokens=tokens, new_secret=new.secret)
@@ -210,6 +215,9 @@ async def invite_member(
     """Invite an email address to a role; the one-time link is shown to the admin."""
     data = await form_data(request)
     with uow:
+        again = once.replay(uow, data, actor, "invitation")
+        if again is not None:  # the link was shown once, by the first post
+            return again
         try:
             role = Role(data.get("role", ""))
         except ValueError:
@@ -224,6 +232,7 @@ async def invite_member(
             )
         except (InvalidInput, Conflict) as exc:
             return _members_page(request, uow, actor, error=str(exc), status_code=exc.status_code)
+        once.record(uow, data, actor, "invitation", "/members")
         uow.commit()
         link = f"{container.settings.base_url}/invitations/{new.token}"
         return _members_page(request, uow, actor, link=link)
