@@ -104,15 +104,19 @@ def page_routers() -> list[APIRouter]:
         cases,
         coverage,
         findings,
+        mfa,
         people,
         portal,
         public,
         review,
         session,
+        sso,
     )
 
     return [
         session.router,
+        mfa.router,
+        sso.router,
         people.router,
         audit.router,
         public.router,
