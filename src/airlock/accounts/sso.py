@@ -100,7 +100,7 @@ def _client(p: Provider, redirect_uri: str) -> OAuth2Client:
         scope="openid email",
         redirect_uri=redirect_uri,
         code_challenge_method="S256",
-        timeout=TIMEOUT,
+        timeout=10.0,
     )
 
 
