@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -85,14 +85,17 @@ def test_a_callback_is_bound_to_its_browser_and_works_once(db_url, tmp_path, pro
         r = victim.get(back.removeprefix("http://testserver"))
         assert r.status_code == 401 and "did not start in this browser" in r.text
         assert "airlock_session=" not in r.headers.get("set-cookie", "")
-        # the state was spent by that attempt: not even its own browser may use it now
+        # in the browser that started it, it completes, once
         r = attacker.get(back.removeprefix("http://testserver"))
-        assert r.status_code == 401
-        # a fresh sign-in works, once
-        r, back = _sign_in(attacker, "coordinator@agency.test")
         assert r.status_code == 303
         r = attacker.get(back.removeprefix("http://testserver"))
         assert r.status_code == 401
+        # and a fresh sign-in's callback cannot be replayed either
+        r, back = _sign_in(attacker, "coordinator@agency.test")
+        assert r.status_code == 303
+        attacker.cookies.set("airlock_sso", parse_qs(urlsplit(back).query)["state"][0])
+        r = attacker.get(back.removeprefix("http://testserver"))
+        assert r.status_code == 401 and "already used" in r.text
 
 
 @pytest.mark.parametrize(
