@@ -111,11 +111,15 @@ def test_setting_up_and_using_the_authenticator_app(server: Server, browser: Any
     _check(tab, "mfa-recovery-codes")
 
     tab.click("form.nav-signout button[type=submit]")
-    tab.wait_for_url("**/login*")
+    tab.wait_for_url(lambda url: "/login" in url)
+    tab.goto("/login")
     tab.fill("input[name=email]", email)
     tab.fill("input[name=password]", PASSWORD)
     tab.click("form[action='/login'] button[type=submit]")
-    tab.wait_for_url("**/login/code*")
+    try:
+        tab.wait_for_url(lambda url: "/login/code" in url)
+    except Exception:
+        raise AssertionError(f"{tab.url}: {tab.inner_text('main')[:500]}") from None
     _check(tab, "login-code")
     # the next step's code: the one used to confirm cannot be replayed
     tab.fill("#login-code", totp.at(time.time() + 30))
