@@ -113,6 +113,7 @@ def page_routers() -> list[APIRouter]:
         coverage,
         dossier_editor,
         findings,
+        mfa,
         people,
         portal,
         probes,
@@ -120,10 +121,13 @@ def page_routers() -> list[APIRouter]:
         review,
         safeguards,
         session,
+        sso,
     )
 
     return [
         session.router,
+        mfa.router,
+        sso.router,
         people.router,
         audit.router,
         public.router,

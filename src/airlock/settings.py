@@ -41,8 +41,29 @@ class Settings(BaseSettings):
     invitation_days: int = 7
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     max_dossier_bytes: int = Field(default=1024 * 1024, ge=1024)
-    login_max_failures: int = 5
-    login_window_seconds: int = 900
+    # Sign-in throttling (see accounts/rules.py): failures allowed before delays start, per
+    # (account, address) and per address alone; the first delay, doubling up to the ceilings;
+    # failures older than login_forget_seconds are forgotten.
+    login_free_failures_account: int = Field(default=3, ge=1, le=100)
+    login_free_failures_address: int = Field(default=20, ge=1, le=10_000)
+    login_delay_seconds: float = Field(default=1.0, gt=0, le=3600)
+    login_max_delay_account_seconds: int = Field(default=900, ge=1)
+    login_max_delay_address_seconds: int = Field(default=3600, ge=1)
+    login_forget_seconds: int = Field(default=24 * 3600, ge=60)
+    # API tokens expire after this many days unless their creator asks for fewer.
+    api_token_days: int = Field(default=90, ge=1, le=366)
+    # TOTP second factor: agency roles must enrol before using Airlock (on by default outside
+    # development; set explicitly to override).
+    mfa_required_for_agency: bool | None = None
+    # Single sign-on for agency staff through OpenID Connect: the provider's issuer URL (its
+    # discovery document is at <issuer>/.well-known/openid-configuration), this client's id
+    # and secret, and the email domains whose verified addresses may sign in (comma-separated;
+    # empty: any domain, still only existing agency accounts).
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_email_domains: str = ""
+    oidc_label: str = Field(default="Sign in with your agency account", max_length=120)
     inprocess_workers: int = 2
     job_lease_seconds: int = 300
     job_modules: str = ""
@@ -96,6 +117,16 @@ class Settings(BaseSettings):
         if self.keystore_url:
             return self.keystore_url
         return f"file://{(self.data_dir / 'keys').resolve()}"
+
+    def mfa_required(self) -> bool:
+        """Whether agency roles must enrol a second factor."""
+        if self.mfa_required_for_agency is None:
+            return not self.dev
+        return self.mfa_required_for_agency
+
+    def oidc_enabled(self) -> bool:
+        """Whether single sign-on is configured."""
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     def effective_secret_key(self) -> str:
         """The signing secret; refuses a missing or default one outside development."""

@@ -178,14 +178,10 @@ def test_after_withdrawal_the_firms_accounts_sessions_tokens_and_invitations_sto
     assert inv.status_code == 201, inv.text
     invite_token = inv.json()["accept_url"].rsplit("/", 1)[-1]
     with container.uow() as uow:
-        cookie = accounts.sign_in(
-            uow,
-            email="admin@firm-a.test",
-            password=PASSWORD,
-            hours=1,
-            max_failures=5,
-            window_seconds=60,
-        ).cookie
+        user = accounts.authenticate(
+            uow, email="admin@firm-a.test", password=PASSWORD, address="192.0.2.99"
+        )
+        cookie = accounts.open_session(uow, user_id=user.id, hours=1, method="password").cookie
         uow.commit()
     with container.uow() as uow:
         assert accounts.session_for_cookie(uow, cookie=cookie)

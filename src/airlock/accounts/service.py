@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
-from airlock.accounts import rules
+from airlock.accounts import rules, throttle
 from airlock.accounts.models import (
     ApiToken,
     Invitation,
-    LoginAttempt,
     Membership,
     Organisation,
     User,
@@ -20,7 +19,7 @@ from airlock.accounts.models import (
 from airlock.core import audit
 from airlock.core.access import Actor, authorize
 from airlock.core.db import utcnow
-from airlock.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
+from airlock.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from airlock.core.roles import OrgKind, Role, role_fits_org
 from airlock.core.secrets import hash_password, new_token, token_hash, verify_password
 from airlock.core.uow import UnitOfWork
@@ -100,26 +99,17 @@ def actor_for(uow: UnitOfWork, *, user_id: str) -> Actor:
     )
 
 
-def authenticate(
-    uow: UnitOfWork, *, email: str, password: str, max_failures: int, window_seconds: int
-) -> User:
-    """Check a password; too many recent failures for the email lock it out for a while."""
+def authenticate(uow: UnitOfWork, *, email: str, password: str, address: str) -> User:
+    """Check a password, throttled by (account, address) and by address (never a lockout)."""
     email = email.strip().lower()[:320]
-    since = utcnow() - timedelta(seconds=window_seconds)
-    failures = uow.session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.email == email, LoginAttempt.at >= since)
-    )
-    if (failures or 0) >= max_failures:
-        raise TooManyRequests("too many failed sign-ins for this account; try again later")
+    throttle.check(uow, email=email, address=address)
     user = uow.session.scalars(select(User).where(User.email == email)).first()
     ok = verify_password(user.password_hash if user else "", password)
     if user is None or not ok or not user.active:
-        uow.session.add(LoginAttempt(email=email, at=utcnow()))
+        throttle.record_failure(uow, email=email, address=address)
         audit.append(uow.session, action="auth.failed", actor_label=email)
         raise Unauthenticated("wrong email or password")
-    uow.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    throttle.record_success(uow, email=email, address=address)
     return user
 
 
@@ -132,39 +122,27 @@ class NewSession:
     session: WebSession
 
 
-def sign_in(
-    uow: UnitOfWork,
-    *,
-    email: str,
-    password: str,
-    hours: int,
-    max_failures: int,
-    window_seconds: int,
-) -> NewSession:
-    """Check the password and open a browser session."""
-    user = authenticate(
-        uow,
-        email=email,
-        password=password,
-        max_failures=max_failures,
-        window_seconds=window_seconds,
-    )
-    actor = actor_for(uow, user_id=user.id)
+def open_session(uow: UnitOfWork, *, user_id: str, hours: int, method: str) -> NewSession:
+    """Open a browser session for a user who proved who they are (password and any second
+    factor, or single sign-on)."""
+    actor = actor_for(uow, user_id=user_id)
     cookie = new_token()
     ws = WebSession(
         token_hash=token_hash(cookie),
-        user_id=user.id,
+        user_id=user_id,
         csrf_token=new_token(),
         created_at=utcnow(),
         expires_at=utcnow() + timedelta(hours=hours),
+        auth_method=method,
     )
     uow.session.add(ws)
     audit.append(
         uow.session,
         action="auth.signed_in",
-        actor_user_id=user.id,
+        actor_user_id=user_id,
         actor_label=actor.label,
         org_id=actor.org_id,
+        detail={"method": method},
     )
     return NewSession(cookie=cookie, csrf_token=ws.csrf_token, session=ws)
 
@@ -201,10 +179,23 @@ TOKEN_PREFIX = "alk_"  # noqa: S105 - a public marker, not a secret
 
 
 def create_api_token(
-    uow: UnitOfWork, *, actor: Actor, name: str, days: int | None = None, unique_name: bool = False
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    name: str,
+    days: int | None = None,
+    scopes: frozenset[str] = rules.ALL_SCOPES,
+    unique_name: bool = False,
 ) -> NewToken:
-    """Create an API token carrying the actor's rights; with unique_name, refuse a second
-    active token of the same name (a re-sent form must not mint a token nobody saw)."""
+    """Create an API token carrying the actor's rights within scopes, expiring after days
+    (default: the api_token_days setting); with unique_name, refuse a second active token of
+    the same name (a re-sent form must not mint a token nobody saw)."""
+    if days is None:
+        days = uow.services.settings.api_token_days
+    if not 1 <= days <= 366:
+        raise InvalidInput("days: must be 1 to 366")
+    if not scopes or not scopes <= rules.ALL_SCOPES:
+        raise InvalidInput(f"scopes: choose one or more of {', '.join(rules.SCOPES)}")
     name = name.strip()
     if not name or len(name) > 120:
         raise InvalidInput("name: must be 1 to 120 characters")
@@ -229,7 +220,8 @@ def create_api_token(
         prefix=secret[: len(TOKEN_PREFIX) + 6],
         token_hash=token_hash(secret),
         created_at=utcnow(),
-        expires_at=utcnow() + timedelta(days=days) if days else None,
+        expires_at=utcnow() + timedelta(days=days),
+        scopes=rules.scopes_text(scopes),
     )
     uow.session.add(tok)
     uow.flush()
@@ -240,6 +232,7 @@ def create_api_token(
         object_type="api_token",
         object_id=tok.id,
         org_id=actor.org_id,
+        detail={"scopes": tok.scopes, "days": days},
     )
     return NewToken(secret=secret, token=tok)
 
@@ -271,16 +264,40 @@ def revoke_api_token(uow: UnitOfWork, *, actor: Actor, token_id: str) -> ApiToke
     return tok
 
 
-def user_for_token(uow: UnitOfWork, *, secret: str) -> str:
-    """The user id behind a live API token."""
+@dataclass(frozen=True)
+class TokenGrant:
+    """Who a live API token acts for and what it may do."""
+
+    user_id: str
+    scopes: frozenset[str]
+
+
+def user_for_token(uow: UnitOfWork, *, secret: str) -> TokenGrant:
+    """The user and scopes behind a live API token; records when it was last used."""
     tok = uow.session.scalars(
         select(ApiToken).where(ApiToken.token_hash == token_hash(secret))
     ).first()
     now = utcnow()
-    if tok is None or tok.revoked_at is not None or (tok.expires_at and tok.expires_at <= now):
-        raise Unauthenticated("the API token is not valid (unknown, revoked or expired)")
+    if tok is None or tok.revoked_at is not None:
+        raise Unauthenticated("the API token is not valid (unknown or revoked)")
+    if tok.expires_at is not None and tok.expires_at <= now:
+        raise Unauthenticated(
+            f"the API token expired on {tok.expires_at:%Y-%m-%d %H:%M} UTC; create a new one"
+        )
     tok.last_used_at = now
-    return tok.user_id
+    return TokenGrant(user_id=tok.user_id, scopes=rules.parse_scopes(tok.scopes))
+
+
+def require_scope(grant: TokenGrant | None, *, method: str, actor: Actor) -> None:
+    """Refuse a request the token's scopes do not cover (sessions carry every scope)."""
+    if grant is None:
+        return
+    needed = rules.scope_needed(method=method, agency=actor.is_agency)
+    if needed not in grant.scopes:
+        raise Forbidden(
+            f"this API token lacks the {needed!r} scope (it has: "
+            f"{rules.scopes_text(grant.scopes) or 'none'})"
+        )
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,10 @@ class TooManyRequests(AirlockError):
 
     status_code = 429
 
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
 
 class PayloadTooLarge(AirlockError):
     """The body or file is over a configured limit."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from airlock.accounts import mfa
 from airlock.accounts import service as accounts
 from airlock.bootstrap import Container
 from airlock.cases import notify
@@ -66,10 +67,33 @@ async def _csrf_from_request(request: Request) -> str:
     return ""
 
 
+def client_address(request: Request) -> str:
+    """The address a request came from (the proxy's, unless uvicorn trusts its headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+# Where an agency account that must still set up its second factor may go.
+_ENROLMENT_PATHS = ("/account/mfa", "/logout")
+
+
+def _enrolment_gate(request: Request, uow: UnitOfWork, actor: Actor, method: str) -> None:
+    settings = request.app.state.container.settings
+    if not (settings.mfa_required() and actor.is_agency and method == "password"):
+        return
+    if request.url.path.startswith(_ENROLMENT_PATHS):
+        return
+    if not mfa.is_enrolled(uow, user_id=actor.user_id):
+        raise mfa.EnrolmentRequired(
+            "set up your second factor (an authenticator app) before you continue"
+        )
+
+
 async def optional_actor(request: Request, container: ContainerDep) -> Actor | None:
     """The actor behind a bearer token or a session cookie, or None when anonymous.
 
-    A cookie-authenticated request that changes state must carry the session's CSRF token.
+    A bearer token must carry the scope the request needs (accounts.rules.scope_needed); a
+    cookie-authenticated request that changes state must carry the session's CSRF token; an
+    agency session that must still enrol its second factor is sent to enrolment.
     """
     if hasattr(request.state, "actor"):
         cached: Actor | None = request.state.actor
@@ -81,10 +105,12 @@ async def optional_actor(request: Request, container: ContainerDep) -> Actor | N
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthenticated("Authorization header must be 'Bearer <token>'")
         with container.uow() as uow:
-            user_id = accounts.user_for_token(uow, secret=secret.strip())
-            actor = accounts.actor_for(uow, user_id=user_id)
+            grant = accounts.user_for_token(uow, secret=secret.strip())
+            actor = accounts.actor_for(uow, user_id=grant.user_id)
+            request.state.token_scopes = grant.scopes
             request.state.org_name = accounts.organisation_name(uow, org_id=actor.org_id)
-            uow.commit()
+            uow.commit()  # last_used_at, even when the scope check below refuses
+        accounts.require_scope(grant, method=request.method, actor=actor)
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
@@ -97,6 +123,7 @@ async def optional_actor(request: Request, container: ContainerDep) -> Actor | N
                         raise
                     actor = None
                 else:
+                    _enrolment_gate(request, uow, actor, ws.auth_method)
                     request.state.csrf_token = ws.csrf_token
                     # for page headers, read here so pages need no second unit of work
                     request.state.org_name = accounts.organisation_name(uow, org_id=actor.org_id)
@@ -123,3 +150,21 @@ async def require_actor(
 
 ActorDep = Annotated[Actor, Depends(require_actor)]
 MaybeActorDep = Annotated[Actor | None, Depends(optional_actor)]
+
+
+def writes_need(scopes: frozenset[str], what: str) -> Any:
+    """A router dependency: a bearer token changing anything there must carry all of scopes
+    (for example minting tokens or inviting people needs a token with every scope)."""
+
+    async def check(request: Request, container: ContainerDep) -> None:
+        # Only bearer tokens carry scopes; anonymous and cookie requests are left to the
+        # routes (the sign-in endpoint must not start checking a stray session cookie).
+        if request.method in SAFE_METHODS or not request.headers.get("authorization"):
+            return
+        await optional_actor(request, container)
+        held: frozenset[str] | None = getattr(request.state, "token_scopes", None)
+        if held is not None and not scopes <= held:
+            missing = " ".join(sorted(scopes - held))
+            raise Forbidden(f"{what} needs a token with the scopes {missing!r} as well")
+
+    return Depends(check)

@@ -49,6 +49,16 @@ def validation_messages(exc: RequestValidationError) -> list[dict[str, str]]:
     return out
 
 
+def error_headers(exc: AirlockError) -> dict[str, str] | None:
+    """Headers an error carries: the bearer challenge on 401, Retry-After on 429."""
+    if isinstance(exc, Unauthenticated):
+        return {"WWW-Authenticate": "Bearer"}
+    retry = getattr(exc, "retry_after", None)
+    if isinstance(retry, int) and retry > 0:
+        return {"Retry-After": str(retry)}
+    return None
+
+
 def install(app: FastAPI, render_error: Callable[[Request, int, str], Response]) -> None:
     """Register the handlers on app; render_error(request, status, message) draws a page."""
 
@@ -57,13 +67,18 @@ def install(app: FastAPI, render_error: Callable[[Request, int, str], Response])
         if _wants_html(request):
             if isinstance(exc, Unauthenticated) and request.method == "GET":
                 return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-            return render_error(request, exc.status_code, str(exc))
+            target = getattr(exc, "redirect_to", None)
+            if isinstance(target, str) and request.method == "GET":
+                return RedirectResponse(target, status_code=303)
+            response = render_error(request, exc.status_code, str(exc))
+            if not isinstance(exc, Unauthenticated):
+                response.headers.update(error_headers(exc) or {})
+            return response
         body: dict[str, Any] = {"detail": str(exc)}
         errors = getattr(exc, "errors", None)
         if errors:
             body["errors"] = errors
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+        return JSONResponse(body, status_code=exc.status_code, headers=error_headers(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

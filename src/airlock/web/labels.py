@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from airlock.accounts import rules as token_rules
 from airlock.core.roles import OrgKind, Role
 from airlock.dossiers import validation
 from airlock.dossiers.rules import DISCLOSURE_LEVELS
@@ -37,6 +38,7 @@ def sources() -> dict[str, tuple[str, ...]]:
         "role": tuple(r.value for r in Role),
         "org_kind": tuple(k.value for k in OrgKind),
         "scope": tuple(s.value for s in Scope),
+        "token_scope": tuple(token_rules.SCOPES),
         "artifact_kind": tuple(k.value for k in ArtifactKind),
         "artifact_state": tuple(s.value for s in ArtifactState),
         "upload": tuple(s.value for s in UploadState),
@@ -74,6 +76,11 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "auditor": "Auditor (read-only)",
     },
     "org_kind": {"developer": "Developer firm", "agency": "Agency"},
+    "token_scope": {
+        "read": "Read",
+        "submit": "Submit (a firm's changes)",
+        "review": "Review (the agency's changes)",
+    },
     "scope": {
         "architecture": "Architecture",
         "training_data_docs": "Training data documentation",

@@ -438,6 +438,9 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/", expect(303, anonymous=200)),
     ("GET", "/login", expect(303, anonymous=200)),
     ("GET", "/account", expect(200, anonymous=303)),
+    ("GET", "/account/mfa", expect(200, anonymous=303)),
+    # without a password just accepted there is no code to ask for: back to the sign-in form
+    ("GET", "/login/code", expect(303, anonymous=303)),
     ("GET", "/members", expect(200, anonymous=303, auditor=200)),
     ("GET", "/portal", expect(403, **group(FIRM_A, 200), firm_b_admin=200, anonymous=303)),
     (
@@ -531,6 +534,13 @@ DEDICATED = {
     ("POST", "/members/{user_id}/role"),
     ("POST", "/members/{user_id}/deactivate"),
     ("POST", "/account/password"),
+    # tests/security/test_totp.py and test_oidc.py
+    ("POST", "/login/code"),
+    ("POST", "/account/mfa/start"),
+    ("POST", "/account/mfa/confirm"),
+    ("POST", "/account/mfa/recovery-codes"),
+    ("POST", "/login/sso"),
+    ("GET", "/login/sso/callback"),
     # tests/integration/findings/test_findings_pages.py
     ("POST", "/review/findings/false-positive"),
     ("POST", "/review/findings/{finding_id}/triage"),

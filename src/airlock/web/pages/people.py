@@ -7,12 +7,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from airlock.accounts import members
-from airlock.accounts import service as accounts
 from airlock.core.errors import AirlockError
 from airlock.core.roles import Role
 from airlock.web.deps import SESSION_COOKIE, ActorDep, ContainerDep, UoWDep
-from airlock.web.pages.render import form_data, page, redirect
-from airlock.web.pages.session import _members_page
+from airlock.web.pages.render import form_data, redirect
+from airlock.web.pages.session import _members_page, account_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -93,14 +92,12 @@ async def change_password(request: Request, actor: ActorDep, uow: UoWDep) -> Res
             )
         except (AirlockError, ValueError) as exc:
             uow.session.rollback()
-            tokens = accounts.list_api_tokens(uow, actor=actor)
             status = exc.status_code if isinstance(exc, AirlockError) else 422
-            return page(
+            return account_page(
                 request,
-                "account.html",
+                uow,
+                actor,
                 status_code=422 if status == 401 else status,
-                tokens=tokens,
-                new_secret="",
                 password_error=str(exc),
             )
         uow.commit()

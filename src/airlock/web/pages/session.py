@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from airlock.accounts import members as people
-from airlock.accounts import rules, service
+from airlock.accounts import mfa, rules, service
 from airlock.core.access import Actor
 from airlock.core.db import utcnow
 from airlock.core.errors import AirlockError, Conflict, InvalidInput
 from airlock.core.roles import Role
 from airlock.core.uow import UnitOfWork
-from airlock.web.deps import SESSION_COOKIE, ActorDep, ContainerDep, MaybeActorDep, UoWDep
+from airlock.settings import Settings
+from airlock.web.deps import (
+    SESSION_COOKIE,
+    ActorDep,
+    ContainerDep,
+    MaybeActorDep,
+    UoWDep,
+    client_address,
+)
+from airlock.web.errors import error_headers
 from airlock.web.pages import once
-from airlock.web.pages.render import form_data, page, redirect
+from airlock.web.pages.render import form_data, form_lists, page, redirect
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,53 +38,85 @@ def _safe_next(target: str) -> str:
     return "/"
 
 
+MFA_COOKIE = "airlock_mfa"
+
+
+def _login_page(
+    request: Request, *, next: str, error: str = "", email: str = "", status_code: int = 200
+) -> Response:
+    settings = request.app.state.container.settings
+    response = page(
+        request,
+        "login.html",
+        status_code=status_code,
+        next=next,
+        error=error,
+        email=email[:320],
+        sso_label=settings.oidc_label if settings.oidc_enabled() else "",
+    )
+    return response
+
+
+def signed_in(target: str, new: service.NewSession, settings: Settings) -> Response:
+    """The redirect that sets the new session's cookie."""
+    response = redirect(target)
+    response.set_cookie(
+        SESSION_COOKIE,
+        new.cookie,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/",
+    )
+    response.delete_cookie(MFA_COOKIE, path="/login")
+    return response
+
+
 @router.get("/login")
 def login_form(request: Request, actor: MaybeActorDep, next: str = "/") -> Response:
     """The sign-in form."""
     if actor is not None:
         return redirect(_safe_next(next))
-    return page(request, "login.html", next=_safe_next(next), error="", email="")
+    return _login_page(request, next=_safe_next(next))
 
 
 @router.post("/login")
 async def login(request: Request, uow: UoWDep, container: ContainerDep) -> Response:
-    """Check the password, open a session and set its cookie."""
+    """Check the password; then ask for the second factor, or open a session."""
     data = await form_data(request)
     email, password = data.get("email", ""), data.get("password", "")
     target = _safe_next(data.get("next", "/"))
     s = container.settings
     with uow:
         try:
-            new = service.sign_in(
-                uow,
-                email=email,
-                password=password,
-                hours=s.session_hours,
-                max_failures=s.login_max_failures,
-                window_seconds=s.login_window_seconds,
+            user = service.authenticate(
+                uow, email=email, password=password, address=client_address(request)
             )
         except AirlockError as exc:
             uow.commit()  # the failed attempt counts towards throttling
-            return page(
-                request,
-                "login.html",
-                status_code=exc.status_code,
-                next=target,
-                error=str(exc),
-                email=email[:320],
+            response = _login_page(
+                request, next=target, error=str(exc), email=email, status_code=exc.status_code
             )
+            response.headers.update(error_headers(exc) or {})
+            return response
+        if mfa.is_enrolled(uow, user_id=user.id):
+            challenge = mfa.start_challenge(uow, user_id=user.id)
+            uow.commit()
+            response = redirect(f"/login/code?next={quote(target)}")
+            response.set_cookie(
+                MFA_COOKIE,
+                challenge,
+                max_age=mfa.CHALLENGE_MINUTES * 60,
+                httponly=True,
+                secure=s.cookie_secure,
+                samesite="lax",
+                path="/login",
+            )
+            return response
+        new = service.open_session(uow, user_id=user.id, hours=s.session_hours, method="password")
         uow.commit()
-    response = redirect(target)
-    response.set_cookie(
-        SESSION_COOKIE,
-        new.cookie,
-        max_age=s.session_hours * 3600,
-        httponly=True,
-        secure=s.cookie_secure,
-        samesite="lax",
-        path="/",
-    )
-    return response
+    return signed_in(target, new, s)
 
 
 @router.post("/logout")
@@ -132,40 +176,70 @@ async def accept_invitation(token: str, request: Request, uow: UoWDep) -> Respon
     return redirect("/login", done="account_created")
 
 
+def account_page(
+    request: Request, uow: UnitOfWork, actor: Actor, *, status_code: int = 200, **extra: Any
+) -> Response:
+    """The account page: API tokens (with scopes, expiry and last use), the second factor,
+    the password form; extra carries a new secret or an error to show."""
+    settings = request.app.state.container.settings
+    context: dict[str, Any] = {
+        "tokens": service.list_api_tokens(uow, actor=actor),
+        "now": utcnow(),
+        "scopes": rules.SCOPES,
+        "token_days": settings.api_token_days,
+        "mfa_enrolled": mfa.is_enrolled(uow, user_id=actor.user_id),
+        "recovery_left": mfa.recovery_codes_left(uow, user_id=actor.user_id),
+        "new_secret": "",
+        "token_error": "",
+        "password_error": "",
+    }
+    context.update(extra)
+    return page(request, "account.html", status_code=status_code, **context)
+
+
 @router.get("/account")
 def account(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
-    """The user's account: API tokens."""
+    """The user's account: API tokens, second factor, password."""
     with uow:
-        tokens = service.list_api_tokens(uow, actor=actor)
-        return page(request, "account.html", tokens=tokens, new_secret="")
+        return account_page(request, uow, actor)
 
 
 @router.post("/account/tokens")
 async def new_token(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
     """Create an API token and show its secret once."""
-    data = await form_data(request)
+    data = await form_lists(request)
+
+    def one(name: str) -> str:
+        values = data.get(name) or [""]
+        return values[0]
+
     with uow:
         again = once.replay(uow, data, actor, "token")
         if again is not None:  # the secret was shown once, by the first post
             return again
         try:
+            days_text = one("days").strip()
+            if days_text and not days_text.isdigit():
+                raise InvalidInput("days: a whole number of days from 1 to 366")
+            try:
+                scopes = rules.parse_scopes(data.get("scopes") or [])
+            except ValueError as exc:
+                raise InvalidInput(f"scopes: {exc}") from None
             new = service.create_api_token(
-                uow, actor=actor, name=data.get("name", ""), unique_name=True
+                uow,
+                actor=actor,
+                name=one("name"),
+                days=int(days_text) if days_text else None,
+                scopes=scopes,
+                unique_name=True,
             )
         except (InvalidInput, Conflict) as exc:
-            tokens = service.list_api_tokens(uow, actor=actor)
-            return page(
-                request,
-                "account.html",
-                status_code=exc.status_code,
-                tokens=tokens,
-                new_secret="",
-                token_error=str(exc),
+            return account_page(
+                request, uow, actor, status_code=exc.status_code, token_error=str(exc)
             )
         once.record(uow, data, actor, "token", "/account")
         uow.commit()
-        tokens = service.list_api_tokens(uow, actor=actor)
-        return page(request, "account.html", tokens=tokens, new_secret=new.secret)
+        return account_page(request, uow, actor, new_secret=new.secret)
 
 
 @router.post("/account/tokens/{token_id}/revoke")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from airlock.accounts import service
+from airlock.accounts import mfa, rules, service, throttle
 from airlock.accounts.schemas import (
     AcceptInvitationIn,
     InvitationIn,
@@ -16,10 +16,17 @@ from airlock.accounts.schemas import (
     TokenIn,
     TokenOut,
 )
-from airlock.core.errors import AirlockError
-from airlock.web.deps import ActorDep, ContainerDep, UoWDep
+from airlock.core.errors import AirlockError, Forbidden, Unauthenticated
+from airlock.core.uow import UnitOfWork
+from airlock.vault import sealing
+from airlock.web.deps import ActorDep, ContainerDep, UoWDep, client_address, writes_need
 
-router = APIRouter(tags=["accounts"])
+# Minting tokens and inviting people with a token needs a token that holds every scope, so a
+# limited token cannot make itself a broader one.
+router = APIRouter(
+    tags=["accounts"],
+    dependencies=[writes_need(rules.ALL_SCOPES, "managing tokens and people")],
+)
 
 
 @router.get("/me", response_model=MeOut)
@@ -34,24 +41,40 @@ def me(actor: ActorDep) -> MeOut:
     )
 
 
+def _second_factor(
+    uow: UnitOfWork, body: LoginIn, user_id: str, address: str, agency: bool
+) -> None:
+    if mfa.is_enrolled(uow, user_id=user_id):
+        if not body.code:
+            raise Unauthenticated("this account has a second factor: send its current code as code")
+        if not mfa.verify(uow, user_id=user_id, sealer=sealing, code=body.code):
+            throttle.record_failure(uow, email=body.email.strip().lower(), address=address)
+            raise Unauthenticated("the one-time code is not valid")
+    elif agency and uow.services.settings.mfa_required():
+        raise Forbidden("set up a second factor on your account page before using the API")
+
+
 @router.post("/auth/token", response_model=NewTokenOut, status_code=201)
-def login_for_token(body: LoginIn, uow: UoWDep, container: ContainerDep) -> NewTokenOut:
-    """Exchange an email and password for a new API token (for the CLI)."""
-    s = container.settings
+def login_for_token(body: LoginIn, uow: UoWDep, request: Request) -> NewTokenOut:
+    """Exchange an email, password (and one-time code once set up) for a new API token."""
+    address = client_address(request)
     with uow:
         try:
             user = service.authenticate(
-                uow,
-                email=body.email,
-                password=body.password,
-                max_failures=s.login_max_failures,
-                window_seconds=s.login_window_seconds,
+                uow, email=body.email, password=body.password, address=address
             )
+            actor = service.actor_for(uow, user_id=user.id)
+            _second_factor(uow, body, user.id, address, actor.is_agency)
         except AirlockError:
             uow.commit()  # keep the failed attempt for throttling
             raise
-        actor = service.actor_for(uow, user_id=user.id)
-        new = service.create_api_token(uow, actor=actor, name=body.token_name)
+        new = service.create_api_token(
+            uow,
+            actor=actor,
+            name=body.token_name,
+            days=body.days,
+            scopes=rules.parse_scopes(body.scopes),
+        )
         uow.commit()
     return NewTokenOut(**TokenOut.model_validate(new.token).model_dump(), secret=new.secret)
 
@@ -67,7 +90,9 @@ def list_tokens(actor: ActorDep, uow: UoWDep) -> list[TokenOut]:
 def create_token(body: TokenIn, actor: ActorDep, uow: UoWDep) -> NewTokenOut:
     """Create an API token; its secret is in this answer and nowhere else."""
     with uow:
-        new = service.create_api_token(uow, actor=actor, name=body.name, days=body.days)
+        new = service.create_api_token(
+            uow, actor=actor, name=body.name, days=body.days, scopes=rules.parse_scopes(body.scopes)
+        )
         uow.commit()
     return NewTokenOut(**TokenOut.model_validate(new.token).model_dump(), secret=new.secret)
 
