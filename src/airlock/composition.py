@@ -27,6 +27,7 @@ def table_modules() -> list[ModuleType]:
     from airlock.enrollment import models as enrollment
     from airlock.findings import models as findings
     from airlock.publishing import advisories_models as advisories
+    from airlock.publishing import report_models as reports
     from airlock.scanning import models as scanning
     from airlock.submissions import models as submissions
     from airlock.vault import models as vault
@@ -44,6 +45,7 @@ def table_modules() -> list[ModuleType]:
         cases,
         coverage,
         advisories,
+        reports,
     ]
 
 
@@ -78,6 +80,8 @@ def api_routers() -> list[APIRouter]:
         coverage,
         enrollment,
         findings,
+        public,
+        reports,
         scanning,
         submissions,
         system,
@@ -94,6 +98,8 @@ def api_routers() -> list[APIRouter]:
         cases.router,
         coverage.router,
         advisories.router,
+        reports.router,
+        public.router,
     ]
 
 
@@ -107,8 +113,10 @@ def page_routers() -> list[APIRouter]:
         people,
         portal,
         public,
+        reports,
         review,
         session,
+        transparency,
     )
 
     return [
@@ -121,12 +129,14 @@ def page_routers() -> list[APIRouter]:
         findings.router,
         cases.router,
         coverage.router,
+        transparency.router,
+        reports.router,
     ]
 
 
 def register_commands(app: typer.Typer) -> None:
     """Add the stages' command groups to the `airlock` command line."""
-    from airlock.cli import advisory, checks, coverage, findings, probe, vault
+    from airlock.cli import advisory, checks, coverage, findings, probe, report, vault
     from airlock.scanning.engine.cli import scan_command
 
     app.command("scan")(scan_command)
@@ -135,4 +145,5 @@ def register_commands(app: typer.Typer) -> None:
     findings.register(app)
     coverage.register(app)
     advisory.register(app)
+    report.register(app)
     app.add_typer(probe.app, name="probe")
