@@ -7,14 +7,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:
     from airlock.core.access import Actor
     from airlock.core.uow import UnitOfWork
 
 report_app = typer.Typer(help="Transparency reports: build, audit, publish.", no_args_is_help=True)
-err = Console(stderr=True)
 T = TypeVar("T")
 AsUser = Annotated[str, typer.Option("--as", help="Email of the agency admin acting.")]
 
@@ -32,12 +30,13 @@ def _run(as_user: str, what: str, act: Callable[[UnitOfWork, Actor], T], *, comm
         with container.uow() as uow:
             user_id = uow.session.scalars(select(User.id).where(User.email == as_user)).first()
             if user_id is None:
-                err.print(f"--as: no user with the email {as_user!r}")
+                typer.echo(f"--as: no user with the email {as_user!r}", err=True)
                 raise typer.Exit(2)
             try:
                 result = act(uow, accounts.actor_for(uow, user_id=user_id))
             except AirlockError as exc:
-                err.print(f"{what}: {exc}")
+                # plain echo: figure keys like cell[2026-07][active] are not rich markup
+                typer.echo(f"{what}: {exc}", err=True)
                 raise typer.Exit(1) from None
             if commit:
                 uow.commit()

@@ -25,6 +25,14 @@ class PdfUnavailable(AirlockError):
     status_code = 501
 
 
+TIME_ROWS = ("participation", "submissions")
+
+
+def _row(table: str, row: str, label: Label) -> str:
+    # Rows over time are periods (2026-07, 2026Q3), shown as written.
+    return row if table in TIME_ROWS else label(row, "report")
+
+
 def _vocabulary(table: str, axis: str) -> str:
     if table == "participation" and axis == "column":
         return "participation"
@@ -39,7 +47,7 @@ def rows(content: dict[str, Any], label: Label) -> list[list[str]]:
     for t in content["tables"]:
         columns = [label(c, _vocabulary(t["name"], "column")) for c in t["columns"]]
         for r in t["rows"]:
-            row = label(r["row"], _vocabulary(t["name"], "row"))
+            row = _row(t["name"], r["row"], label)
             for name, value in zip(columns, r["cells"], strict=True):
                 out.append([t["title"], row, name, WITHHELD if value is None else str(value)])
             if t["row_totals"]:
@@ -147,7 +155,7 @@ def _table(pdf: Any, table: dict[str, Any], label: Label) -> None:
         return WITHHELD if v is None else str(v)
 
     body = [
-        [label(r["row"], _vocabulary(table["name"], "row")), *map(shown, r["cells"])]
+        [_row(table["name"], r["row"], label), *map(shown, r["cells"])]
         + ([shown(r["total"])] if table["row_totals"] else [])
         for r in table["rows"]
     ]
