@@ -70,7 +70,7 @@ def report_summaries(uow: UnitOfWork) -> list[ReportSummaryOut]:
         ReportSummaryOut(
             period=s.period,
             version=s.version or 0,
-            published_at=s.published_at,  # type: ignore[arg-type]
+            published_at=s.published_at or s.created_at,
             empty=bool(s.content.get("empty")),
             url=report_url(s.period),
         )

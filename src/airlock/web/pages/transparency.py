@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -32,7 +33,7 @@ def _period(period: str) -> str:
     return period
 
 
-def report_context(content: dict[str, object]) -> dict[str, object]:
+def report_context(content: dict[str, Any]) -> dict[str, Any]:
     """What the report body template needs besides the content: its charts as markup."""
     drawn = [(c, Markup(c.svg)) for c in charts(content, labels.label)]  # noqa: S704 - built escaped
     return {"charts": drawn}
