@@ -42,8 +42,10 @@ def stacked_bars(
 ) -> Chart:
     """Horizontal stacked bars: bars are (label, [(series, value or None if withheld)])."""
     top = 34
+    # Long series names get a legend line each, short ones share a line three at a time.
+    per_line = 3 if max((len(n) for n in series), default=0) <= 22 else 1
     legend_y = top + 28 * len(bars) + 14
-    height = legend_y + 18 * ((len(series) + 2) // 3) + 4
+    height = legend_y + 18 * ((len(series) + per_line - 1) // per_line) + 4
     widest = max((sum(v or 0 for _, v in parts) for _, parts in bars), default=0) or 1
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 720 {height}" '
@@ -67,7 +69,7 @@ def stacked_bars(
             if value is None:
                 withheld = True
                 continue
-            width = round(400 * value / widest, 1)
+            width = round(320 * value / widest, 1)
             if width > 0:
                 out.append(
                     f'<rect x="{x}" y="{y + 2}" width="{width}" height="18" '
@@ -78,8 +80,8 @@ def stacked_bars(
         note = f"{total} shown, some withheld" if withheld else str(total)
         out.append(f'<text x="{x + 6}" y="{y + 15}" fill="{TEXT}">{escape(note)}</text>')
     for i, name in enumerate(series):
-        lx = 180 + 180 * (i % 3)
-        ly = legend_y + 18 * (i // 3)
+        lx = 180 + 180 * (i % per_line)
+        ly = legend_y + 18 * (i // per_line)
         out.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{colour[name]}"/>')
         out.append(f'<text x="{lx + 18}" y="{ly + 11}" fill="{TEXT}">{escape(name)}</text>')
     out.append("</svg>")
