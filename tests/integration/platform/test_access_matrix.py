@@ -516,6 +516,18 @@ DEDICATED = {
     ("POST", "/members/invite"),
     ("POST", "/review/firms/{org_id}/state"),
     ("POST", "/review/coverage/link"),
+    # Public pages with an id in the path: no route takes an actor, every role gets the same
+    # answer (the concrete 404 rows above drive all roles; tests/integration/publishing/
+    # test_public_site.py reads the published ones anonymously).
+    ("GET", "/api/v1/public/reports/{period}"),
+    ("GET", "/api/v1/public/advisories/{tracking_id}"),
+    ("GET", "/api/v1/public/advisories/{tracking_id}/csaf"),
+    ("GET", "/api/v1/public/advisories/{tracking_id}/avid"),
+    ("GET", "/reports/{period}"),
+    ("GET", "/reports/{period}/{file}"),
+    ("GET", "/advisories/{tracking_id}"),
+    ("GET", "/advisories/{tracking_id}/csaf.json"),
+    ("GET", "/advisories/{tracking_id}/avid.json"),
     # tests/integration/publishing/test_report_pages.py
     ("POST", "/review/reports"),
     ("POST", "/review/reports/{snapshot_id}/publish"),
