@@ -100,4 +100,7 @@ class HomeOut(BaseModel):
     reports: list[ReportSummaryOut]
     advisories: list[AdvisorySummaryOut]
     known_models: int
+    credits: list[str] = Field(
+        default_factory=list, description="Credit lines of the public model data used."
+    )
     feed_url: str

@@ -188,13 +188,14 @@ def home(uow: UnitOfWork, *, min_cell: int) -> HomeOut:
                 period=newest.period,
                 counts=dict(zip(table["columns"], last["cells"], strict=True)),
             )
-    known = coverage.public_coverage(uow, min_cell=min_cell).models
+    covered = coverage.public_coverage(uow, min_cell=min_cell)
     return HomeOut(
         participation=participation,
         named_participants=enrollment.publicly_named(uow),
         reports=report_summaries(uow)[:4],
         advisories=advisory_summaries(uow)[:5],
-        known_models=known,
+        known_models=covered.models,
+        credits=sorted({s.credit or s.source for s in covered.sources}),
         feed_url="/feed.atom",
     )
 
