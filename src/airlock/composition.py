@@ -28,6 +28,7 @@ def table_modules() -> list[ModuleType]:
     from airlock.findings import models as findings
     from airlock.probes import models as probes
     from airlock.publishing import advisories_models as advisories
+    from airlock.publishing import report_models as reports
     from airlock.scanning import models as scanning
     from airlock.submissions import drafts
     from airlock.submissions import models as submissions
@@ -49,6 +50,7 @@ def table_modules() -> list[ModuleType]:
         cases,
         coverage,
         advisories,
+        reports,
     ]
 
 
@@ -85,6 +87,8 @@ def api_routers() -> list[APIRouter]:
         enrollment,
         findings,
         probes,
+        public,
+        reports,
         scanning,
         submissions,
         system,
@@ -102,6 +106,8 @@ def api_routers() -> list[APIRouter]:
         coverage.router,
         advisories.router,
         probes.router,
+        reports.router,
+        public.router,
     ]
 
 
@@ -118,10 +124,12 @@ def page_routers() -> list[APIRouter]:
         portal,
         probes,
         public,
+        reports,
         review,
         safeguards,
         session,
         sso,
+        transparency,
     )
 
     return [
@@ -139,12 +147,14 @@ def page_routers() -> list[APIRouter]:
         coverage.router,
         safeguards.router,
         probes.router,
+        transparency.router,
+        reports.router,
     ]
 
 
 def register_commands(app: typer.Typer) -> None:
     """Add the stages' command groups to the `airlock` command line."""
-    from airlock.cli import advisory, checks, coverage, findings, probe, vault
+    from airlock.cli import advisory, checks, coverage, findings, probe, report, vault
     from airlock.scanning.engine.cli import scan_command
 
     app.command("scan")(scan_command)
@@ -153,4 +163,5 @@ def register_commands(app: typer.Typer) -> None:
     findings.register(app)
     coverage.register(app)
     advisory.register(app)
+    report.register(app)
     app.add_typer(probe.app, name="probe")

@@ -89,6 +89,9 @@ POLICY: Final[dict[str, frozenset[Role]]] = {
     "webhook.manage": FIRM_ADMIN,
     "advisory.read": TRIAGE,
     "advisory.write": TRIAGE,
+    # The transparency report: coordinators preview snapshots, agency admins build and publish.
+    "report.read": TRIAGE,
+    "report.manage": frozenset({Role.AGENCY_ADMIN}),
 }
 
 

@@ -25,3 +25,5 @@ class Participation(Base):
     enrolled_at: Mapped[datetime | None] = mapped_column()
     withdrawn_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Whether the public site may name the firm as a participant; off until the firm says so.
+    public_name_consent: Mapped[bool] = mapped_column(default=False)

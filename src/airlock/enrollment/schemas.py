@@ -25,6 +25,7 @@ class ParticipationOut(BaseModel):
     invited_at: datetime
     enrolled_at: datetime | None
     withdrawn_at: datetime | None
+    public_name_consent: bool = False
 
 
 class EnrollIn(In):
@@ -34,6 +35,10 @@ class EnrollIn(In):
 
 class ScopesIn(In):
     scopes: list[Scope] = Field(max_length=10)
+
+
+class PublicNameIn(In):
+    consent: bool
 
 
 class WithdrawIn(In):

@@ -121,6 +121,40 @@ def change_scopes(uow: UnitOfWork, *, actor: Actor, scopes: Iterable[str]) -> Pa
     return p
 
 
+def set_public_name_consent(uow: UnitOfWork, *, actor: Actor, consent: bool) -> Participation:
+    """The firm's admin says whether the public site may name the firm as a participant."""
+    authorize(actor, "participation.manage", org_id=actor.org_id)
+    p = get_participation(uow, actor=actor, org_id=actor.org_id)
+    if p.public_name_consent == consent:
+        return p
+    p.public_name_consent = consent
+    p.updated_at = utcnow()
+    audit.append(
+        uow.session,
+        actor=actor,
+        action="participation.public_name_consent",
+        object_type=ObjectType.PARTICIPATION,
+        object_id=p.id,
+        org_id=p.org_id,
+        detail={"consent": consent},
+    )
+    return p
+
+
+def publicly_named(uow: UnitOfWork) -> list[str]:
+    """The names of firms taking part (enrolled or active) that agreed to be named, sorted."""
+    stmt = (
+        select(Organisation.name)
+        .join(Participation, Participation.org_id == Organisation.id)
+        .where(
+            Participation.public_name_consent.is_(True),
+            Participation.state.in_([PS.ENROLLED, PS.ACTIVE]),
+        )
+        .order_by(Organisation.name)
+    )
+    return list(uow.session.scalars(stmt))
+
+
 def set_state(
     uow: UnitOfWork, *, actor: Actor, org_id: str, target: PS, reason: str
 ) -> Participation:

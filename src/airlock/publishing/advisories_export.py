@@ -51,9 +51,24 @@ def _context(
 def csaf(uow: UnitOfWork, *, actor: Actor, advisory_id: str) -> dict[str, Any]:
     """The advisory as a CSAF 2.0 security advisory document."""
     adv, revs, sub, model, org = _context(uow, actor, advisory_id)
+    return csaf_document(uow, adv, revs, sub, vendor=org.name, model_name=model.name)
+
+
+def csaf_document(
+    uow: UnitOfWork,
+    adv: Advisory,
+    revs: list[AdvisoryRevision],
+    sub: Submission,
+    *,
+    vendor: str,
+    model_name: str,
+    version: str | None = None,
+) -> dict[str, Any]:
+    """The CSAF document of an advisory's revisions, naming the vendor and model as given
+    (the public site passes neutral names when the firm did not agree to be named)."""
     latest = revs[-1]
     pid = product_id(sub)
-    version = sub.version or sub.title
+    version = version or sub.version or sub.title
     vulnerabilities = []
     for finding_id, v in sorted(latest.vulnerabilities.items()):
         entry: dict[str, Any] = {
@@ -115,17 +130,17 @@ def csaf(uow: UnitOfWork, *, actor: Actor, advisory_id: str) -> dict[str, Any]:
             "branches": [
                 {
                     "category": "vendor",
-                    "name": org.name,
+                    "name": vendor,
                     "branches": [
                         {
                             "category": "product_name",
-                            "name": model.name,
+                            "name": model_name,
                             "branches": [
                                 {
                                     "category": "product_version",
                                     "name": version,
                                     "product": {
-                                        "name": f"{model.name} {version}",
+                                        "name": f"{model_name} {version}",
                                         "product_id": pid,
                                     },
                                 }
@@ -142,15 +157,29 @@ def csaf(uow: UnitOfWork, *, actor: Actor, advisory_id: str) -> dict[str, Any]:
 def avid(uow: UnitOfWork, *, actor: Actor, advisory_id: str) -> dict[str, Any]:
     """The advisory as an AVID report (data_version 0.2)."""
     adv, revs, sub, model, org = _context(uow, actor, advisory_id)
+    return avid_document(adv, revs, sub, vendor=org.name, model_name=model.name)
+
+
+def avid_document(
+    adv: Advisory,
+    revs: list[AdvisoryRevision],
+    sub: Submission,
+    *,
+    vendor: str,
+    model_name: str,
+    version: str | None = None,
+) -> dict[str, Any]:
+    """The AVID report of an advisory's revisions, naming the vendor and model as given."""
     latest = revs[-1]
+    version = version or sub.version or sub.title
     return {
         "data_type": "AVID",
         "data_version": "0.2",
         "metadata": {"report_id": adv.tracking_id},
         "affects": {
-            "developer": [org.name],
+            "developer": [vendor],
             "deployer": [],
-            "artifacts": [{"type": "Model", "name": f"{model.name} {sub.version or sub.title}"}],
+            "artifacts": [{"type": "Model", "name": f"{model_name} {version}"}],
         },
         "problemtype": {
             "classof": "LLM Evaluation",

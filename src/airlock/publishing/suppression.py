@@ -150,11 +150,16 @@ def suppress(
     """Primary and complementary suppression: a release whose audit passes against history."""
     release = Release(list(figures), primary_suppression(figures, min_cell=min_cell))
     by_key = {f.key: f for r in (*history, release) for f in r.figures}
+    # Withholding one more figure removes an equation, which can only widen every feasible
+    # interval: a figure protected once stays protected, so only failing ones are re-solved.
+    failing = [i.key for i in audit(release, history=history, min_cell=min_cell) if not i.protected]
     for _ in range(max_rounds):
-        failing = [i for i in audit(release, history=history, min_cell=min_cell) if not i.protected]
         if not failing:
             return release
-        figure = by_key[failing[0].key]
+        figure = by_key[failing[0]]
+        if _check(figure, release, history, min_cell=min_cell):
+            failing.pop(0)
+            continue
         extra = _complement(figure, release, history)
         if extra is None:
             raise SuppressionImpossible(
@@ -162,6 +167,18 @@ def suppress(
             )
         release.suppressed.add(extra.key)
     raise SuppressionImpossible(f"suppression did not settle in {max_rounds} rounds")
+
+
+def _check(figure: Figure, release: Release, history: Sequence[Release], *, min_cell: int) -> bool:
+    """Whether one sensitive figure is protected given what release and history publish."""
+    releases = (*history, release)
+    equations = [f for r in releases for f in r.published()]
+    atoms = sorted({a for r in releases for f in r.figures for a in f.atoms})
+    if figure.key not in release.suppressed and any(figure.key == f.key for f in release.figures):
+        return False
+    low, high = _bounds(figure.atoms, equations, atoms)
+    need_low, need_high = protection_range(figure.value, min_cell=min_cell)
+    return Interval(figure.key, figure.value, low, high, need_low, need_high).protected
 
 
 def table_figures(

@@ -19,6 +19,7 @@ from airlock.core.roles import OrgKind, Role
 from airlock.dossiers import validation
 from airlock.dossiers.rules import DISCLOSURE_LEVELS
 from airlock.enrollment.rules import ParticipationState, Scope
+from airlock.publishing.report_rules import SnapshotState
 from airlock.scanning.engine.model import Severity, Verdict
 from airlock.scanning.rules import ScannerState
 from airlock.submissions.rules import SubmissionState
@@ -47,10 +48,35 @@ def sources() -> dict[str, tuple[str, ...]]:
         "severity": tuple(s.value for s in Severity),
         "disclosure": tuple(DISCLOSURE_LEVELS),
         "provenance": tuple(str(v) for v in _schema()["$defs"]["provenance"]["enum"]),
+        "report_state": tuple(s.value for s in SnapshotState),
     }
 
 
 LABELS: Final[Mapping[str, Mapping[str, str]]] = {
+    "report_state": {"draft": "Draft (not public)", "published": "Published"},
+    # Row and column keys of the transparency report's tables.
+    "report": {
+        "received": "Received",
+        "reviewed_before_release": "Review completed before the declared release date",
+        "reviewed_other": "Review completed later or with no release date",
+        "acknowledge": "Time to acknowledge",
+        "fix": "Time to fix",
+        "findings": "Findings",
+        "fixed_before_release": "Fixed before release",
+        "not_fixed_before_release": "Not fixed before release",
+        "critical": "Critical findings of models released in the period",
+        "unclassified": "Not classified",
+        "LLM01": "Prompt injection (LLM01)",
+        "LLM02": "Sensitive information disclosure (LLM02)",
+        "LLM03": "Supply chain (LLM03)",
+        "LLM04": "Data and model poisoning (LLM04)",
+        "LLM05": "Improper output handling (LLM05)",
+        "LLM06": "Excessive agency (LLM06)",
+        "LLM07": "System prompt leakage (LLM07)",
+        "LLM08": "Vector and embedding weaknesses (LLM08)",
+        "LLM09": "Misinformation (LLM09)",
+        "LLM10": "Unbounded consumption (LLM10)",
+    },
     "submission": {
         "draft": "Draft",
         "submitted": "Submitted",
@@ -206,6 +232,9 @@ NOTICES: Final[Mapping[str, str]] = {
     "member_deactivated": "The member is deactivated: they can no longer sign in or use tokens.",
     "password_changed": "Your password is changed. Your other sessions have ended.",
     "probe_started": "The probe run is started. Its progress shows below.",
+    "public_name_saved": "Your choice about being named on the public site is saved.",
+    "report_built": "The report snapshot is built. Check it below before publishing.",
+    "report_published": "The report is published on the public site.",
 }
 
 _ACRONYMS: Final = {

@@ -72,6 +72,18 @@ async def enroll(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
     return redirect("/portal", done="enrolled")
 
 
+@router.post("/public-name")
+async def public_name(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
+    """Say whether the public site may name the firm as a participant."""
+    data = await form_data(request)
+    with uow:
+        enrollment.set_public_name_consent(
+            uow, actor=_firm(actor), consent=data.get("consent") == "yes"
+        )
+        uow.commit()
+    return redirect("/portal", done="public_name_saved")
+
+
 @router.post("/withdraw")
 async def withdraw(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
     """Withdraw from the program (asks for an explicit confirmation)."""

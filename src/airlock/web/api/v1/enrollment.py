@@ -10,6 +10,7 @@ from airlock.enrollment.schemas import (
     EnrollIn,
     FirmOut,
     ParticipationOut,
+    PublicNameIn,
     ScopesIn,
     StateIn,
     WithdrawIn,
@@ -46,6 +47,15 @@ def change_scopes(body: ScopesIn, actor: ActorDep, uow: UoWDep) -> Participation
     """Change what the firm shares from now on."""
     with uow:
         p = service.change_scopes(uow, actor=actor, scopes=[s.value for s in body.scopes])
+        uow.commit()
+        return ParticipationOut.model_validate(p)
+
+
+@router.put("/participation/public-name", response_model=ParticipationOut)
+def public_name(body: PublicNameIn, actor: ActorDep, uow: UoWDep) -> ParticipationOut:
+    """Say whether the public site may name the firm as a participant (off by default)."""
+    with uow:
+        p = service.set_public_name_consent(uow, actor=actor, consent=body.consent)
         uow.commit()
         return ParticipationOut.model_validate(p)
 
