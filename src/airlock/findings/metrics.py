@@ -115,6 +115,12 @@ def durations(history: Iterable[tuple[str | None, str, datetime]]) -> dict[str, 
     return out
 
 
+def declared_release(uow: UnitOfWork, *, sub: Submission) -> date | None:
+    """The submission's planned release date, for aggregates: the field is confidential and
+    stored sealed, so it is opened here (after a withdrawal it reads as unknown)."""
+    return release_date(submissions.stored_dossier(uow, sub=sub), version=sub.version)
+
+
 def release_date(dossier: Mapping[str, Any], *, version: str = "") -> date | None:
     """The planned release date of dossier section B (the submission's version, else the
     earliest one given)."""
@@ -180,12 +186,7 @@ def compute(uow: UnitOfWork) -> Metrics:
         if f.submission_id not in subs:
             subs[f.submission_id] = session.get(Submission, f.submission_id)
         sub = subs[f.submission_id]
-        # The release date is a confidential field, stored sealed: open it for the aggregate.
-        day = (
-            release_date(submissions.stored_dossier(uow, sub=sub), version=sub.version)
-            if sub
-            else None
-        )
+        day = declared_release(uow, sub=sub) if sub else None
         if day is None:
             continue
         critical_total += 1

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from airlock.core.transitions import ObjectType, Transition
 from airlock.core.uow import UnitOfWork
-from airlock.findings.metrics import durations, release_date
+from airlock.findings.metrics import declared_release, durations
 from airlock.findings.models import Finding, FindingDecision
 from airlock.publishing.report_rules import UNCLASSIFIED, Period, month_end, month_of
 from airlock.submissions.models import Submission
@@ -90,7 +90,7 @@ def _submissions(uow: UnitOfWork, months: set[str], end: datetime, facts: Facts)
         if reviewed is None or month_of(reviewed.at) not in months:
             continue
         sub = subs.get(sid)
-        day = release_date(sub.dossier, version=sub.version) if sub else None
+        day = declared_release(uow, sub=sub) if sub else None
         before = day is not None and _aware(reviewed.at) < _day_start(day)
         column = "reviewed_before_release" if before else "reviewed_other"
         facts.atoms[f"submissions[{column}][{month_of(reviewed.at)}]"] += 1
@@ -146,7 +146,7 @@ def _findings(
         sid = findings[fid].submission_id
         if sid not in release:
             sub = uow.session.get(Submission, sid)
-            release[sid] = release_date(sub.dossier, version=sub.version) if sub else None
+            release[sid] = declared_release(uow, sub=sub) if sub else None
         day = release[sid]
         if day is None or not (period.start <= day < period.end):
             continue
