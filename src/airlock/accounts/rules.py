@@ -30,3 +30,9 @@ def password_problem(password: str) -> str | None:
     if password.strip() != password or not password.strip():
         return "password must not start or end with spaces"
     return None
+
+
+def invitation_link(base_url: str, token: str) -> str:
+    """The link an invited person opens: the token rides in the fragment, which browsers never
+    send, so it cannot reach a server's access log (the page's script posts it)."""
+    return f"{base_url}/invitations#{token}"

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from airlock.core import safejson
 from airlock.dossiers import validation
 
 DISCLOSURES = ("public", "reviewer", "restricted")
@@ -165,6 +167,8 @@ def _coerce(kind: str, raw: str) -> Any:
             number = float(raw)
         except ValueError:
             return raw  # the schema names the problem, with what was given
+        if not math.isfinite(number) or len(raw) > 40:
+            return raw  # 1e999 or 5,000 digits: not a number the dossier can hold
         return (
             int(number)
             if number.is_integer() and "e" not in raw.lower() and "." not in raw
@@ -172,9 +176,9 @@ def _coerce(kind: str, raw: str) -> Any:
         )
     if kind == "list":
         try:
-            return json.loads(raw)
-        except json.JSONDecodeError:
-            return raw
+            return safejson.loads(raw, where="list")
+        except safejson.JSONRefused:
+            return raw  # the schema names the problem, with what was given
     if raw in ("true", "false") and kind == "select":
         return raw == "true"
     return raw

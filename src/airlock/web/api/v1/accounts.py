@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from airlock.accounts import service
+from airlock.accounts import rules, service
 from airlock.accounts.schemas import (
     AcceptInvitationIn,
     InvitationIn,
@@ -106,7 +106,7 @@ def invite(
         )
         uow.commit()
     out = InvitationOut.model_validate(new.invitation)
-    out.accept_url = f"{container.settings.base_url}/invitations/{new.token}"
+    out.accept_url = rules.invitation_link(container.settings.base_url, new.token)
     return out
 
 
