@@ -98,7 +98,8 @@ def api_routes(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[
             yield prefix + route.path, route
         included = getattr(route, "original_router", None)
         if included is not None:
-            yield from api_routes(included.routes, prefix + route.include_context.prefix)
+            inner: str = getattr(route, "include_context").prefix  # noqa: B009 - a FastAPI private
+            yield from api_routes(included.routes, prefix + inner)
 
 
 def route_table(routes: Iterable[BaseRoute]) -> list[_Entry]:
