@@ -33,7 +33,7 @@ if not databases.postgres_available():
 pytestmark = pytest.mark.postgres
 
 LONG = os.environ.get("AIRLOCK_LONG_TESTS") == "1"
-EXAMPLES = 200 if LONG else 6
+EXAMPLES = 200 if LONG else 5
 # Text a URL can carry (NUL, bell, escape, DEL, a line break) and, in JSON, an unpaired surrogate.
 URL_CONTROLS = ["\x00", "\x01", "\x07", "\x1b", "\x7f", "\n"]
 BODY_CONTROLS = [*URL_CONTROLS, "\ud800"]
@@ -58,8 +58,8 @@ def _drop_database() -> Iterator[None]:
 
 
 @st.composite
-def _poisoned(draw: Any, value: Any, controls: list[str]) -> Any:
-    """value with a control character planted in some of its strings (keys included)."""
+def _poisoned(draw: Any, value: Any, controls: list[str], keys: bool = True) -> Any:
+    """value with a control character planted in some of its strings (keys too if asked)."""
     if isinstance(value, str):
         if not draw(st.booleans()):
             return value
@@ -67,7 +67,9 @@ def _poisoned(draw: Any, value: Any, controls: list[str]) -> Any:
         return value[:at] + draw(st.sampled_from(controls)) + value[at:]
     if isinstance(value, dict):
         return {
-            draw(_poisoned(k, controls)) if isinstance(k, str) else k: draw(_poisoned(v, controls))
+            draw(_poisoned(k, controls)) if keys and isinstance(k, str) else k: draw(
+                _poisoned(v, controls)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list):
@@ -82,12 +84,12 @@ def flatmap_body(_ctx: Any, body: Any) -> Any:
 
 @schema.hook
 def flatmap_query(_ctx: Any, query: Any) -> Any:
-    return _poisoned(query, URL_CONTROLS)
+    return _poisoned(query, URL_CONTROLS, keys=False)
 
 
 @schema.hook
 def flatmap_path_parameters(_ctx: Any, path_parameters: Any) -> Any:
-    return _poisoned(path_parameters, URL_CONTROLS)
+    return _poisoned(path_parameters, URL_CONTROLS, keys=False)  # the names fill the path
 
 
 @schema.parametrize()
