@@ -49,7 +49,11 @@ def test_docs_htmx_and_invitations_work_under_the_strict_policy(
     csp = response.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in csp and "form-action 'self'" in csp
     assert "base-uri 'none'" in csp
-    page.wait_for_selector("#swagger-ui .opblock", timeout=20_000)
+    try:
+        page.wait_for_selector("#swagger-ui .info", timeout=60_000)
+        page.wait_for_selector("#swagger-ui .opblock", timeout=30_000)
+    except Exception as exc:
+        raise AssertionError(f"{_violations(page)} {console} {server.tail()}") from exc
     assert _violations(page) == []
 
     page.goto(_invitation_link(server))
