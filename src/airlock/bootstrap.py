@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from airlock import composition
 from airlock.core import jobs, schedule
-from airlock.core.db import make_engine, make_session_factory
+from airlock.core.db import make_engine, make_session_factory, private_dir
 from airlock.core.ports import BlobStore, JobQueue, KeyStore, Mailer
 from airlock.core.uow import UnitOfWork
 from airlock.settings import Settings, get_settings
@@ -126,7 +126,7 @@ def queue_from_url(url: str, runner: Any, settings: Settings, tick: Any = None) 
 def build(settings: Settings | None = None) -> Container:
     """Wire a container from settings (the environment by default)."""
     settings = settings or get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)  # it holds the SQLite file, blobs and keys
     engine = make_engine(settings.resolved_database_url())
     factory = make_session_factory(engine)
     composition.load()

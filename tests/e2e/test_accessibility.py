@@ -196,6 +196,8 @@ def test_every_page_for_every_role_has_no_serious_accessibility_violation(
         page.wait_for_selector("#login-error")
         audit.check(page, "anonymous", "/login-error")
         page.goto(_invitation_link(server))
+        # the code in the link's fragment is posted by the page's script: the form follows
+        page.wait_for_selector("#inv-password")
         audit.check(page, "anonymous", "/invitation")
         for role, email in ACCOUNTS.items():
             context.clear_cookies()

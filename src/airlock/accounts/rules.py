@@ -158,3 +158,9 @@ def looks_like_totp(code: str) -> bool:
     """Whether a typed code is six digits (else it is tried as a recovery code)."""
     c = normalise_code(code)
     return len(c) == 6 and c.isdigit()
+
+
+def invitation_link(base_url: str, token: str) -> str:
+    """The link an invited person opens: the token rides in the fragment, which browsers never
+    send, so it cannot reach a server's access log (the page's script posts it)."""
+    return f"{base_url}/invitations#{token}"

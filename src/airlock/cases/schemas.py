@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 
 class _Out(BaseModel):
@@ -168,7 +168,7 @@ class ExtensionIn(BaseModel):
 class DecisionIn(BaseModel):
     """A coordinator's answer to an extension request."""
 
-    grant: bool
+    grant: StrictBool
     reason: str = Field(min_length=1, max_length=4000)
 
 

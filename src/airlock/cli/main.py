@@ -122,11 +122,12 @@ def beat() -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Create or migrate the database schema to the latest version."""
+    from airlock.core.db import private_dir
     from airlock.core.migrate import upgrade
     from airlock.settings import get_settings
 
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)  # it holds the SQLite file, blobs and keys
     upgrade(settings.resolved_database_url(), revision)
     console.print("database is up to date")
     if revision == "head":

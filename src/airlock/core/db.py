@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, create_engine, event
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 NAMING = {
@@ -60,9 +62,35 @@ def new_id() -> str:
 ID = String(32)
 
 
+def private_dir(path: Path) -> None:
+    """Create a folder (and its parents) that only its owner may enter, if it is missing."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700)
+        os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+
+
+def private_sqlite_file(url: str) -> None:
+    """Create the SQLite file readable by its owner alone (0600) in a private folder.
+
+    SQLite would create it under the umask (often world-readable), and gives its -wal and
+    -shm files the database file's mode. An existing file we own is tightened to 0600.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    private_dir(path.parent)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    st = path.stat()
+    if st.st_uid == os.getuid() and st.st_mode & 0o077:
+        os.chmod(path, 0o600)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for the URL; SQLite gets WAL, foreign keys, secure delete and a busy timeout."""
     if url.startswith("sqlite"):
+        private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

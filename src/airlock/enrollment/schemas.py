@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from airlock.enrollment.rules import ParticipationState, Scope
 
@@ -43,7 +43,7 @@ class PublicNameIn(In):
 
 class WithdrawIn(In):
     reason: str = Field(default="", max_length=5000)
-    confirm: bool
+    confirm: StrictBool  # "yes" or 1 is not a confirmation
 
 
 class StateIn(In):

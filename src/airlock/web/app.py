@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from airlock import __version__
 from airlock.bootstrap import Container, start_workers
 from airlock.composition import api_routers, page_routers
-from airlock.web import api_docs, errors
+from airlock.web import api_docs, errors, guard
+from airlock.web.headers import SecurityHeaders, origin_of
 from airlock.web.pages import render
 
 STATIC = Path(__file__).parent / "static"
@@ -51,20 +50,14 @@ def create_app(container: Container, *, start_jobs: bool = True) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app, render.error_page)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
-        )
-        if not request.url.path.startswith("/static"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
+    # Outermost first on the way in: headers on every answer, the body-size limit, then the
+    # input guard, so nothing reaches a route (or the database) unchecked.
+    app.add_middleware(guard.InputGuard, routes=app.router.routes, render_error=render.error_page)
     large = {"/chunks": settings.upload_chunk_bytes + 1024 * 1024}
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes, large=large)
+    app.add_middleware(
+        SecurityHeaders,
+        dev=settings.dev,
+        sign_in_origin=origin_of(settings.oidc_issuer) if settings.oidc_enabled() else "",
+    )
     return app

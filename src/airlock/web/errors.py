@@ -11,9 +11,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from airlock.core.errors import AirlockError, Unauthenticated
+from airlock.core.errors import AirlockError, NotFound, Unauthenticated
 
 log = logging.getLogger(__name__)
+
+# Every 404 says the same: a made-up id, another firm's real one and an unknown path must be
+# indistinguishable, whatever the service that refused wrote in its message.
+NOT_FOUND = "not found"
 
 
 def _wants_html(request: Request) -> bool:
@@ -64,17 +68,18 @@ def install(app: FastAPI, render_error: Callable[[Request, int, str], Response])
 
     @app.exception_handler(AirlockError)
     async def airlock_error(request: Request, exc: AirlockError) -> Response:
+        message = NOT_FOUND if isinstance(exc, NotFound) else str(exc)
         if _wants_html(request):
             if isinstance(exc, Unauthenticated) and request.method == "GET":
                 return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
             target = getattr(exc, "redirect_to", None)
             if isinstance(target, str) and request.method == "GET":
                 return RedirectResponse(target, status_code=303)
-            response = render_error(request, exc.status_code, str(exc))
+            response = render_error(request, exc.status_code, message)
             if not isinstance(exc, Unauthenticated):
                 response.headers.update(error_headers(exc) or {})
             return response
-        body: dict[str, Any] = {"detail": str(exc)}
+        body: dict[str, Any] = {"detail": message}
         errors = getattr(exc, "errors", None)
         if errors:
             body["errors"] = errors
@@ -90,9 +95,10 @@ def install(app: FastAPI, render_error: Callable[[Request, int, str], Response])
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = NOT_FOUND if exc.status_code == 404 else exc.detail
         if _wants_html(request):
-            return render_error(request, exc.status_code, str(exc.detail))
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+            return render_error(request, exc.status_code, str(detail))
+        return JSONResponse({"detail": detail}, status_code=exc.status_code)
 
 
 class BodyLimit:

@@ -60,18 +60,33 @@ def test_a_pending_invitation_is_renewed_with_a_new_link_or_revoked(client, cont
         "/members/invite",
         data={"csrf_token": csrf, "email": "late@firm-a.test", "role": "developer_member"},
     )
-    old = re.search(r'id="invite-link">([^<]+)<', r.text).group(1).rsplit("/", 1)[1]
+    old = re.search(r'id="invite-link">([^<]+)<', r.text).group(1).rsplit("#", 1)[1]
     inv_id = re.search(r"/members/invitations/([0-9a-f]+)/renew", client.get("/members").text)[1]
     r = client.post(f"/members/invitations/{inv_id}/renew", data={"csrf_token": csrf})
-    new = re.search(r'id="invite-link">([^<]+)<', r.text).group(1).rsplit("/", 1)[1]
+    new = re.search(r'id="invite-link">([^<]+)<', r.text).group(1).rsplit("#", 1)[1]
     assert new != old
-    assert client.get(f"/invitations/{old}", headers={"Accept": "text/html"}).status_code == 404
-    assert client.get(f"/invitations/{new}", headers={"Accept": "text/html"}).status_code == 200
+    assert (
+        client.post(
+            "/invitations/open", data={"token": old}, headers={"Accept": "text/html"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            "/invitations/open", data={"token": new}, headers={"Accept": "text/html"}
+        ).status_code
+        == 200
+    )
     r = client.post(
         f"/members/invitations/{inv_id}/revoke", data={"csrf_token": csrf}, follow_redirects=False
     )
     assert r.headers["location"] == "/members?done=invitation_revoked"
-    assert client.get(f"/invitations/{new}", headers={"Accept": "text/html"}).status_code == 404
+    assert (
+        client.post(
+            "/invitations/open", data={"token": new}, headers={"Accept": "text/html"}
+        ).status_code
+        == 404
+    )
     assert {"invitation.renewed", "invitation.revoked"} <= set(_actions(container))
 
 

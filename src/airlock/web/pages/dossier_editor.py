@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from airlock.core import safejson
 from airlock.core.access import Actor
 from airlock.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from airlock.core.uow import UnitOfWork
@@ -365,15 +366,11 @@ async def save_overview(
         if action == "json":
             raw = first.get("raw_json", "")
             try:
-                parsed = json.loads(raw or "{}")
+                parsed = safejson.loads(raw or "{}", where="raw_json")
                 if not isinstance(parsed, dict):
                     raise ValueError("the dossier must be a JSON object")
-            except ValueError as exc:
-                detail = (
-                    f"{exc.msg} at line {exc.lineno}"
-                    if isinstance(exc, json.JSONDecodeError)
-                    else str(exc)
-                )
+            except ValueError as exc:  # JSONRefused names the problem and where
+                detail = str(exc)
                 return _render(
                     request,
                     uow,

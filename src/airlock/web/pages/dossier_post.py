@@ -4,10 +4,11 @@ the buttons that add, remove and reorder the items of a repeatable group."""
 from __future__ import annotations
 
 import contextlib
-import json
+import math
 import re
 from typing import Any
 
+from airlock.core import safejson
 from airlock.dossiers import validation
 from airlock.web.pages.dossier_form import (
     START_WITH_ONE,
@@ -24,9 +25,11 @@ _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 def _number(kind: str, raw: str) -> Any:
     text = raw.strip().replace(",", "").replace("_", "").replace(" ", "")
-    if not _NUMBER.match(text):
+    if len(text) > 40 or not _NUMBER.match(text):
         return raw.strip()  # kept as typed; the schema names the problem
     number = float(text)
+    if not math.isfinite(number):
+        return raw.strip()  # 1e999: not a number the dossier can hold
     if kind == "integer" or (number.is_integer() and not re.search(r"[.eE]", text)):
         return int(number) if number.is_integer() else number
     return number
@@ -83,15 +86,15 @@ def _parse(spec: Spec, path: str, data: dict[str, list[str]], names: set[str]) -
         }
         source = (data.get(f"s:{path}") or [""])[0]
         if source:
-            with contextlib.suppress(json.JSONDecodeError):
-                leaf["source"] = json.loads(source)
+            with contextlib.suppress(safejson.JSONRefused):
+                leaf["source"] = safejson.loads(source, where=f"{path} source")
         return leaf
     if spec.kind == "list":
         raw = (data.get(f"v:{path}") or [""])[0]
         if raw.strip():  # a list posted as JSON (the earlier form, and API-like clients)
             try:
-                return json.loads(raw)
-            except json.JSONDecodeError:
+                return safejson.loads(raw, where=path)
+            except safejson.JSONRefused:
                 return raw
         items = []
         for i in _indices(f"{path}.", names):

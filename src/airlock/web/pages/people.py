@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from airlock.accounts import members
+from airlock.accounts import members, rules
 from airlock.core.errors import AirlockError
 from airlock.core.roles import Role
 from airlock.web.deps import SESSION_COOKIE, ActorDep, ContainerDep, UoWDep
@@ -29,7 +29,7 @@ def renew_invitation(
             days=container.settings.invitation_days,
         )
         uow.commit()
-        link = f"{container.settings.base_url}/invitations/{renewed.token}"
+        link = rules.invitation_link(container.settings.base_url, renewed.token)
         return _members_page(request, uow, actor, link=link)
 
 

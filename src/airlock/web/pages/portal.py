@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from airlock.core import safejson
 from airlock.core.access import Actor
 from airlock.core.errors import Conflict, Forbidden, InvalidInput
 from airlock.core.transitions import ObjectType, history
@@ -258,12 +259,12 @@ async def save_submission(
         actor = _firm(actor)
         try:
             if first.get("mode") == "json":
-                doc = json.loads(first.get("raw_json", "") or "{}")
+                doc = safejson.loads(first.get("raw_json", "") or "{}", where="raw_json")
                 if not isinstance(doc, dict):
                     raise InvalidInput("dossier: must be a JSON object")
             else:
                 doc = dossier_post.parse_form(first)
-        except json.JSONDecodeError as exc:
+        except safejson.JSONRefused as exc:
             return _editor(
                 request,
                 uow,
@@ -271,7 +272,9 @@ async def save_submission(
                 submission_id,
                 max_dossier_bytes=container.settings.max_dossier_bytes,
                 status_code=422,
-                message=f"the JSON is not valid: {exc.msg} at line {exc.lineno}",
+                message=f"the JSON is not valid: {exc.message.removeprefix('is not valid JSON: ')}"
+                if exc.rule == "json"
+                else str(exc),
             )
         try:
             submissions.update_submission(

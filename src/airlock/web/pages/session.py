@@ -10,9 +10,10 @@ from fastapi.responses import Response
 
 from airlock.accounts import members as people
 from airlock.accounts import mfa, rules, service
+from airlock.accounts.models import Invitation
 from airlock.core.access import Actor
 from airlock.core.db import utcnow
-from airlock.core.errors import AirlockError, Conflict, InvalidInput
+from airlock.core.errors import AirlockError, Conflict, InvalidInput, NotFound
 from airlock.core.roles import Role
 from airlock.core.uow import UnitOfWork
 from airlock.settings import Settings
@@ -131,22 +132,43 @@ def logout(request: Request, actor: ActorDep, uow: UoWDep) -> Response:
     return response
 
 
-@router.get("/invitations/{token}")
-def invitation_form(token: str, request: Request, uow: UoWDep) -> Response:
-    """The form that sets the invited user's password."""
+@router.get("/invitations")
+def invitation_start(request: Request) -> Response:
+    """Where an invitation link lands: a form that posts the code from the link's fragment."""
+    return page(request, "invitation_open.html", error="")
+
+
+def _invitation_or_page(request: Request, uow: UnitOfWork, token: str) -> Invitation | Response:
+    try:
+        return service.invitation_for_token(uow, token=token)
+    except NotFound as exc:
+        # The invitee holds the secret, so telling them it expired leaks nothing.
+        return page(request, "invitation_open.html", status_code=404, error=str(exc))
+
+
+@router.post("/invitations/open")
+async def invitation_form(request: Request, uow: UoWDep) -> Response:
+    """The form that sets the invited user's password (changes nothing, so no redirect)."""
+    data = await form_data(request)
+    token = data.get("token", "").strip()
     with uow:
-        inv = service.invitation_for_token(uow, token=token)
+        inv = _invitation_or_page(request, uow, token)
+        if isinstance(inv, Response):
+            return inv
         return page(
             request, "invitation.html", email=inv.email, role=inv.role, token=token, error=""
         )
 
 
-@router.post("/invitations/{token}")
-async def accept_invitation(token: str, request: Request, uow: UoWDep) -> Response:
+@router.post("/invitations/accept")
+async def accept_invitation(request: Request, uow: UoWDep) -> Response:
     """Create the invited account, then ask them to sign in."""
     data = await form_data(request)
+    token = data.get("token", "").strip()
     with uow:
-        inv = service.invitation_for_token(uow, token=token)
+        inv = _invitation_or_page(request, uow, token)
+        if isinstance(inv, Response):
+            return inv
         email, role = inv.email, inv.role
         if data.get("password", "") != data.get("password2", ""):
             return page(
@@ -308,5 +330,5 @@ async def invite_member(
             return _members_page(request, uow, actor, error=str(exc), status_code=exc.status_code)
         once.record(uow, data, actor, "invitation", "/members")
         uow.commit()
-        link = f"{container.settings.base_url}/invitations/{new.token}"
+        link = rules.invitation_link(container.settings.base_url, new.token)
         return _members_page(request, uow, actor, link=link)

@@ -131,7 +131,7 @@ def invite(
         )
         uow.commit()
     out = InvitationOut.model_validate(new.invitation)
-    out.accept_url = f"{container.settings.base_url}/invitations/{new.token}"
+    out.accept_url = rules.invitation_link(container.settings.base_url, new.token)
     return out
 
 
