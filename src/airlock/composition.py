@@ -106,8 +106,10 @@ def page_routers() -> list[APIRouter]:
         findings,
         people,
         portal,
+        portal_submission,
         public,
         review,
+        review_submission,
         session,
     )
 
@@ -117,7 +119,9 @@ def page_routers() -> list[APIRouter]:
         audit.router,
         public.router,
         portal.router,
+        portal_submission.router,
         review.router,
+        review_submission.router,
         findings.router,
         cases.router,
         coverage.router,
