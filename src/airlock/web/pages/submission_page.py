@@ -20,6 +20,7 @@ from airlock.core.errors import Forbidden, NotFound
 from airlock.core.uow import UnitOfWork
 from airlock.enrollment import service as enrollment
 from airlock.enrollment.rules import FirmMove
+from airlock.findings import review as findings_review
 from airlock.findings import service as findings
 from airlock.findings import views as findings_views
 from airlock.scanning import service as scanning
@@ -91,7 +92,14 @@ def context(uow: UnitOfWork, *, actor: Actor, submission_id: str, tab: str) -> d
         if key != "findings" or found or tab == "findings"
     ]
     firm_state = enrollment.firm_state(uow, org_id=sub.org_id)
+    # staff see the results of every check (files and dossier) counted; the firm its files'
+    results = (
+        findings_review.verdict_counts(uow, actor=actor, submission_ids=[sub.id])[sub.id]
+        if actor.is_agency
+        else {}
+    )
     return {
+        "result_counts": results,
         "sub": sub,
         "firm": head.firm,
         "model": head.model,
@@ -148,9 +156,39 @@ def scan_tab(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> dict[str, Any
     return artifacts.submission_sections(uow, actor=actor, sub=sub)
 
 
+@dataclass(frozen=True)
+class FindingGroup:
+    """Findings of one rule with one severity and verdict: a check that repeats (one per
+    uncovered technique, say) reads as one line that opens to the list."""
+
+    title: str
+    severity: str
+    verdict: str
+    states: dict[str, int]
+    items: list[Any]
+
+
 def findings_tab(uow: UnitOfWork, *, actor: Actor, found: list[Any]) -> dict[str, Any]:
-    """The submission's findings as this viewer may see them."""
-    return {"findings": [findings_views.finding_out(uow, actor=actor, finding=f) for f in found]}
+    """The submission's findings as this viewer may see them, grouped by rule."""
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    for f in found:
+        out = findings_views.finding_out(uow, actor=actor, finding=f)
+        groups.setdefault((out.title, out.severity, out.reported_verdict), []).append(out)
+    return {
+        "groups": [
+            FindingGroup(
+                title,
+                severity,
+                verdict,
+                {
+                    label: sum(1 for x in items if x.state_label == label)
+                    for label in dict.fromkeys(x.state_label for x in items)
+                },
+                items,
+            )
+            for (title, severity, verdict), items in groups.items()
+        ]
+    }
 
 
 def history_tab(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> dict[str, Any]:
