@@ -29,7 +29,7 @@ from airlock.findings.models import Finding
 from airlock.submissions.models import AIModel, Submission
 from airlock.vault.models import Artifact, UploadSession
 
-PAGE_SIZE: Final = 100
+PAGE_SIZE: Final = 30  # rows wrap in their columns: 30 keep a page to a few screens
 MAX_EXPORT: Final = 100_000
 E = audit.AuditEvent
 

@@ -102,8 +102,14 @@ def _who(actor_label: str) -> str:
 
 def _row(e: TrailEvent) -> Row:
     who = _who(e.actor_label) or "System (automatic)"
-    if e.system and e.actor_label and "system" not in e.actor_label.lower():
-        who = f"System: {e.actor_label}"
+    if e.system:  # jobs record "system" or "system (check name)": name them as the system
+        recorded = e.actor_label.strip()
+        if recorded.lower() in ("", "system"):
+            who = "System (automatic)"
+        elif recorded.lower().startswith("system"):
+            who = f"System {recorded[6:].strip()}"
+        else:
+            who = f"System: {recorded}"
     return Row(
         seq=e.seq,
         at=e.at,

@@ -151,9 +151,20 @@ def live_panel(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> dict[str, A
     }
 
 
+def _by_title(results: list[Any]) -> list[tuple[str, list[Any]]]:
+    groups: dict[str, list[Any]] = {}
+    for r in results:
+        groups.setdefault(str(r.evidence.get("title") or r.rule_id), []).append(r)
+    return list(groups.items())
+
+
 def scan_tab(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> dict[str, Any]:
-    """Scan results of the files and of the dossier checks, if this viewer may see them."""
-    return artifacts.submission_sections(uow, actor=actor, sub=sub)
+    """Scan results of the files and of the dossier checks, if this viewer may see them; a
+    check's results are grouped by what they say (24 uncovered techniques read as one line)."""
+    out = artifacts.submission_sections(uow, actor=actor, sub=sub)
+    scan = out["scan"]
+    out["check_groups"] = {c.check: _by_title(c.results) for c in scan.checks} if scan else {}
+    return out
 
 
 @dataclass(frozen=True)
