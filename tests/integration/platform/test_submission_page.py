@@ -12,6 +12,8 @@ from airlock.core.errors import Conflict, Forbidden
 from airlock.enrollment import service as enrollment
 from airlock.enrollment.rules import ParticipationState
 from airlock.submissions import service as submissions
+from tests.factories import vault as vault_factory
+from tests.factories.accounts import auth
 from tests.factories.program import PASSWORD, make_program
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -99,10 +101,18 @@ def test_the_files_list_polls_while_a_scan_is_pending_and_stops_after(client, co
     assert "<html" not in live.text  # a fragment, for htmx to swap in
     assert "hx-trigger" not in live.text  # no file waits: nothing to poll for
     _sign_in(client, "admin@firm-a.test")
-    # the firm may still upload into its draft: the list keeps itself current
+    # the firm may still upload into its draft: sending files starts the polling, which goes
+    # on while an upload is open or a file waits for its scan (each poll is an audited read)
     page = client.get(f"/portal/submissions/{prog.ids['draft_a']}/artifacts").text
     assert f'hx-get="/portal/submissions/{prog.ids["draft_a"]}/artifacts/live"' in page
+    assert "submit from:#upload-form" in page and "every " not in page
     assert 'id="upload-form"' in page
+    r = vault_factory.declare(
+        client, auth(container, prog.actors["firm_a_admin"]), prog.ids["draft_a"], b"x" * 10
+    )
+    assert r.status_code == 201, r.text
+    live = client.get(f"/portal/submissions/{prog.ids['draft_a']}/artifacts/live").text
+    assert 'hx-trigger="every 3s' in live  # an upload is open: keep the list current
 
 
 def test_the_scan_tab_includes_the_dossier_checks(client, container) -> None:

@@ -4,8 +4,9 @@ view (`/review/submissions/{id}/...`) and the firm's view (`/portal/submissions/
 Each tab is its own address, so a page stays short and a tab can be linked to. The header
 (firm, model, version, state, reviewers, scan verdict counts, next deadline) and the tabs come
 from `context`; each tab handler adds what only it shows. The artifacts tab polls
-`.../artifacts/live` with htmx while a file waits for its scan or while the firm may upload, so
-a new file and its "Scanning..." state appear without a reload.
+`.../artifacts/live` with htmx while a file is being uploaded or waits for its scan (choosing or
+sending files starts the polling), so a new file and its "Scanning..." state appear without a
+reload.
 """
 
 from __future__ import annotations
@@ -144,7 +145,10 @@ def live_panel(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> dict[str, A
     return {
         "panel": panel,
         "lines": lines,
-        "poll": waiting or panel.may_upload,
+        # Each poll is an audited read of the manifest: poll only while a file is on its way
+        # (an open upload) or waiting for its scan. Choosing or sending files starts it again.
+        "poll": waiting or bool(panel.pending),
+        "kick": panel.may_upload,
         "poll_seconds": POLL_SECONDS,
         "live_url": _href(actor, sub.id, "artifacts") + "/live",
         "verdict_counts": scanning.verdict_counts(uow, actor=actor, submission_id=sub.id),
