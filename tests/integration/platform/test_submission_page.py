@@ -105,7 +105,7 @@ def test_the_files_list_polls_while_a_scan_is_pending_and_stops_after(client, co
     # on while an upload is open or a file waits for its scan (each poll is an audited read)
     page = client.get(f"/portal/submissions/{prog.ids['draft_a']}/artifacts").text
     assert f'hx-get="/portal/submissions/{prog.ids["draft_a"]}/artifacts/live"' in page
-    assert "submit from:#upload-form" in page and "every " not in page
+    assert "submit from:#upload-form" in page and "every 3s" not in page
     assert 'id="upload-form"' in page
     client.cookies.clear()  # the API call goes with a token, not the page's session
     r = vault_factory.declare(
