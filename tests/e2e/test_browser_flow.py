@@ -78,7 +78,7 @@ def test_firm_submits_coordinator_assigns_reviewer_reads_dossier(
         shot("01-new-submission")
         page.click("#create-submission")
         # the dossier editor opens at section A
-        expect(page.locator("#submission-state")).to_have_text("Draft")
+        expect(page.locator("#submission-state")).to_have_attribute("data-state", "draft")
         assert "/portal/submissions/" in page.url and "/dossier/A" in page.url
 
         form = page.locator("#dossier-form")
@@ -105,7 +105,7 @@ def test_firm_submits_coordinator_assigns_reviewer_reads_dossier(
         form.locator("[name='v:B.versions.0.version']").fill("2.0.0-rc1")
         form.locator("[name='d:B.versions.0.version']").select_option("public")
         page.click("#submit")
-        expect(page.locator("#submission-state")).to_have_text("submitted")
+        expect(page.locator("#submission-state")).to_have_attribute("data-state", "submitted")
         expect(page.locator("#dossier-form")).to_have_count(0)  # no longer editable
         shot("03-submitted")
         page.goto("/portal")
@@ -121,13 +121,15 @@ def test_firm_submits_coordinator_assigns_reviewer_reads_dossier(
         page.goto("/review")
         shot("04a-queue")
         page.locator("#queue a", has_text=TITLE).click()
-        expect(page.locator("#submission-state")).to_have_text("submitted")
+        expect(page.locator("#submission-state")).to_have_attribute("data-state", "submitted")
         # not assigned: the confidential value is redacted
+        page.click("#tab-dossier")
         expect(page.locator("#confidential-banner")).to_have_count(0)
         expect(page.locator("#dossier")).not_to_contain_text(SECRET_EMAIL)
         expect(page.locator("#dossier")).to_contain_text("Northwind AI")  # public field
+        page.click("#tab-overview")
         page.click("#to-accepted")
-        expect(page.locator("#submission-state")).to_have_text("accepted")
+        expect(page.locator("#submission-state")).to_have_attribute("data-state", "accepted")
         page.select_option("#reviewer", label=REVIEWER)
         page.click("#assign")
         expect(page.locator("#assignees")).to_contain_text(REVIEWER)
@@ -142,7 +144,8 @@ def test_firm_submits_coordinator_assigns_reviewer_reads_dossier(
         page.locator("#queue a", has_text=TITLE).click()
         assert page.url == review_url
         page.click("#to-in_review")
-        expect(page.locator("#submission-state")).to_have_text("in_review")
+        expect(page.locator("#submission-state")).to_have_attribute("data-state", "in_review")
+        page.click("#tab-dossier")
         expect(page.locator("#confidential-banner")).to_be_visible()
         expect(page.locator("#dossier")).to_contain_text(SECRET_EMAIL)
         shot("05-reviewer")

@@ -181,8 +181,9 @@ def test_upload_with_progress_then_resume_after_reload(
         sign_in(FIRM_ADMIN)
         page.goto("/portal")
         page.locator("#submissions a", has_text=DRAFT).click()
-        expect(page.locator("#submission-state")).to_have_text("draft")
-        submission_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+        expect(page.locator("#submission-state")).to_have_attribute("data-state", "draft")
+        submission_id = page.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        page.click("#tab-artifacts")  # files have a tab of their own
         panel = page.locator("#artifacts")
         expect(panel.locator("#manifest tr.empty")).to_be_visible()
         kinds = panel.locator("#artifact-kind option").evaluate_all(
@@ -234,7 +235,7 @@ def test_upload_with_progress_then_resume_after_reload(
         assert row.get_attribute("data-hash-source") == "computed"
         line = panel.locator(f"#manifest tr.artifact[data-name='{first.name}']")
         expect(line.locator("code.sha256")).to_have_text(first_sha)
-        expect(line).to_contain_text("weights")
+        expect(line).to_contain_text("weights", ignore_case=True)
         expect(line).to_contain_text("UTC")
         ups_first = {u for u, _ in gate.passed}
         assert len(ups_first) == 1
@@ -307,6 +308,7 @@ def test_upload_with_progress_then_resume_after_reload(
         sign_in(OTHER_FIRM_ADMIN)
         page.goto("/portal")
         page.locator("#submissions a", has_text=RETURNED).click()
+        page.click("#tab-artifacts")
         other_kinds = page.locator("#artifact-kind option").evaluate_all(
             "opts => opts.map(o => o.value).filter(Boolean)"
         )

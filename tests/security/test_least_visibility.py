@@ -41,12 +41,13 @@ def test_unassigned_staff_see_counts_and_verdicts_never_names_sizes_or_hashes(cl
         assert client.get(f"/api/v1/artifacts/{art['id']}", headers=staff).status_code == 403
         assert client.get(f"/api/v1/submissions/{sid}/results", headers=staff).status_code == 403
     page = client.get(
-        f"/review/submissions/{sid}", headers=auth(container, prog.actors["coordinator"])
+        f"/review/submissions/{sid}/artifacts",
+        headers=auth(container, prog.actors["coordinator"]),
     )
     assert page.status_code == 200
     assert SECRET_NAME not in page.text and art["sha256"] not in page.text
     assert "shown only to the staff assigned" in page.text
-    page = client.get(f"/review/submissions/{sid}", headers=assigned)
+    page = client.get(f"/review/submissions/{sid}/artifacts", headers=assigned)
     assert SECRET_NAME in page.text
 
 

@@ -97,7 +97,7 @@ def test_the_review_page_grants_and_revokes_with_a_control(client, container):
     coordinator = auth(container, prog.actors["coordinator"])
     reviewer = prog.actors["reviewer"]
     page = client.get(f"/review/submissions/{sid}", headers=coordinator)
-    assert "Grant restricted" in page.text
+    assert "Grant access to restricted fields" in page.text
     r = client.post(
         f"/review/submissions/{sid}/restricted",
         headers=coordinator,
@@ -107,7 +107,7 @@ def test_the_review_page_grants_and_revokes_with_a_control(client, container):
     assert r.status_code in (302, 303), r.text
     assert _restricted_visible(client, auth(container, reviewer), sid)
     page = client.get(f"/review/submissions/{sid}", headers=coordinator)
-    assert "Revoke restricted" in page.text
+    assert "Withdraw access to restricted fields" in page.text
     r = client.post(
         f"/review/submissions/{sid}/restricted",
         headers=coordinator,

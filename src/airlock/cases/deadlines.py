@@ -9,10 +9,11 @@ claimed with a compare-and-set so it happens once however often the job runs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from airlock.cases import notify, webhooks
 from airlock.cases.models import Case, Deadline, DeadlinePolicy, Extension
@@ -28,7 +29,7 @@ from airlock.cases.service import ParticipantRole, current_participants, get_cas
 from airlock.core import audit
 from airlock.core.access import Actor, authorize
 from airlock.core.db import utcnow
-from airlock.core.errors import Conflict, InvalidInput, NotFound
+from airlock.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from airlock.core.transitions import ObjectType, record_change
 from airlock.core.uow import UnitOfWork
 
@@ -337,3 +338,44 @@ def extensions_of(uow: UnitOfWork, *, actor: Actor, case_id: str) -> list[Extens
             select(Extension).where(Extension.deadline_id.in_(ids)).order_by(Extension.requested_at)
         )
     )
+
+
+@dataclass(frozen=True)
+class NextDeadline:
+    """The soonest open deadline of a submission's case: when, which phase, and the case."""
+
+    due_at: datetime
+    phase: str
+    case_id: str
+
+
+def next_deadline(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> NextDeadline | None:
+    """The soonest deadline not yet met that the actor may see on a submission's case."""
+    case = uow.session.scalars(select(Case).where(Case.submission_id == submission_id)).first()
+    if case is None:
+        return None
+    try:
+        rows = deadlines_of(uow, actor=actor, case_id=case.id)
+    except (Forbidden, NotFound):  # not a participant of the case: no deadline to show
+        return None
+    open_rows = [d for d in rows if d.met_at is None]
+    if not open_rows:
+        return None
+    soonest = min(open_rows, key=lambda d: d.due_at)
+    return NextDeadline(soonest.due_at, soonest.phase, case.id)
+
+
+def next_due_by_submission(
+    uow: UnitOfWork, *, actor: Actor, submission_ids: list[str]
+) -> dict[str, datetime]:
+    """For the agency queue: each submission's soonest unmet deadline (dates only, no content)."""
+    authorize(actor, "queue.read")
+    if not submission_ids:
+        return {}
+    stmt = (
+        select(Case.submission_id, func.min(Deadline.due_at))
+        .join(Deadline, Deadline.case_id == Case.id)
+        .where(Case.submission_id.in_(submission_ids), Deadline.met_at.is_(None))
+        .group_by(Case.submission_id)
+    )
+    return {sid: due for sid, due in uow.session.execute(stmt) if due is not None}

@@ -78,9 +78,58 @@ def check_agreement(version: str) -> None:
         )
 
 
+class FirmMove(StrEnum):
+    """Something done by a firm, or by agency staff to a firm's submissions, that the firm's
+    participation state may forbid."""
+
+    REGISTER_MODEL = "register_model"
+    DRAFT = "draft"
+    EDIT = "edit"
+    SUBMIT = "submit"
+    UPLOAD = "upload"
+    ASSIGN = "assign"  # assign reviewers, grant restricted fields
+    TRIAGE = "triage"  # accept or return
+    REVIEW = "review"  # start or complete the review
+    CLOSE = "close"
+
+
+M = FirmMove
+FIRM_OWN_MOVES: Final = frozenset({M.REGISTER_MODEL, M.DRAFT, M.EDIT, M.SUBMIT, M.UPLOAD})
+_AGENCY: Final = frozenset({M.ASSIGN, M.TRIAGE, M.REVIEW, M.CLOSE})
+# The one table of what a participation state lets happen. A suspended firm's submissions can
+# still be reviewed; a withdrawn firm's key is destroyed, so its submissions can only be closed.
+MOVES_BY_STATE: Final[Mapping[ParticipationState, frozenset[FirmMove]]] = {
+    S.INVITED: frozenset(),
+    S.ENROLLED: FIRM_OWN_MOVES | _AGENCY,
+    S.ACTIVE: FIRM_OWN_MOVES | _AGENCY,
+    S.SUSPENDED: _AGENCY,
+    S.WITHDRAWN: frozenset({M.CLOSE}),
+}
+
+_WHY: Final[Mapping[ParticipationState, str]] = {
+    S.INVITED: "the firm has not signed the participation agreement yet",
+    S.SUSPENDED: "the firm's participation is suspended",
+    S.WITHDRAWN: "the firm has withdrawn from the program",
+}
+
+
+def may(state: ParticipationState | None, move: FirmMove) -> bool:
+    """Whether a firm whose participation is in state (None: no participation) allows move."""
+    return state is not None and move in MOVES_BY_STATE.get(state, frozenset())
+
+
+def why_not(state: ParticipationState | None, move: FirmMove) -> str:
+    """Why move is refused in state, in words ("" when it is allowed)."""
+    if may(state, move):
+        return ""
+    if state is None:
+        return "the firm is not enrolled in the program"
+    return _WHY.get(state, f"the firm's participation is {state}")
+
+
 def may_submit(state: ParticipationState) -> bool:
     """Whether a firm in this state may submit release candidates."""
-    return state in (S.ENROLLED, S.ACTIVE)
+    return may(state, FirmMove.SUBMIT)
 
 
 def missing_scopes(carried: Iterable[Scope], agreed: Iterable[Scope]) -> list[Scope]:

@@ -11,7 +11,7 @@ from airlock.accounts.models import Organisation
 from airlock.core import audit, events
 from airlock.core.access import Actor, allowed, authorize
 from airlock.core.db import utcnow
-from airlock.core.errors import Forbidden, InvalidInput, NotFound
+from airlock.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from airlock.core.roles import OrgKind
 from airlock.core.transitions import ObjectType, record_change, record_transition
 from airlock.core.uow import UnitOfWork
@@ -203,6 +203,26 @@ def scopes_while_submitting(uow: UnitOfWork, *, org_id: str, doing: str) -> froz
         state = p.state if p else "not enrolled"
         raise Forbidden(f"your organisation cannot {doing} while its participation is {state}")
     return agreed_scopes(p)
+
+
+def firm_state(uow: UnitOfWork, *, org_id: str) -> PS | None:
+    """The firm's participation state (None: it has none)."""
+    p = participation_of(uow, org_id=org_id)
+    return PS(p.state) if p is not None else None
+
+
+def firm_allows(uow: UnitOfWork, *, org_id: str, move: rules.FirmMove) -> bool:
+    """Whether the firm's participation state allows move (what pages offer)."""
+    return rules.may(firm_state(uow, org_id=org_id), move)
+
+
+def check_firm_allows(uow: UnitOfWork, *, org_id: str, move: rules.FirmMove) -> None:
+    """Raise when the firm's participation state forbids move (what services enforce): Forbidden
+    for the firm's own moves, Conflict for the agency's moves on its submissions."""
+    why = rules.why_not(firm_state(uow, org_id=org_id), move)
+    if why:
+        error = Forbidden if move in rules.FIRM_OWN_MOVES else Conflict
+        raise error(f"not possible: {why}")
 
 
 def list_firms(uow: UnitOfWork, *, actor: Actor) -> list[tuple[Organisation, Participation]]:

@@ -603,6 +603,23 @@ def verdict_counts(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> dict
     return counts
 
 
+def artifact_verdicts(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> dict[str, str]:
+    """Each stored artifact's verdict over the checks this viewer sees ("" while not scanned);
+    the caller has checked that the viewer may see the submission's file names."""
+    names = visible_scanners(uow, firm=not actor.is_agency)
+    stmt = (
+        select(ScanRun)
+        .where(
+            ScanRun.submission_id == submission_id,
+            ScanRun.subject_kind == SubjectKind.ARTIFACT,
+            ScanRun.scanner_name.in_(names),
+        )
+        .order_by(ScanRun.finished_at)
+    )
+    latest = _latest_runs(uow.session.scalars(stmt))
+    return {art_id: _worst([r.verdict for r in runs]) for art_id, runs in latest.items() if runs}
+
+
 def _latest_runs(rows: Iterable[ScanRun]) -> dict[str, list[ScanRun]]:
     """Per artifact, the last run of each check (rows ordered by finish time): a rescan's run
     replaces the earlier one in what viewers see, which stays recorded."""

@@ -12,6 +12,8 @@ from airlock.core.db import utcnow
 from airlock.core.errors import Conflict, InvalidInput, NotFound
 from airlock.core.transitions import ObjectType
 from airlock.core.uow import UnitOfWork
+from airlock.enrollment import service as enrollment
+from airlock.enrollment.rules import FirmMove
 from airlock.submissions.models import RestrictedGrant
 from airlock.submissions.service import assigned_user_ids, get_submission, granted_user_ids
 
@@ -31,6 +33,7 @@ def grant_restricted(
     """A coordinator lets one assigned reviewer read the submission's restricted fields."""
     sub = get_submission(uow, actor=actor, submission_id=submission_id)
     authorize(actor, "submission.assign")
+    enrollment.check_firm_allows(uow, org_id=sub.org_id, move=FirmMove.ASSIGN)
     if user_id not in assigned_user_ids(uow, submission_id=sub.id):
         raise InvalidInput("user_id: only a reviewer assigned to this submission can be granted")
     if _active(uow, sub.id, user_id) is not None:

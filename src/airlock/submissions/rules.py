@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Final
 
 from airlock.core.errors import InvalidTransition
+from airlock.enrollment.rules import FirmMove
 
 
 class SubmissionState(StrEnum):
@@ -42,6 +43,16 @@ ACTION_FOR: Final[Mapping[SubmissionState, str]] = {
     S.CLOSED: "submission.close",
 }
 
+# What each move is, for the firm's participation state (enrollment.rules.MOVES_BY_STATE).
+FIRM_MOVE_FOR: Final[Mapping[SubmissionState, FirmMove]] = {
+    S.SUBMITTED: FirmMove.SUBMIT,
+    S.ACCEPTED: FirmMove.TRIAGE,
+    S.RETURNED: FirmMove.TRIAGE,
+    S.IN_REVIEW: FirmMove.REVIEW,
+    S.REVIEW_COMPLETE: FirmMove.REVIEW,
+    S.CLOSED: FirmMove.CLOSE,
+}
+
 REASON_REQUIRED: Final = frozenset({S.RETURNED})
 EDITABLE: Final = frozenset({S.DRAFT, S.RETURNED})
 NEEDS_ASSIGNMENT: Final = frozenset({S.IN_REVIEW, S.REVIEW_COMPLETE})
@@ -58,3 +69,8 @@ def check_transition(current: SubmissionState, target: SubmissionState) -> None:
 def is_editable(state: SubmissionState) -> bool:
     """Whether the firm may still change the submission."""
     return state in EDITABLE
+
+
+def may_assign(state: SubmissionState) -> bool:
+    """Whether reviewers may be assigned to a submission in this state."""
+    return state not in (S.DRAFT, S.CLOSED)

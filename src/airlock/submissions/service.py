@@ -21,6 +21,7 @@ from airlock.dossiers import validation, versions
 from airlock.dossiers.interop import exports
 from airlock.enrollment import rules as enrollment_rules
 from airlock.enrollment import service as enrollment
+from airlock.enrollment.rules import FirmMove
 from airlock.submissions import rules, sealed
 from airlock.submissions.models import AIModel, Assignment, RestrictedGrant, Submission
 from airlock.submissions.rules import SubmissionState as SS
@@ -43,6 +44,7 @@ def _clean(text: str, field: str, *, max_len: int, required: bool = True) -> str
 def register_model(uow: UnitOfWork, *, actor: Actor, name: str, description: str = "") -> AIModel:
     """A firm registers a model it may later submit release candidates of."""
     authorize(actor, "model.create", org_id=actor.org_id)
+    enrollment.check_firm_allows(uow, org_id=actor.org_id, move=FirmMove.REGISTER_MODEL)
     name = _clean(name, "name", max_len=200)
     exists = uow.session.scalars(
         select(AIModel).where(AIModel.org_id == actor.org_id, AIModel.name == name)
@@ -341,11 +343,14 @@ def allowed_moves(uow: UnitOfWork, *, actor: Actor, submission_id: str) -> list[
     sub = get_submission(uow, actor=actor, submission_id=submission_id)
     assigned = assigned_user_ids(uow, submission_id=sub.id)
     moves = []
+    state = enrollment.firm_state(uow, org_id=sub.org_id)
     for target in rules.ALLOWED[SS(sub.state)]:
         try:
             _check_role_may_ask(actor, sub, target)
             _check_assigned_if_needed(actor, target, assigned)
         except (InvalidInput, Forbidden, NotFound):
+            continue
+        if not enrollment_rules.may(state, rules.FIRM_MOVE_FOR[target]):
             continue
         moves.append(target)
     return sorted(moves, key=lambda s: s.value)
@@ -374,6 +379,8 @@ def transition(
     if target in rules.REASON_REQUIRED and not reason:
         raise InvalidInput(f"reason: required when a submission is {target}")
     _check_assigned_if_needed(actor, target, assigned_user_ids(uow, submission_id=sub.id))
+    if target != SS.SUBMITTED:  # the firm's own submit is refused by _check_sharing below
+        enrollment.check_firm_allows(uow, org_id=sub.org_id, move=rules.FIRM_MOVE_FOR[target])
     for guard in _GUARDS.get(target, []):
         guard(uow, sub)
     if target == SS.SUBMITTED:
@@ -413,8 +420,9 @@ def assign_reviewer(
     """A coordinator gives a reviewer need-to-know access to a submission."""
     sub = get_submission(uow, actor=actor, submission_id=submission_id)
     authorize(actor, "submission.assign")
-    if sub.state in (SS.DRAFT, SS.CLOSED):
+    if not rules.may_assign(SS(sub.state)):
         raise Conflict(f"a submission that is {sub.state} cannot be assigned")
+    enrollment.check_firm_allows(uow, org_id=sub.org_id, move=FirmMove.ASSIGN)
     membership = uow.session.scalars(
         select(Membership).where(Membership.user_id == reviewer_id)
     ).first()

@@ -18,7 +18,7 @@ from airlock.accounts import rules as token_rules
 from airlock.core.roles import OrgKind, Role
 from airlock.dossiers import validation
 from airlock.dossiers.rules import DISCLOSURE_LEVELS
-from airlock.enrollment.rules import ParticipationState, Scope
+from airlock.enrollment.rules import FirmMove, ParticipationState, Scope
 from airlock.publishing.report_rules import SnapshotState
 from airlock.scanning.engine.model import Severity, Verdict
 from airlock.scanning.rules import ScannerState
@@ -36,6 +36,7 @@ def sources() -> dict[str, tuple[str, ...]]:
     return {
         "submission": tuple(s.value for s in SubmissionState),
         "participation": tuple(s.value for s in ParticipationState),
+        "firm_move": tuple(m.value for m in FirmMove),
         "role": tuple(r.value for r in Role),
         "org_kind": tuple(k.value for k in OrgKind),
         "scope": tuple(s.value for s in Scope),
@@ -92,6 +93,17 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "active": "Active",
         "suspended": "Suspended",
         "withdrawn": "Withdrawn",
+    },
+    "firm_move": {
+        "register_model": "Register a model",
+        "draft": "Start a submission",
+        "edit": "Change a submission",
+        "submit": "Submit for review",
+        "upload": "Upload files",
+        "assign": "Assign reviewers",
+        "triage": "Accept or return",
+        "review": "Review",
+        "close": "Close",
     },
     "role": {
         "developer_admin": "Firm administrator",

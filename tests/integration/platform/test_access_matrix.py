@@ -496,6 +496,22 @@ PAGES: list[tuple[str, str, dict[str, int]]] = [
         "/review/submissions/{sub_a}/dossier-checks",
         expect(403, reviewer=200, anonymous=303),
     ),
+    *[
+        (
+            "GET",
+            f"/review/submissions/{{sub_a}}/{tab}",
+            expect(403, **group(STAFF, 200), anonymous=303),
+        )
+        for tab in ("dossier", "artifacts", "artifacts/live", "scan", "findings", "history")
+    ],
+    *[
+        (
+            "GET",
+            f"/portal/submissions/{{draft_a}}/{tab}",
+            expect(403, **group(FIRM_A, 200), firm_b_admin=404, anonymous=303),
+        )
+        for tab in ("overview", "artifacts", "artifacts/live", "scan", "findings", "history")
+    ],
     ("GET", "/audit", expect(403, auditor=200, agency_admin=200, anonymous=303)),
     ("GET", "/coverage", expect(200, anonymous=200)),
     ("GET", "/reports", expect(200, anonymous=200)),

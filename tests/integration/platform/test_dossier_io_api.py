@@ -162,7 +162,7 @@ def test_submission_pages_link_the_downloads_and_the_links_work(client, containe
     prog = make_program(container)
     for role, page in (
         ("firm_a_admin", f"/portal/submissions/{prog.ids['draft_a']}"),
-        ("reviewer", f"/review/submissions/{prog.ids['sub_a']}"),
+        ("reviewer", f"/review/submissions/{prog.ids['sub_a']}/dossier"),
     ):
         headers = {**auth(container, prog.actors[role]), "Accept": "text/html"}
         html = client.get(page, headers=headers).text

@@ -186,7 +186,7 @@ def test_a_section_of_the_submission_page_that_fails_fails_the_page(container, m
         "Authorization": f"Bearer {token_for(container, prog.actors['firm_a_admin'])}",
         "Accept": "text/html",
     }
-    url = f"/portal/submissions/{prog.ids['sub_a']}"
+    url = f"/portal/submissions/{prog.ids['sub_a']}/scan"  # the scan results tab
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
         page = client.get(url, headers=headers)
         assert page.status_code == 200 and 'id="scan-results"' in page.text

@@ -61,13 +61,13 @@ def test_malicious_pickle_is_blocked_and_the_firm_sees_it_via_api_and_page(clien
     assert a["verdict"] == "block" and a["name"] == "model.pkl"
     assert any(x["verdict"] == "block" and x["fingerprint"] == f.fingerprint for x in a["results"])
 
-    page = client.get(f"/portal/submissions/{sid}", headers=firm)
+    page = client.get(f"/portal/submissions/{sid}/scan", headers=firm)
     assert page.status_code == 200, page.text
     assert 'id="scan-results"' in page.text and "verdict-block" in page.text
     assert f.rule_id in page.text and "os.system" in page.text
 
     reviewer = auth(container, prog.actors["reviewer"])
-    page = client.get(f"/review/submissions/{sid}", headers=reviewer)
+    page = client.get(f"/review/submissions/{sid}/scan", headers=reviewer)
     assert page.status_code == 200, page.text
     assert "verdict-block" in page.text and f.fingerprint in page.text
 
@@ -103,7 +103,7 @@ def test_a_stored_object_that_fails_authentication_is_review_with_the_error(clie
     container.queue.join()
     [a] = results(client, firm, sid)["artifacts"]
     assert a["verdict"] == "review" and a["results"] == [] and "authentication" in a["error"]
-    page = client.get(f"/portal/submissions/{sid}", headers=firm)
+    page = client.get(f"/portal/submissions/{sid}/scan", headers=firm)
     assert "scan-error" in page.text and "verdict-review" in page.text
 
 
@@ -128,7 +128,7 @@ def test_scanner_in_evaluation_shows_the_firm_nothing_but_the_assigned_reviewer_
 
     [a] = results(client, firm, sid)["artifacts"]
     assert (a["verdict"], a["results"]) == (None, [])
-    page = client.get(f"/portal/submissions/{sid}", headers=firm)
+    page = client.get(f"/portal/submissions/{sid}/scan", headers=firm)
     assert "verdict-block" not in page.text and "os.system" not in page.text
 
     for who in ("reviewer", "coordinator"):
@@ -137,7 +137,7 @@ def test_scanner_in_evaluation_shows_the_firm_nothing_but_the_assigned_reviewer_
         if who == "reviewer":
             [a] = r.json()["artifacts"]
             assert a["verdict"] == "block" and a["results"]
-            page = client.get(f"/review/submissions/{sid}", headers=staff)
+            page = client.get(f"/review/submissions/{sid}/scan", headers=staff)
             assert "verdict-block" in page.text
         else:
             assert r.status_code == 403  # staff who are not assigned see no results
@@ -213,8 +213,8 @@ def test_same_payload_in_the_next_version_has_the_same_fingerprint(client, conta
     [a] = results(client, firm, prog.ids["sub_a"])["artifacts"]
     [f] = [f for f in a["results"] if f["verdict"] == "block"]
     assert f["seen_in_other_submissions"] == 1
-    page = client.get(f"/portal/submissions/{prog.ids['sub_a']}", headers=firm)
-    assert "also found in 1 other submission" in page.text
+    page = client.get(f"/portal/submissions/{prog.ids['sub_a']}/scan", headers=firm)
+    assert "Also found in 1 other submission" in page.text
 
 
 def test_a_destroyed_key_gives_a_review_run_with_the_error(client, container):

@@ -185,6 +185,8 @@ def test_review_page_lists_the_manifest_and_links_downloads_only_for_the_assigne
     pages = {}
     for role in ("reviewer", "other_reviewer"):
         h = {**auth(container, prog.actors[role]), "Accept": "text/html"}
-        pages[role] = client.get(f"/review/submissions/{prog.ids['sub_a']}", headers=h).text
+        pages[role] = client.get(
+            f"/review/submissions/{prog.ids['sub_a']}/artifacts", headers=h
+        ).text
     assert "config.json" in pages["reviewer"] and link in pages["reviewer"]
     assert "config.json" in pages["other_reviewer"] and link not in pages["other_reviewer"]

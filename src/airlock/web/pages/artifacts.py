@@ -1,10 +1,11 @@
-"""The artifacts and scan sections of a submission page: manifest, uploader, verdicts.
+"""The artifacts and scan tabs of a submission page: manifest, uploader, verdicts.
 
-Page handlers call `submission_sections` with their own unit of work and pass what it returns
-to the `artifacts/panel.html` and `scanning/results.html` blocks: a failure to read them fails
-the page like any other error. The uploads themselves go from `/static/upload.js` through the
-chunked upload API (`airlock.web.api.v1.artifacts`) with the session cookie and the CSRF header;
-this module only says what the panel shows and whether the viewer may upload.
+The tab handlers (`submission_page`) call `build_panel` and `submission_sections` with their own
+unit of work and pass what they return to `submission/artifacts.html` and `submission/scan.html`:
+a failure to read them fails the page like any other error. The uploads themselves go from
+`/static/upload.js` through the chunked upload API (`airlock.web.api.v1.artifacts`) with the
+session cookie and the CSRF header; this module only says what the panel shows and whether
+the viewer may upload.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ def build_panel(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> Panel:
 
 
 def submission_sections(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> dict[str, Any]:
-    """What a submission page shows below the dossier: the artifacts panel and scan verdicts."""
+    """What the scan results tab shows: the artifacts panel and the scan results (files and
+    dossier checks), the latter only for the firm and assigned staff."""
     panel = build_panel(uow, actor=actor, sub=sub)
     # Scan results are confidential: need-to-know, like the downloads (None: not for this viewer).
     scan = (

@@ -8,18 +8,19 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from airlock.cases import todo
 from airlock.core import safejson
 from airlock.core.access import Actor
 from airlock.core.errors import Conflict, Forbidden, InvalidInput
-from airlock.core.transitions import ObjectType, history
 from airlock.core.uow import UnitOfWork
 from airlock.enrollment import rules as enrollment_rules
 from airlock.enrollment import service as enrollment
+from airlock.enrollment.rules import FirmMove
 from airlock.submissions import rules as submission_rules
 from airlock.submissions import service as submissions
 from airlock.submissions.rules import SubmissionState
 from airlock.web.deps import ActorDep, ContainerDep, UoWDep
-from airlock.web.pages import artifacts, dossier_editor, dossier_post, dossier_view, once
+from airlock.web.pages import dossier_editor, dossier_post, dossier_view, once, submission_page
 from airlock.web.pages.render import form_data, form_lists, page, redirect
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -35,12 +36,21 @@ def _dashboard(
     request: Request, uow: UnitOfWork, actor: Actor, *, error: str = "", status_code: int = 200
 ) -> Response:
     p = enrollment.get_participation(uow, actor=actor, org_id=actor.org_id)
+    subs = submissions.list_for_firm(uow, actor=actor)
+    by_state = {s.value: 0 for s in SubmissionState}
+    for sub in subs:
+        by_state[sub.state] = by_state.get(sub.state, 0) + 1
+    state = enrollment_rules.ParticipationState(p.state)
     return page(
         request,
         "portal/dashboard.html",
         participation=p,
         models=submissions.list_models(uow, actor=actor),
-        submissions=submissions.list_for_firm(uow, actor=actor),
+        submissions=subs,
+        by_state={k: n for k, n in by_state.items() if n},
+        todo=todo.firm_todo(uow, actor=actor),
+        # what the firm's participation state lets it do (enrollment.rules.MOVES_BY_STATE)
+        may={m.value: enrollment_rules.may(state, m) for m in FirmMove},
         scopes=[s.value for s in enrollment_rules.Scope],
         agreement=enrollment_rules.CURRENT_AGREEMENT,
         status_code=status_code,
@@ -145,6 +155,9 @@ def new_submission_form(
             scopes=list(p.scopes),
             error="",
             fixes=fixed,
+            why_not=enrollment_rules.why_not(
+                enrollment_rules.ParticipationState(p.state), FirmMove.DRAFT
+            ),
         )
 
 
@@ -190,6 +203,7 @@ async def create_submission(
                 scopes=list(p.scopes),
                 error=str(exc),
                 fixes=None,
+                why_not="",
             )
         editor = f"/portal/submissions/{sub.id}/dossier/A"
         once.record(uow, data, actor, "submission", editor)
@@ -209,25 +223,27 @@ def _editor(
     message: str = "",
     status_code: int = 200,
 ) -> Response:
-    sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
+    # the submission page's header and tabs; this editor is its Dossier tab
+    tab = submission_page.context(uow, actor=actor, submission_id=submission_id, tab="dossier")
+    sub = tab["sub"]
     p = enrollment.get_participation(uow, actor=actor, org_id=actor.org_id)
     doc = doc if doc is not None else submissions.stored_dossier(uow, sub=sub)
     return page(
         request,
         "portal/submission.html",
         status_code=status_code,
-        sub=sub,
         dossier_status=dossier_editor.status_for(
             uow, actor=actor, sub=sub, max_bytes=max_dossier_bytes
         ),
         errors=errors or [],
         message=message,
-        editable=submission_rules.is_editable(SubmissionState(sub.state)),
+        # enrollment.rules.MOVES_BY_STATE: no Save or Submit a suspended firm could not use
+        editable=submission_rules.is_editable(SubmissionState(sub.state))
+        and enrollment.firm_allows(uow, org_id=sub.org_id, move=FirmMove.EDIT),
         scopes=list(p.scopes),
         raw_json=json.dumps(doc, indent=2),
+        **tab,
         sections=dossier_view.sections(doc),
-        history=history(uow.session, object_type=ObjectType.SUBMISSION, object_id=sub.id),
-        **artifacts.submission_sections(uow, actor=actor, sub=sub),
     )
 
 
