@@ -18,6 +18,7 @@ from airlock.web import api_docs, errors
 from airlock.web.pages import render
 
 STATIC = Path(__file__).parent / "static"
+WORKER_SCRIPT = "/static/upload-worker.js"
 
 
 def create_app(container: Container, *, start_jobs: bool = True) -> FastAPI:
@@ -57,10 +58,12 @@ def create_app(container: Container, *, start_jobs: bool = True) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
-        )
+        if request.url.path == WORKER_SCRIPT:
+            # The upload worker compiles the vendored WebAssembly SHA-256: that, and no eval.
+            policy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'"
+        else:
+            policy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'"
+        response.headers.setdefault("Content-Security-Policy", policy)
         if not request.url.path.startswith("/static"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
