@@ -88,7 +88,7 @@ def check_queue(settings: Settings, *, seconds: float = PROBE_SECONDS) -> None:
         return
 
     def probe() -> None:
-        from kombu import Connection
+        from kombu.connection import Connection
 
         from airlock.adapters.queue_celery import broker_url
 
@@ -96,8 +96,9 @@ def check_queue(settings: Settings, *, seconds: float = PROBE_SECONDS) -> None:
             target = broker_url(url)
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
-        with Connection(target, connect_timeout=min(seconds, 5.0)) as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0.2, timeout=seconds)
+        conn = Connection(target, connect_timeout=min(seconds, 5.0))  # type: ignore[no-untyped-call]
+        with conn:
+            conn.ensure_connection(max_retries=1, interval_start=0.2, timeout=seconds)  # type: ignore[no-untyped-call]
 
     _within(seconds, "AIRLOCK_QUEUE_URL", probe)
 

@@ -19,7 +19,7 @@ from typing import Any, Final
 from airlock.vault.crypto import BytesLike
 
 # Early chunks held per process, all uploads together: a few chunks in flight per client.
-PENDING_BUDGET_BYTES: Final = 192 * 1024 * 1024
+PENDING_BUDGET_BYTES: Final = 96 * 1024 * 1024
 MAX_UPLOADS: Final = 256
 
 
