@@ -87,6 +87,7 @@ def test_worker_hashes_a_large_file_while_sending_and_resumes_after_reload(
         page.click("form[action='/login'] button[type=submit]")
         page.goto("/portal")
         page.locator("#submissions a", has_text=DRAFT).click()
+        expect(page.locator("#submission-state")).to_have_text("draft")
         page.wait_for_function("() => window.AirlockUpload !== undefined")
 
         page.set_input_files("#artifact-files", str(big))
@@ -139,7 +140,8 @@ def test_worker_hashes_a_large_file_while_sending_and_resumes_after_reload(
     except Exception as exc:
         with contextlib.suppress(Exception):
             page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-        raise AssertionError(f"{exc}\nserver log:\n{server.tail()}") from exc
+        log = "\n".join(x for x in server.tail().splitlines() if "/static/" not in x)
+        raise AssertionError(f"{exc}\nproblems: {problems}\nserver log:\n{log}") from exc
     finally:
         context.close()
         big.unlink(missing_ok=True)

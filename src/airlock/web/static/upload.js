@@ -201,6 +201,7 @@
     bar.max = Math.max(file.size, 1);
     bar.value = 0;
     var bytes = el("span", "upload-bytes", "0 B of " + filesize(file.size) + " (0%)");
+    var speed = el("span", "upload-speed hint");
     var line = el("div", "upload-bar");
     line.appendChild(bar);
     line.appendChild(bytes);
@@ -208,8 +209,6 @@
     line.appendChild(speed);
     var note = el("p", "upload-note hint");
     var sha = el("p", "upload-sha hint");
-    var speed = el("span", "upload-speed hint");
-    speed.setAttribute("aria-live", "off");
     row.appendChild(head);
     row.appendChild(line);
     row.appendChild(note);
