@@ -100,7 +100,7 @@ def sink_main(port: int) -> None:
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
 
-def wait_port(port: int, seconds: float = 30) -> None:
+def wait_port(port: int, seconds: float = 180) -> None:
     """Wait until something listens on the port."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
