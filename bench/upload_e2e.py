@@ -208,7 +208,7 @@ def airlock_server(work: Path, env_extra: dict[str, str], chunk: int) -> Iterato
             "POST",
             "/auth/token",
             {"email": FIRM_ADMIN, "password": PASSWORD, "token_name": "bench"},
-        )["token"]
+        )["secret"]
         subs = _api(base, "GET", "/submissions", token=token)
         sid = next(s["id"] for s in subs if s["state"] == "draft")
         yield Served(base, proc, token, sid)
