@@ -56,10 +56,12 @@ def serve(
     """Serve the web app and API (with in-process workers when AIRLOCK_QUEUE_URL is inprocess://)."""
     import uvicorn
 
-    from airlock.settings import SettingsError
+    from airlock import preflight
+    from airlock.settings import SettingsError, get_settings
     from airlock.web.app import create_app
 
     try:
+        preflight.check(get_settings())
         application = create_app(_container())
     except SettingsError as exc:
         err.print(f"[red]cannot start:[/red] {exc}")
@@ -76,8 +78,15 @@ def worker(
     ] = True,
 ) -> None:
     """Run a Celery worker that executes Airlock's background jobs."""
+    from airlock import preflight
     from airlock.core import jobs
+    from airlock.settings import SettingsError, get_settings
 
+    try:
+        preflight.check(get_settings())
+    except SettingsError as exc:
+        err.print(f"[red]cannot start:[/red] {exc}")
+        raise typer.Exit(2) from None
     container = _container()
     queue = container.queue
     if not hasattr(queue, "worker_main"):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 import typer
@@ -23,6 +22,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from airlock.client.transfer import DEFAULT_IN_FLIGHT, Notice, TransferError, call, send_file
 from airlock.vault import rules
 
 keys_app = typer.Typer(help="Vault keys: generate a master key, rotate it.", no_args_is_help=True)
@@ -30,7 +30,6 @@ vault_app = typer.Typer(help="Vault maintenance.", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
 
-RETRIES = 8
 READ_BYTES = 8 * 1024 * 1024
 
 
@@ -73,114 +72,63 @@ def sha256_of(path: Path, advance: Callable[[int], None] = lambda n: None) -> st
     return h.hexdigest()
 
 
-def _detail(r: httpx.Response) -> str:
-    try:
-        return str(r.json().get("detail", r.text))
-    except ValueError:
-        return r.text[:300]
-
-
-def _call(send: Callable[[], httpx.Response]) -> httpx.Response:
-    """Send, retrying network errors and 5xx answers with backoff; 4xx raise UploadFailed."""
-    delay = 0.5
-    for attempt in range(RETRIES):
-        try:
-            r = send()
-        except httpx.TransportError:
-            if attempt == RETRIES - 1:
-                raise
-        else:
-            if r.status_code < 500:
-                if r.status_code >= 400:
-                    raise UploadFailed(f"{r.status_code}: {_detail(r)}")
-                return r
-            if attempt == RETRIES - 1:
-                raise UploadFailed(f"{r.status_code}: {_detail(r)}")
-        time.sleep(delay)
-        delay = min(delay * 2, 15.0)
-    raise AssertionError("unreachable")
-
-
-def _put_chunk(http: httpx.Client, upload_id: str, index: int, data: bytes) -> dict[str, Any]:
-    url = f"/api/v1/uploads/{upload_id}/chunks/{index}"
-    answer: dict[str, Any] = _call(lambda: http.put(url, content=data)).json()
-    return answer
-
-
-def _upload_file(
-    http: httpx.Client,
-    submission_id: str,
-    name: str,
-    path: Path,
-    digest: str,
-    report: SubmitReport,
-    advance: Callable[[int], None],
-) -> None:
-    size = path.stat().st_size
-    body = {
-        "name": name,
-        "kind": rules.guess_kind(name),
-        "media_type": rules.guess_media_type(name),
-        "size": size,
-        "sha256": digest,
-    }
-    up: dict[str, Any] = _call(
-        lambda: http.post(f"/api/v1/submissions/{submission_id}/uploads", json=body)
-    ).json()
-    if up["chunks_received"]:
-        report.resumed[name] = int(up["chunks_received"])
-        advance(int(up["next_offset"]))
-    chunk = int(up["chunk_bytes"])
-    with path.open("rb") as f:
-        while up["next_index"] is not None:
-            index = int(up["next_index"])
-            f.seek(index * chunk)
-            data = f.read(chunk)
-            up = _put_chunk(http, str(up["id"]), index, data)
-            advance(len(data))
-    try:
-        _call(lambda: http.post(f"/api/v1/uploads/{up['id']}/complete", timeout=3600))
-    except UploadFailed:
-        status = http.get(f"/api/v1/uploads/{up['id']}").json()
-        if status.get("state") != "completed":  # else an earlier try completed it
-            raise
-    report.uploaded.append(name)
-
-
 def submit_folder(
-    http: httpx.Client, folder: Path, submission_id: str, *, progress: Progress | None = None
+    http: httpx.Client,
+    folder: Path,
+    submission_id: str,
+    *,
+    progress: Progress | None = None,
+    in_flight: int = DEFAULT_IN_FLIGHT,
+    notice: Notice = lambda message: None,
 ) -> SubmitReport:
-    """Upload every file of a model folder into a submission, resuming and skipping stored ones."""
+    """Upload every file of a model folder into a submission, resuming and skipping stored ones.
+
+    Each file is hashed while it is sent, with `in_flight` chunks on the wire at once. A file
+    whose name is already stored is hashed first, to skip it if it is the same.
+    """
     report = SubmitReport()
     files = model_files(folder)
-    manifest = _call(lambda: http.get(f"/api/v1/submissions/{submission_id}/artifacts")).json()
+    manifest = call(
+        lambda: http.get(f"/api/v1/submissions/{submission_id}/artifacts"),
+        what="reading the manifest",
+        notice=notice,
+    ).json()
     stored = {a["name"]: a["sha256"] for a in manifest["artifacts"] if a["state"] == "stored"}
     total = sum(p.stat().st_size for _, p in files)
     overall = progress.add_task("[bold]all files", total=total) if progress else None
     for name, path in files:
         size = path.stat().st_size
-        task = progress.add_task(f"{name} [dim](hashing)", total=size) if progress else None
-
-        def hashed(n: int, task: TaskID | None = task) -> None:
-            if progress is not None and task is not None:
-                progress.advance(task, n)
+        task = progress.add_task(name, total=size) if progress else None
 
         def sent(n: int, task: TaskID | None = task) -> None:
             if progress is not None and task is not None and overall is not None:
                 progress.advance(task, n)
                 progress.advance(overall, n)
 
-        digest = sha256_of(path, hashed)
-        if progress is not None and task is not None:
-            progress.reset(task, total=size, description=name)
         try:
-            if stored.get(name) == digest:
+            if name in stored and sha256_of(path) == stored[name]:
                 report.skipped.append(name)
                 sent(size)
-            else:
-                _upload_file(http, submission_id, name, path, digest, report, sent)
-        except UploadFailed as exc:
+                continue
+            done = send_file(
+                http,
+                submission_id=submission_id,
+                path=path,
+                name=name,
+                kind=rules.guess_kind(name),
+                media_type=rules.guess_media_type(name),
+                in_flight=in_flight,
+                advance=sent,
+                notice=notice,
+            )
+        except TransferError as exc:
+            if exc.status >= 500 or exc.status == 0:
+                raise UploadFailed(str(exc)) from None  # the server's fault: stop now
             report.failed[name] = str(exc)
+            continue
+        if done.resumed_chunks:
+            report.resumed[name] = done.resumed_chunks
+        report.uploaded.append(name)
     return report
 
 
@@ -189,6 +137,15 @@ def submit(
     server: Annotated[str, typer.Option(help="Airlock server URL.")],
     token: Annotated[str, typer.Option(help="API token.", envvar="AIRLOCK_TOKEN")],
     submission: Annotated[str, typer.Option(help="Submission id.")],
+    in_flight: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            envvar="AIRLOCK_UPLOAD_IN_FLIGHT",
+            help="Chunks sent at once, each on its own keep-alive connection.",
+        ),
+    ] = DEFAULT_IN_FLIGHT,
 ) -> None:
     """Upload a model folder into a submission; resumes if interrupted, skips stored files."""
     headers = {"Authorization": f"Bearer {token}"}
@@ -199,13 +156,22 @@ def submit(
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
+    limits = httpx.Limits(max_connections=in_flight + 2, max_keepalive_connections=in_flight + 2)
     with (
-        httpx.Client(base_url=server.rstrip("/"), headers=headers, timeout=120) as http,
+        httpx.Client(
+            base_url=server.rstrip("/"), headers=headers, timeout=120, limits=limits
+        ) as http,
         Progress(*columns, console=console) as progress,
     ):
+
+        def notice(message: str) -> None:
+            progress.console.print(f"[yellow]{message}[/yellow]")
+
         try:
-            report = submit_folder(http, folder, submission, progress=progress)
-        except UploadFailed as exc:
+            report = submit_folder(
+                http, folder, submission, progress=progress, in_flight=in_flight, notice=notice
+            )
+        except (UploadFailed, TransferError) as exc:
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None
     for name, chunks in report.resumed.items():

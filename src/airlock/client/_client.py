@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -36,6 +36,7 @@ from airlock.client.models import (
     Transition,
     Upload,
 )
+from airlock.client.transfer import DEFAULT_IN_FLIGHT, TransferError, send_file
 
 API: Final = "/api/v1"
 # Every operation the client uses: name -> (method, path under /api/v1). Tests check each
@@ -328,49 +329,44 @@ class AirlockClient:
         media_type: str = "",
         name: str | None = None,
         progress: Progress | None = None,
+        in_flight: int = DEFAULT_IN_FLIGHT,
+        notice: Callable[[str], None] | None = None,
     ) -> Artifact:
-        """Upload a file in chunks, resuming where an earlier attempt stopped.
+        """Upload a file in chunks, `in_flight` at once, hashing it while it is sent.
 
-        progress(bytes_sent, total) is called after each chunk the server acknowledged
-        (and once at the start with what it already had). A chunk that fails for a network
-        reason is retried; the server keeps what it received, so calling again resumes.
+        progress(bytes_done, total) is called as chunks are acknowledged (chunks the server
+        already had from an interrupted attempt count as done). Lost connections and 502/503/504
+        are retried (each reported to notice); any other 5xx or a 4xx raises AirlockAPIError at
+        once. The server keeps what it received, so calling again resumes.
         """
         size = path.stat().st_size
-        body = {
-            "name": name or path.name,
-            "kind": kind,
-            "media_type": media_type,
-            "size": size,
-            "sha256": file_sha256(path),
-        }
-        upload = self._one("start_upload", Upload, path={"submission_id": submission_id}, json=body)
-        if progress:
-            progress(min(upload.next_offset, size), size)
-        with path.open("rb") as fh:
-            while upload.next_index is not None:
-                fh.seek(upload.next_index * upload.chunk_bytes)
-                chunk = fh.read(upload.chunk_bytes)
-                upload = self._put_chunk(upload, chunk)
-                if progress:
-                    progress(min(upload.next_offset, size), size)
-        return self._one("complete_upload", Artifact, path={"upload_id": upload.id})
+        done = 0
+        lock = threading.Lock()
 
-    def _put_chunk(self, upload: Upload, chunk: bytes) -> Upload:
-        assert upload.next_index is not None
-        where = {"upload_id": upload.id, "index": upload.next_index}
-        for attempt in range(self._retries + 1):
-            try:
-                headers = {"Content-Type": "application/octet-stream"}
-                return self._one("put_chunk", Upload, path=where, content=chunk, headers=headers)
-            except httpx.TransportError:
-                if attempt == self._retries:
-                    raise
-                time.sleep(min(2**attempt * 0.2, 5))
-                # The chunk may have arrived before the connection broke; ask where to go on.
-                status = self.upload_status(upload.id)
-                if status.next_index != upload.next_index:
-                    return status
-        raise AssertionError("unreachable")
+        def advance(n: int) -> None:
+            nonlocal done
+            with lock:
+                done += n
+                current = done
+            if progress:
+                progress(min(current, size), size)
+
+        try:
+            sent = send_file(
+                self._http,
+                submission_id=submission_id,
+                path=path,
+                name=name or path.name,
+                kind=kind,
+                media_type=media_type,
+                in_flight=in_flight,
+                advance=advance,
+                notice=notice or (lambda message: None),
+                api="",
+            )
+        except TransferError as exc:
+            raise AirlockAPIError(exc.status, str(exc), []) from None
+        return Artifact.model_validate(sent.artifact)
 
     def upload_status(self, upload_id: str) -> Upload:
         """Where an upload stands."""

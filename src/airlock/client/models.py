@@ -139,6 +139,8 @@ class Upload(_Out):
     chunks_received: int
     next_index: int | None
     next_offset: int
+    # Chunks still to send, as [start, end) index ranges (they may be sent in any order).
+    missing: list[tuple[int, int]] = []
     expires_at: datetime
     artifact_id: str | None
     error: str = ""

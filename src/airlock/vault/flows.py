@@ -1,22 +1,25 @@
 """Vault workflows that span transactions: declaring, sending and completing an upload.
 
 A flow owns its transactions through units of work from `uows` and never holds one across
-bulk I/O: a chunk is planned in one transaction, encrypted into the blob store outside any and
-recorded in a second; a completion is reserved, assembled, then recorded (or its failure is),
-and the staging objects it no longer needs are deleted. A process killed in between leaves only
-unreferenced objects for `vault gc`. The API, the pages, the CLI and jobs all call these.
+bulk I/O: a chunk is sealed into the blob store outside any transaction and recorded in one
+short one; a completion is reserved, its hash finished, then recorded (or its failure is). A
+process killed in between leaves only unreferenced objects for `vault gc`. The API, the
+pages, the CLI and jobs all call these.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 from airlock.core.access import Actor
-from airlock.core.errors import AirlockError
+from airlock.core.errors import AirlockError, Conflict
 from airlock.core.uow import UnitOfWork
 from airlock.settings import Settings
-from airlock.vault import service
+from airlock.vault import digests, service
+from airlock.vault.crypto import BytesLike
 from airlock.vault.keys import master_key_for
 from airlock.vault.models import Artifact, UploadSession
 from airlock.vault.rules import ArtifactKind
@@ -64,23 +67,71 @@ def declare_upload(
     return up
 
 
-def put_chunk(
-    uows: UnitsOfWork, *, actor: Actor, upload_id: str, index: int, data: bytes
-) -> UploadSession:
-    """Store chunk `index` of an upload; resending a chunk already received is harmless."""
+class _Targets:
+    """Sessions this process has sent chunks to: what sealing needs, looked up once.
+
+    What is kept never changes while a session lives (its size, chunk size, firm and key);
+    whether it is still open is checked by the one transaction of every chunk.
+    """
+
+    def __init__(self, limit: int = 256) -> None:
+        self._lock = threading.Lock()
+        self._items: OrderedDict[str, service.ChunkTarget] = OrderedDict()
+        self._limit = limit
+
+    def get(self, upload_id: str) -> service.ChunkTarget | None:
+        with self._lock:
+            target = self._items.get(upload_id)
+            if target is not None:
+                self._items.move_to_end(upload_id)
+            return target
+
+    def put(self, target: service.ChunkTarget) -> None:
+        with self._lock:
+            self._items[target.upload_id] = target
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+
+    def drop(self, upload_id: str) -> None:
+        with self._lock:
+            self._items.pop(upload_id, None)
+
+
+_TARGETS = _Targets()
+
+
+def _target(uows: UnitsOfWork, *, actor: Actor, upload_id: str) -> service.ChunkTarget:
+    target = _TARGETS.get(upload_id)
+    if target is not None:
+        service.check_chunk_actor(actor, target)
+        return target
     with uows() as uow:
-        services = uow.services
-        plan = service.plan_chunk(
-            uow,
-            actor=actor,
-            upload_id=upload_id,
-            index=index,
-            length=len(data),
-            master=master_key_for(services.settings),
+        target = service.chunk_target(
+            uow, actor=actor, upload_id=upload_id, master=master_key_for(uow.services.settings)
         )
-        uow.commit()
+        uow.commit()  # an expired session is marked so
+    _TARGETS.put(target)
+    return target
+
+
+def chunk_size_of(uows: UnitsOfWork, *, actor: Actor, upload_id: str, index: int) -> int:
+    """The exact size chunk `index` must have (so a route can receive it into one buffer)."""
+    return _target(uows, actor=actor, upload_id=upload_id).expected_size(index)
+
+
+def put_chunk(
+    uows: UnitsOfWork, *, actor: Actor, upload_id: str, index: int, data: BytesLike
+) -> UploadSession:
+    """Store chunk `index` of an upload; chunks come in any order, several at once, and
+    resending one already received is harmless.
+
+    The chunk is hashed, sealed and stored in one pass outside any transaction, then recorded
+    in one short transaction; a chunk the session no longer takes is deleted again.
+    """
+    target = _target(uows, actor=actor, upload_id=upload_id)
+    services = uows().services  # a unit of work opens nothing until it is entered
     store = services.blob_store
-    part = service.write_chunk(store, plan, data)
+    part = service.seal_chunk(store, target, index, data)
     try:
         with uows() as uow:
             up, surplus = service.record_chunk(
@@ -92,25 +143,38 @@ def put_chunk(
                 session_hours=services.settings.upload_session_hours,
             )
             uow.commit()
-    except BaseException:
-        if part.written:
-            store.delete(part.key)
+    except BaseException as exc:
+        store.delete(part.key)
+        if isinstance(exc, Conflict) and "upload session" in str(exc):
+            _TARGETS.drop(upload_id)
+            digests.RUNNING.forget(upload_id)
         raise
     if surplus:
         store.delete(surplus)
+    digests.RUNNING.offer(upload_id, index, data)
     return up
 
 
-def complete_upload(uows: UnitsOfWork, *, actor: Actor, upload_id: str) -> Artifact:
-    """Check size and SHA-256 of everything received and store the artifact."""
+def complete_upload(
+    uows: UnitsOfWork, *, actor: Actor, upload_id: str, sha256: str = ""
+) -> Artifact:
+    """Check size and SHA-256 of everything received and make the artifact visible.
+
+    The chunks already stored become the artifact: nothing is copied. The file's hash was
+    mostly computed as chunks arrived; only chunks this process did not hash are read back.
+    """
     with uows() as uow:
         services = uow.services
         master = master_key_for(services.settings)
-        plan = service.begin_completion(uow, actor=actor, upload_id=upload_id, master=master)
+        plan = service.begin_completion(
+            uow, actor=actor, upload_id=upload_id, master=master, sha256=sha256
+        )
         uow.commit()
+    _TARGETS.drop(upload_id)
     store = services.blob_store
     try:
-        stored = service.assemble(store, plan)
+        hashed, digest = digests.RUNNING.take(upload_id)
+        stored = service.verify_received(store, plan, hashed=hashed, digest=digest)
         with uows() as uow:
             art = service.finish_completion(
                 uow, actor=actor, plan=plan, stored=stored, master=master
@@ -121,11 +185,8 @@ def complete_upload(uows: UnitsOfWork, *, actor: Actor, upload_id: str) -> Artif
         with uows() as uow:
             stale = service.fail_completion(uow, actor=actor, upload_id=upload_id, error=message)
             uow.commit()
-        for key in [plan.storage_key, *stale]:
-            with contextlib.suppress(Exception):
+        for key in stale:
+            with contextlib.suppress(Exception):  # `vault gc` removes what is left
                 store.delete(key)
         raise
-    for key in plan.part_keys:
-        with contextlib.suppress(Exception):  # `vault gc` removes what is left
-            store.delete(key)
     return art

@@ -50,7 +50,17 @@ def _is_referenced(uow: UnitOfWork, key: str) -> bool:
     parts = key.split("/")
     if parts[0] == "uploads" and len(parts) == 3:
         up = uow.session.get(UploadSession, parts[1])
-        return up is not None and up.state in LIVE
+        if up is None:
+            return False
+        if up.state in LIVE:
+            return True
+        # A completed upload's sealed chunks are its artifact (those it recorded, not resends).
+        stored = uow.session.get(Artifact, up.artifact_id) if up.artifact_id else None
+        return (
+            stored is not None
+            and stored.state == ArtifactState.STORED
+            and key in (stored.segments or [])
+        )
     if parts[0] == "artifacts" and len(parts) == 3:
         art = uow.session.get(Artifact, parts[2])
         if art is not None:

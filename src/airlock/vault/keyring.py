@@ -284,7 +284,7 @@ def objects_of_organisation(uow: UnitOfWork, *, org_id: str) -> list[str]:
     for parts in uow.session.scalars(
         select(UploadSession.parts).where(UploadSession.org_id == org_id)
     ):
-        keys.extend(str(p["key"]) for p in parts or [] if p.get("key"))
+        keys.extend(str(p["key"]) for p in parts or [] if p is not None and p.get("key"))
     return keys
 
 

@@ -60,6 +60,11 @@ class Artifact(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))
     storage_key: Mapped[str] = mapped_column(String(255))
+    # Artifacts uploaded in chunks are stored as the sealed chunks themselves, in order (no
+    # second copy at completion); chunk i is bound to f"{bound_to}:{i}". Older artifacts are
+    # one object under storage_key, and segments is None.
+    segments: Mapped[list[Any] | None] = mapped_column(default=None)
+    bound_to: Mapped[str] = mapped_column(String(64), default="", server_default="")
     stored_bytes: Mapped[int] = mapped_column(BigInteger)
     key_version: Mapped[int] = mapped_column(Integer)
     wrapped_data_key: Mapped[bytes | None] = mapped_column(LargeBinary(128))
@@ -71,8 +76,9 @@ class Artifact(Base):
 class UploadSession(Base):
     """A chunked upload in progress; each received chunk is a separate encrypted staging object.
 
-    `parts` lists, in order, {"key", "sha256", "size"} of every chunk received so far, so the
-    next expected chunk is len(parts) and a resent chunk can be compared with what was stored.
+    `parts[i]` is {"key", "sha256", "size"} of chunk i once received, None while it is not:
+    chunks arrive in any order, several at once, and a resent chunk is compared with what was
+    stored. `sha256` is "" when the client gives it only at completion (hashing as it sends).
     """
 
     __tablename__ = "vault_uploads"

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from airlock.core.errors import NotFound, PayloadTooLarge
 from airlock.core.ports import BlobStore
@@ -24,6 +25,7 @@ from airlock.vault.keys import (
     master_key_for,
 )
 from airlock.vault.models import Artifact
+from airlock.vault.service import artifact_plaintext
 
 SCRATCH_HEADROOM_BYTES = 256 * 1024 * 1024  # left free on the scratch disk for everyone else
 
@@ -55,6 +57,8 @@ class SystemRead:
     size: int
     sha256: str
     storage_key: str
+    segments: list[Any] | None
+    bound_to: str
     data_key: bytes
 
     def __repr__(self) -> str:
@@ -75,6 +79,8 @@ def open_for_system(uow: UnitOfWork, *, artifact_id: str, master: MasterKey) -> 
         size=art.size,
         sha256=art.sha256,
         storage_key=art.storage_key,
+        segments=art.segments,
+        bound_to=art.bound_to,
         data_key=data_key,
     )
 
@@ -106,8 +112,13 @@ def plaintext_file(
     try:
         written = 0
         with os.fdopen(fd, "wb") as out:
-            blocks = crypto.decrypt_stream(
-                read.data_key, store.open(read.storage_key), artifact_id=read.artifact_id
+            blocks = artifact_plaintext(
+                store,
+                data_key=read.data_key,
+                artifact_id=read.artifact_id,
+                storage_key=read.storage_key,
+                segments=read.segments,
+                bound_to=read.bound_to,
             )
             for block in blocks:
                 written += len(block)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Final
 
@@ -136,6 +136,36 @@ def expected_chunk_size(size: int, chunk_bytes: int, index: int) -> int:
     if index < total - 1:
         return chunk_bytes
     return size - chunk_bytes * (total - 1)
+
+
+def received_indexes(parts: Sequence[object]) -> list[int]:
+    """The chunk indexes recorded in a session's parts (a list with None where one is missing)."""
+    return [i for i, p in enumerate(parts) if p is not None]
+
+
+def missing_ranges(parts: Sequence[object], total: int) -> list[tuple[int, int]]:
+    """The chunks still to send as half-open [start, end) index ranges, in order."""
+    out: list[tuple[int, int]] = []
+    start: int | None = None
+    for i in range(total):
+        have = i < len(parts) and parts[i] is not None
+        if not have and start is None:
+            start = i
+        elif have and start is not None:
+            out.append((start, i))
+            start = None
+    if start is not None:
+        out.append((start, total))
+    return out
+
+
+def with_part(parts: Sequence[object], index: int, part: object) -> list[object]:
+    """A copy of parts with chunk index set (chunks arrive in any order; gaps stay None)."""
+    out = list(parts)
+    if index >= len(out):
+        out.extend([None] * (index + 1 - len(out)))
+    out[index] = part
+    return out
 
 
 MEDIA_BY_SUFFIX: Final[Mapping[str, str]] = {

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from airlock.vault.models import UploadSession
-from airlock.vault.rules import ArtifactKind, chunk_count
+from airlock.vault.rules import ArtifactKind, chunk_count, missing_ranges, received_indexes
 
 
 class UploadIn(BaseModel):
@@ -19,7 +19,16 @@ class UploadIn(BaseModel):
     kind: ArtifactKind
     media_type: str = Field(default="", max_length=127)
     size: int = Field(ge=0)
-    sha256: str = Field(min_length=64, max_length=64)
+    # Optional: a client that hashes while it sends gives the SHA-256 at completion instead.
+    sha256: str = Field(default="", max_length=64)
+
+
+class CompleteIn(BaseModel):
+    """The file's SHA-256, if the client hashed it while sending (else the declared one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sha256: str = Field(default="", max_length=64)
 
 
 class UploadOut(BaseModel):
@@ -35,8 +44,11 @@ class UploadOut(BaseModel):
     chunk_bytes: int
     chunks_total: int
     chunks_received: int
+    # The first chunk not received yet, and its offset; chunks may be sent in any order.
     next_index: int | None
     next_offset: int
+    # Every chunk still to send, as [start, end) index ranges.
+    missing: list[tuple[int, int]]
     expires_at: datetime
     artifact_id: str | None
     error: str
@@ -74,7 +86,10 @@ class ManifestOut(BaseModel):
 def upload_out(up: UploadSession) -> UploadOut:
     """The API view of an upload session, with where to resume."""
     total = chunk_count(up.size, up.chunk_bytes)
-    received = len(up.parts)
+    parts = up.parts or []
+    received = len(received_indexes(parts))
+    missing = missing_ranges(parts, total)
+    first = missing[0][0] if missing else None
     return UploadOut(
         id=up.id,
         submission_id=up.submission_id,
@@ -86,8 +101,9 @@ def upload_out(up: UploadSession) -> UploadOut:
         chunk_bytes=up.chunk_bytes,
         chunks_total=total,
         chunks_received=received,
-        next_index=received if received < total else None,
-        next_offset=min(received * up.chunk_bytes, up.size),
+        next_index=first,
+        next_offset=up.size if first is None else min(first * up.chunk_bytes, up.size),
+        missing=missing,
         expires_at=up.expires_at,
         artifact_id=up.artifact_id,
         error=up.error,

@@ -7,7 +7,6 @@ in another, so a process killed in between leaves only unreferenced objects for 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,7 +26,8 @@ from airlock.submissions import service as submissions
 from airlock.submissions.models import Submission
 from airlock.submissions.rules import SubmissionState as SS
 from airlock.vault import crypto, rules
-from airlock.vault.ingest import Stored, encrypt_into_store
+from airlock.vault.crypto import BytesLike
+from airlock.vault.ingest import Stored
 from airlock.vault.keyring import (
     active_org_key_for,
     artifact_data_key,
@@ -112,7 +112,7 @@ def start_upload(
     sub = submissions.get_submission(uow, actor=actor, submission_id=submission_id)
     agreed = check_may_upload(uow, actor=actor, sub=sub)
     name = rules.check_name(name)
-    sha256 = rules.check_sha256(sha256)
+    sha256 = rules.check_sha256(sha256) if sha256 else ""
     media_type = rules.check_media_type(media_type or rules.guess_media_type(name))
     rules.check_kind_allowed(kind, agreed)
     if size < 0:
@@ -135,7 +135,11 @@ def start_upload(
             UploadSession.state == UploadState.OPEN,
         )
     ):
-        if up.expires_at > now and (up.size, up.sha256) == (size, sha256):
+        # The same file resumes; a client that hashes as it sends declares no SHA-256 yet.
+        same_hash = not sha256 or not up.sha256 or up.sha256 == sha256
+        if up.expires_at > now and up.size == size and same_hash:
+            if sha256 and not up.sha256:
+                up.sha256 = sha256
             return up  # resume
         up.state, up.updated_at, up.error = UploadState.EXPIRED, now, "replaced by a new upload"
     used = (
@@ -199,20 +203,27 @@ def upload_status(uow: UnitOfWork, *, actor: Actor, upload_id: str) -> UploadSes
     return _upload(uow, actor=actor, upload_id=upload_id)
 
 
-@dataclass(frozen=True)
-class ChunkPlan:
-    """What a chunk write needs: where it goes, its key, and what an earlier copy hashed to."""
+@dataclass(frozen=True, repr=False)
+class ChunkTarget:
+    """What sealing a chunk of an upload needs; it does not change while the session lives."""
 
     upload_id: str
-    index: int
+    org_id: str
     size: int
+    chunk_bytes: int
     session_key: bytes
-    previous_sha256: str | None
+
+    def __repr__(self) -> str:
+        return f"ChunkTarget(upload_id={self.upload_id!r})"
+
+    def expected_size(self, index: int) -> int:
+        """The exact size of chunk index; InvalidInput if the file has no such chunk."""
+        return rules.expected_chunk_size(self.size, self.chunk_bytes, index)
 
 
 @dataclass(frozen=True)
 class Part:
-    """A chunk written to the blob store."""
+    """A chunk sealed into the blob store."""
 
     key: str
     sha256: str
@@ -220,130 +231,167 @@ class Part:
     written: bool
 
 
-def plan_chunk(
-    uow: UnitOfWork, *, actor: Actor, upload_id: str, index: int, length: int, master: MasterKey
-) -> ChunkPlan:
-    """Check a chunk against the session before it is stored: order, size, state."""
+def chunk_target(
+    uow: UnitOfWork, *, actor: Actor, upload_id: str, master: MasterKey
+) -> ChunkTarget:
+    """The session a chunk goes to, checked open; callers may keep it while it stays open."""
     up = _upload(uow, actor=actor, upload_id=upload_id)
     _require_open(up)
-    expected = rules.expected_chunk_size(up.size, up.chunk_bytes, index)
-    received = len(up.parts)
-    if index > received:
-        raise Conflict(
-            f"index: chunk {index} is out of order; the next expected chunk is {received} "
-            f"(offset {received * up.chunk_bytes})"
-        )
-    if length != expected:
-        raise InvalidInput(f"chunk {index} must be {expected} bytes (got {length})")
-    session_key = upload_session_key(uow, up, master=master)
-    previous = str(up.parts[index]["sha256"]) if index < received else None
-    return ChunkPlan(up.id, index, expected, session_key, previous)
+    key = upload_session_key(uow, up, master=master)
+    return ChunkTarget(up.id, up.org_id, up.size, up.chunk_bytes, key)
 
 
-def write_chunk(store: BlobStore, plan: ChunkPlan, data: bytes) -> Part:
-    """Encrypt and store one chunk under a fresh staging key; a resend of the same bytes is free."""
-    digest = hashlib.sha256(data).hexdigest()
-    if plan.previous_sha256 is not None:
-        if digest != plan.previous_sha256:
-            raise Conflict(
-                f"chunk {plan.index} was already received with different content; "
-                "resend the same bytes or start a new upload"
-            )
-        return Part("", digest, len(data), written=False)
-    key = f"uploads/{plan.upload_id}/{plan.index:08d}-{new_id()[:8]}"
-    aad_id = f"{upload_aad(plan.upload_id)}:{plan.index}"
-    enc = crypto.StreamEncryptor(plan.session_key, artifact_id=aad_id)
-    store.put(key, enc.encrypt([data]))
-    return Part(key, digest, len(data), written=True)
+def check_chunk_actor(actor: Actor, target: ChunkTarget) -> None:
+    """The access check of a chunk against a known session (the same as `_upload`'s)."""
+    authorize(actor, "artifact.upload", org_id=target.org_id)
+    if actor.org_id != target.org_id:
+        raise NotFound("upload session not found")
+
+
+def seal_chunk(store: BlobStore, target: ChunkTarget, index: int, data: BytesLike) -> Part:
+    """Hash, seal and store one chunk under a fresh staging key, in one pass over its bytes.
+
+    Each write has a fresh nonce prefix, so a resend never reuses a (key, nonce) pair. The
+    staging object is a whole vault object bound to the upload and the index: the artifact is
+    these objects in order, so completion copies nothing.
+    """
+    expected = target.expected_size(index)
+    if len(data) != expected:
+        raise InvalidInput(f"chunk {index} must be {expected} bytes (got {len(data)})")
+    key = f"uploads/{target.upload_id}/{index:08d}-{new_id()[:8]}"
+    aad_id = f"{upload_aad(target.upload_id)}:{index}"
+    enc = crypto.StreamEncryptor(target.session_key, artifact_id=aad_id)
+    store.put(key, enc.encrypt([data], reuse_after=store.max_held_chunks))
+    return Part(key, enc.sha256, len(data), written=True)
 
 
 def record_chunk(
     uow: UnitOfWork, *, actor: Actor, upload_id: str, index: int, part: Part, session_hours: int
 ) -> tuple[UploadSession, str | None]:
-    """Record a stored chunk; returns the session and a staging key that is now unneeded."""
+    """Record a stored chunk (any order); returns the session and a staging key now unneeded."""
     up = _upload(uow, actor=actor, upload_id=upload_id, lock=True)
     _require_open(up)
-    received = len(up.parts)
-    if index < received:
-        if up.parts[index]["sha256"] != part.sha256:
-            raise Conflict(f"chunk {index} was already received with different content")
-        return up, part.key or None  # a concurrent resend won; ours is surplus
-    if index > received or not part.written:
-        raise Conflict(f"index: the next expected chunk is {received}")
-    up.parts = [*up.parts, {"key": part.key, "sha256": part.sha256, "size": part.size}]
+    rules.expected_chunk_size(up.size, up.chunk_bytes, index)
+    parts = up.parts or []
+    earlier = parts[index] if index < len(parts) else None
+    if earlier is not None:
+        if earlier["sha256"] != part.sha256:
+            raise Conflict(
+                f"chunk {index} was already received with different content; "
+                "resend the same bytes or start a new upload"
+            )
+        return up, part.key or None  # a resend, or a concurrent one won: ours is surplus
+    entry = {"key": part.key, "sha256": part.sha256, "size": part.size}
+    up.parts = rules.with_part(parts, index, entry)
     up.updated_at = utcnow()
     up.expires_at = max(up.expires_at, up.updated_at + timedelta(hours=session_hours))
     return up, None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Completion:
-    """What assembling the artifact needs."""
+    """What checking the received file needs."""
 
     upload_id: str
     artifact_id: str
-    storage_key: str
     part_keys: list[str]
+    part_sizes: list[int]
     session_key: bytes
-    data_key: bytes
     size: int
     sha256: str
 
+    def __repr__(self) -> str:
+        return f"Completion(upload_id={self.upload_id!r}, artifact_id={self.artifact_id!r})"
+
 
 def begin_completion(
-    uow: UnitOfWork, *, actor: Actor, upload_id: str, master: MasterKey
+    uow: UnitOfWork, *, actor: Actor, upload_id: str, master: MasterKey, sha256: str = ""
 ) -> Completion:
-    """Check every chunk arrived and reserve the artifact; the caller commits, then assembles."""
+    """Check every chunk arrived and reserve the artifact; the caller commits, then verifies.
+
+    sha256 is the file's hash if the client gives it now (it hashed while sending); if it was
+    declared at the start as well, the two must agree.
+    """
     up = _upload(uow, actor=actor, upload_id=upload_id, lock=True)
     _require_open(up)
-    total = rules.chunk_count(up.size, up.chunk_bytes)
-    if len(up.parts) != total:
-        raise Conflict(
-            f"{len(up.parts)} of {total} chunks received; send chunk {len(up.parts)} next"
+    given = rules.check_sha256(sha256) if sha256 else ""
+    if given and up.sha256 and given != up.sha256:
+        raise InvalidInput(
+            f"sha256: {given} differs from the {up.sha256} declared when the upload started"
         )
+    expected = given or up.sha256
+    if not expected:
+        raise InvalidInput("sha256: give the file's SHA-256 to complete the upload")
+    total = rules.chunk_count(up.size, up.chunk_bytes)
+    parts = up.parts or []
+    missing = rules.missing_ranges(parts, total)
+    if missing:
+        have = len(rules.received_indexes(parts))
+        first = missing[0][0]
+        raise Conflict(f"{have} of {total} chunks received; send chunk {first} next")
     session_key = upload_session_key(uow, up, master=master)
     artifact_id = new_id()
+    up.sha256 = expected
     up.state, up.artifact_id, up.updated_at = UploadState.COMPLETING, artifact_id, utcnow()
     return Completion(
         upload_id=up.id,
         artifact_id=artifact_id,
-        storage_key=f"artifacts/{up.org_id}/{artifact_id}",
-        part_keys=[str(p["key"]) for p in up.parts],
+        part_keys=[str(p["key"]) for p in parts],
+        part_sizes=[int(p["size"]) for p in parts],
         session_key=session_key,
-        data_key=crypto.new_key(),
         size=up.size,
-        sha256=up.sha256,
+        sha256=expected,
     )
 
 
-def _plaintext_of_parts(store: BlobStore, plan: Completion) -> Iterator[bytes]:
-    for index, key in enumerate(plan.part_keys):
-        aad_id = f"{upload_aad(plan.upload_id)}:{index}"
-        yield from crypto.decrypt_stream(plan.session_key, store.open(key), artifact_id=aad_id)
+def segment_binding(bound_to: str, index: int) -> str:
+    """What segment index of a chunked artifact (a staging object) is bound to."""
+    return f"{bound_to}:{index}"
 
 
-def assemble(store: BlobStore, plan: Completion) -> Stored:
-    """Re-encrypt the verified chunks into the artifact's object; InvalidInput on a mismatch."""
-    stored = encrypt_into_store(
-        store,
-        plan.storage_key,
-        _plaintext_of_parts(store, plan),
-        data_key=plan.data_key,
-        artifact_id=plan.artifact_id,
-    )
-    if (stored.size, stored.sha256) != (plan.size, plan.sha256):
-        store.delete(plan.storage_key)
-        raise InvalidInput(
-            f"the received file does not match what was declared: size {stored.size} "
-            f"(declared {plan.size}), sha256 {stored.sha256} (declared {plan.sha256})"
+def segments_plaintext(
+    store: BlobStore, keys: list[str], *, data_key: bytes, bound_to: str, start: int = 0
+) -> Iterator[bytes]:
+    """The plaintext of sealed segments from `start` on, each verified as it is read."""
+    for index in range(start, len(keys)):
+        yield from crypto.decrypt_stream(
+            data_key, store.open(keys[index]), artifact_id=segment_binding(bound_to, index)
         )
-    return stored
+
+
+def verify_received(store: BlobStore, plan: Completion, *, hashed: int, digest: Any) -> Stored:
+    """Finish the file's SHA-256 from the first chunk not hashed yet; InvalidInput on mismatch.
+
+    `hashed` leading chunks are in `digest` already (hashed as they arrived); the rest are
+    read back from the store, so the result is the hash of exactly what was recorded.
+    """
+    size = sum(plan.part_sizes[:hashed])
+    for block in segments_plaintext(
+        store,
+        plan.part_keys,
+        data_key=plan.session_key,
+        bound_to=upload_aad(plan.upload_id),
+        start=hashed,
+    ):
+        digest.update(block)
+        size += len(block)
+    got = digest.hexdigest()
+    if (size, got) != (plan.size, plan.sha256):
+        raise InvalidInput(
+            f"the received file does not match what was declared: size {size} "
+            f"(declared {plan.size}), sha256 {got} (declared {plan.sha256})"
+        )
+    stored = sum(crypto.encrypted_size(n) for n in plan.part_sizes)
+    return Stored(size=size, sha256=got, stored_bytes=stored)
 
 
 def finish_completion(
     uow: UnitOfWork, *, actor: Actor, plan: Completion, stored: Stored, master: MasterKey
 ) -> Artifact:
-    """Make the assembled artifact visible and close the session."""
+    """Make the artifact visible (its sealed chunks, in order) and close the session.
+
+    The session key becomes the artifact's data key, wrapped again bound to the artifact.
+    """
     up = _upload(uow, actor=actor, upload_id=plan.upload_id, lock=True)
     if up.state != UploadState.COMPLETING or up.artifact_id != plan.artifact_id:
         raise Conflict(f"this upload session is {up.state}")
@@ -358,10 +406,14 @@ def finish_completion(
         size=stored.size,
         sha256=stored.sha256,
         state=ArtifactState.STORED,
-        storage_key=plan.storage_key,
+        storage_key=f"uploads/{up.id}",
+        segments=list(plan.part_keys),
+        bound_to=upload_aad(up.id),
         stored_bytes=stored.stored_bytes,
         key_version=up.key_version,
-        wrapped_data_key=crypto.wrap_data_key(org_key, plan.data_key, artifact_id=plan.artifact_id),
+        wrapped_data_key=crypto.wrap_data_key(
+            org_key, plan.session_key, artifact_id=plan.artifact_id
+        ),
         created_by=up.created_by,
         created_at=utcnow(),
     )
@@ -393,7 +445,7 @@ def fail_completion(uow: UnitOfWork, *, actor: Actor, upload_id: str, error: str
     if up.state == UploadState.COMPLETING:
         up.state, up.error, up.updated_at = UploadState.FAILED, error[:500], utcnow()
         up.wrapped_key = None
-    return [str(p["key"]) for p in up.parts]
+    return [str(p["key"]) for p in up.parts or [] if p is not None]
 
 
 def pending_uploads(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> list[UploadSession]:
@@ -540,7 +592,30 @@ def open_download(
     return Download(art, data_key)
 
 
+def artifact_plaintext(
+    store: BlobStore,
+    *,
+    data_key: bytes,
+    artifact_id: str,
+    storage_key: str,
+    segments: list[Any] | None,
+    bound_to: str,
+) -> Iterator[bytes]:
+    """An artifact's plaintext, verified chunk by chunk: its segments in order, or one object."""
+    if segments is not None:
+        keys = [str(k) for k in segments]
+        return segments_plaintext(store, keys, data_key=data_key, bound_to=bound_to)
+    return crypto.decrypt_stream(data_key, store.open(storage_key), artifact_id=artifact_id)
+
+
 def stream_download(store: BlobStore, download: Download) -> Iterator[bytes]:
     """The artifact's plaintext, verified chunk by chunk as it streams."""
     art = download.artifact
-    return crypto.decrypt_stream(download.data_key, store.open(art.storage_key), artifact_id=art.id)
+    return artifact_plaintext(
+        store,
+        data_key=download.data_key,
+        artifact_id=art.id,
+        storage_key=art.storage_key,
+        segments=art.segments,
+        bound_to=art.bound_to,
+    )

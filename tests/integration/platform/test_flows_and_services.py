@@ -47,7 +47,8 @@ def test_an_upload_runs_start_to_end_through_the_flows_without_the_web(container
     with container.uow() as uow:
         listed = vault.list_artifacts(uow, actor=firm, submission_id=prog.ids["sub_a"])
         assert [a.id for a in listed] == [art.id]
-    assert list(container.blob_store.keys("uploads/")) == []  # staging chunks cleaned up
+    # the sealed chunk is the artifact's one segment: kept, not copied
+    assert list(container.blob_store.keys("uploads/")) == art.segments
 
 
 def test_a_completion_that_does_not_match_the_declaration_fails_and_cleans_up(container):

@@ -50,10 +50,57 @@ def test_upload_interrupted_twice_resumes_and_downloads_bit_identical(client, co
     r = client.get(f"/api/v1/artifacts/{art['id']}/content", headers=firm)
     assert r.status_code == 200 and r.content == data
     assert r.headers["x-content-sha256"] == art["sha256"]
-    # Staging chunks are gone once the artifact is stored; only the artifact object remains.
+    # The sealed chunks became the artifact as they were (nothing copied at completion): the
+    # six recorded ones remain, the surplus resend of chunk 3 was deleted.
     store = container.blob_store
-    assert list(store.keys("uploads/")) == []
-    assert [k for k in store.keys("artifacts/")] == [f"artifacts/{prog.ids['org_a']}/{art['id']}"]
+    kept = sorted(store.keys(f"uploads/{up['id']}/"))
+    assert [k.rsplit("/", 1)[1][:8] for k in kept] == [f"{i:08d}" for i in range(6)]
+    assert list(store.keys("artifacts/")) == []
+
+
+def test_chunks_in_any_order_and_the_hash_given_at_completion(client, container):
+    prog = make_program(container)
+    firm = auth(container, prog.actors["firm_a_admin"])
+    sid = prog.ids["sub_a"]
+    data = os.urandom(4 * VAULT_CHUNK + 7)
+    digest = hashlib.sha256(data).hexdigest()
+    # Declared without a hash: the client hashes while it sends.
+    up = declare(client, firm, sid, data, sha256="").json()
+    assert up["sha256"] == "" and up["missing"] == [[0, 5]]
+    for i in (3, 1, 4):
+        assert send(client, firm, up["id"], data, i).status_code == 200
+    status = client.get(f"/api/v1/uploads/{up['id']}", headers=firm).json()
+    assert status["missing"] == [[0, 1], [2, 3]] and status["chunks_received"] == 3
+    assert (status["next_index"], status["next_offset"]) == (0, 0)
+    # Resuming by name and size returns the same session with what it lacks.
+    again = declare(client, firm, sid, data, sha256="").json()
+    assert again["id"] == up["id"] and again["missing"] == [[0, 1], [2, 3]]
+    r = client.post(f"/api/v1/uploads/{up['id']}/complete", headers=firm, json={"sha256": digest})
+    assert r.status_code == 409 and "3 of 5 chunks received; send chunk 0" in r.json()["detail"]
+    for i in (2, 0):
+        assert send(client, firm, up["id"], data, i).status_code == 200
+    r = client.post(f"/api/v1/uploads/{up['id']}/complete", headers=firm)
+    assert r.status_code == 422 and "give the file's SHA-256" in r.json()["detail"]
+    r = client.post(f"/api/v1/uploads/{up['id']}/complete", headers=firm, json={"sha256": digest})
+    assert r.status_code == 201, r.text
+    art = r.json()
+    assert (art["size"], art["sha256"]) == (len(data), digest)
+    r = client.get(f"/api/v1/artifacts/{art['id']}/content", headers=firm)
+    assert r.status_code == 200 and r.content == data
+
+
+def test_a_completion_hash_that_differs_fails_the_upload(client, container):
+    prog = make_program(container)
+    firm = auth(container, prog.actors["firm_a_admin"])
+    data = os.urandom(2 * VAULT_CHUNK)
+    up = declare(client, firm, prog.ids["sub_a"], data, sha256="").json()
+    for i in (1, 0):
+        assert send(client, firm, up["id"], data, i).status_code == 200
+    wrong = hashlib.sha256(b"something else").hexdigest()
+    r = client.post(f"/api/v1/uploads/{up['id']}/complete", headers=firm, json={"sha256": wrong})
+    assert r.status_code == 422 and "does not match" in r.json()["detail"]
+    assert client.get(f"/api/v1/uploads/{up['id']}", headers=firm).json()["state"] == "failed"
+    assert list(container.blob_store.keys(f"uploads/{up['id']}/")) == []
 
 
 def test_stored_objects_hold_no_plaintext(client, container):
@@ -99,8 +146,8 @@ def test_bad_input_gets_a_4xx_naming_the_problem_and_nothing_becomes_visible(cli
     sid = prog.ids["sub_a"]
     data = os.urandom(3 * VAULT_CHUNK)
     up = declare(client, firm, sid, data).json()
-    r = send(client, firm, up["id"], data, 2)
-    assert r.status_code == 409 and "next expected chunk is 0" in r.json()["detail"]
+    r = client.put(f"/api/v1/uploads/{up['id']}/chunks/3", headers=firm, content=b"x")
+    assert r.status_code == 422 and "chunk 3 does not exist" in r.json()["detail"]
     r = client.put(f"/api/v1/uploads/{up['id']}/chunks/0", headers=firm, content=b"short")
     assert r.status_code == 422 and f"must be {VAULT_CHUNK} bytes (got 5)" in r.json()["detail"]
     assert send(client, firm, up["id"], data, 0).status_code == 200
@@ -110,6 +157,8 @@ def test_bad_input_gets_a_4xx_naming_the_problem_and_nothing_becomes_visible(cli
     assert r.status_code == 409 and "different content" in r.json()["detail"]
     r = client.post(f"/api/v1/uploads/{up['id']}/complete", headers=firm)
     assert r.status_code == 409 and "1 of 3 chunks received" in r.json()["detail"]
+    r = client.post(f"/api/v1/uploads/{up['id']}/complete", headers=firm, json={"sha256": "f" * 64})
+    assert r.status_code == 422 and "differs from the" in r.json()["detail"]
 
     # A final hash that does not match: the declared hash is of other bytes.
     other = os.urandom(len(data))

@@ -109,7 +109,7 @@ def build_panel(uow: UnitOfWork, *, actor: Actor, sub: Submission) -> Panel:
             name=up.name,
             kind=up.kind,
             size=up.size,
-            received_bytes=min(len(up.parts or []) * up.chunk_bytes, up.size),
+            received_bytes=sum(int(p["size"]) for p in up.parts or [] if p is not None),
             expires_at=up.expires_at,
         )
         for up in service.pending_uploads(uow, actor=actor, sub=sub)

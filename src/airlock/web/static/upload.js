@@ -1,120 +1,21 @@
-/* Airlock: resumable artifact uploads from the submission page.
+/* Airlock: resumable, parallel artifact uploads from the submission page.
  *
- * The upload API wants the file's size and SHA-256 declared before the first chunk, and
- * WebCrypto has no incremental SHA-256, so this file carries a small pure-JS one: the file is
- * read and hashed in slices, never whole in memory. It is then sent chunk by chunk (the
- * server says the chunk size and the next chunk it expects), so an upload that stops — a
- * lost connection, a reload, a closed tab — resumes from the server's next expected chunk
- * when the same file is selected again (declaring the same name, size and hash returns the
- * same upload session).
+ * A file is declared by name and size, then sent in chunks, several at once (the server takes
+ * them in any order). While the chunks go out, a Web Worker hashes the file with a WebAssembly
+ * SHA-256 (upload-worker.js, hash-wasm vendored), off the page's main thread; the digest goes
+ * with the completion, and the server checks it against what it stored. An upload that stops
+ * (a lost connection, a reload, a closed tab) resumes when the same file is selected again:
+ * declaring the same name and size returns the open session with the chunks it still lacks.
  */
 (function () {
   "use strict";
 
-  // --- SHA-256 (FIPS 180-4), incremental -----------------------------------------------------
-
-  var K = new Int32Array([
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
-  ]);
-
-  function Sha256() {
-    this.h = new Uint32Array([
-      0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
-    ]);
-    this.w = new Int32Array(64);
-    this.buf = new Uint8Array(64);
-    this.bufLen = 0;
-    this.length = 0; // bytes hashed so far (exact up to 2^53)
-    this.finished = false;
-  }
-
-  Sha256.prototype._blocks = function (d, off, end) {
-    var w = this.w, h = this.h;
-    var h0 = h[0] | 0, h1 = h[1] | 0, h2 = h[2] | 0, h3 = h[3] | 0;
-    var h4 = h[4] | 0, h5 = h[5] | 0, h6 = h[6] | 0, h7 = h[7] | 0;
-    var a, b, c, dd, e, f, g, hh, t, x, y, wt, t1, t2;
-    for (; off + 64 <= end; off += 64) {
-      a = h0; b = h1; c = h2; dd = h3; e = h4; f = h5; g = h6; hh = h7;
-      for (t = 0; t < 64; t++) {
-        if (t < 16) {
-          x = off + (t << 2);
-          wt = (d[x] << 24) | (d[x + 1] << 16) | (d[x + 2] << 8) | d[x + 3];
-        } else {
-          x = w[t - 15];
-          y = w[t - 2];
-          wt = ((((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)) +
-            (((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10)) +
-            w[t - 16] + w[t - 7]) | 0;
-        }
-        w[t] = wt;
-        t1 = (hh + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) +
-          (g ^ (e & (f ^ g))) + K[t] + wt) | 0;
-        t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) +
-          ((a & b) | (c & (a | b)))) | 0;
-        hh = g; g = f; f = e; e = (dd + t1) | 0; dd = c; c = b; b = a; a = (t1 + t2) | 0;
-      }
-      h0 = (h0 + a) | 0; h1 = (h1 + b) | 0; h2 = (h2 + c) | 0; h3 = (h3 + dd) | 0;
-      h4 = (h4 + e) | 0; h5 = (h5 + f) | 0; h6 = (h6 + g) | 0; h7 = (h7 + hh) | 0;
-    }
-    h[0] = h0; h[1] = h1; h[2] = h2; h[3] = h3; h[4] = h4; h[5] = h5; h[6] = h6; h[7] = h7;
-    return off;
-  };
-
-  /** Add bytes (a Uint8Array or ArrayBuffer); returns this. */
-  Sha256.prototype.update = function (data) {
-    if (this.finished) throw new Error("sha256: update after digest");
-    var d = data instanceof Uint8Array ? data : new Uint8Array(data);
-    var i = 0, n = d.length;
-    this.length += n;
-    if (this.bufLen > 0) {
-      var take = Math.min(64 - this.bufLen, n);
-      this.buf.set(d.subarray(0, take), this.bufLen);
-      this.bufLen += take;
-      i = take;
-      if (this.bufLen < 64) return this;
-      this._blocks(this.buf, 0, 64);
-      this.bufLen = 0;
-    }
-    i = this._blocks(d, i, n);
-    if (i < n) {
-      this.buf.set(d.subarray(i), 0);
-      this.bufLen = n - i;
-    }
-    return this;
-  };
-
-  /** The digest as 64 lower-case hex digits; the hash takes no more data afterwards. */
-  Sha256.prototype.hex = function () {
-    if (!this.finished) {
-      var bits = this.length * 8;
-      var pad = new Uint8Array(((this.bufLen < 56 ? 56 : 120) - this.bufLen) + 8);
-      pad[0] = 0x80;
-      var hi = Math.floor(bits / 4294967296), lo = bits >>> 0;
-      var p = pad.length - 8;
-      pad[p] = hi >>> 24; pad[p + 1] = hi >>> 16; pad[p + 2] = hi >>> 8; pad[p + 3] = hi;
-      pad[p + 4] = lo >>> 24; pad[p + 5] = lo >>> 16; pad[p + 6] = lo >>> 8; pad[p + 7] = lo;
-      var length = this.length;
-      this.update(pad);
-      this.length = length;
-      this.finished = true;
-    }
-    var out = "";
-    for (var i = 0; i < 8; i++) out += ("00000000" + this.h[i].toString(16)).slice(-8);
-    return out;
-  };
-
   // --- helpers -----------------------------------------------------------------------------
 
-  var READ_BYTES = 4 * 1024 * 1024; // slice size for hashing
   var RETRIES = 6; // chunk attempts after a lost connection before asking for a new selection
   var MAX_WAIT_MS = 8000;
+  var IN_FLIGHT = 4; // chunks sent at once
+  var WORKER_URL = "/static/upload-worker.js";
 
   function filesize(n) {
     var units = ["B", "KB", "MB", "GB", "TB"], v = n, i = 0;
@@ -158,8 +59,18 @@
   }
   ApiError.prototype = Object.create(Error.prototype);
 
+  /* Only what a later attempt can fix: a lost connection, a proxy or a restarting server.
+   * Any other 5xx is a fault on the server: the page says so at once and stops. */
   function retryable(err) {
-    return err instanceof ApiError && (err.network || err.status >= 500 || err.status === 409);
+    return err instanceof ApiError &&
+      (err.network || err.status === 502 || err.status === 503 || err.status === 504);
+  }
+
+  function duration(seconds) {
+    if (!isFinite(seconds)) return "";
+    if (seconds < 60) return Math.max(1, Math.round(seconds)) + " s";
+    if (seconds < 3600) return Math.round(seconds / 60) + " min";
+    return (seconds / 3600).toFixed(1) + " h";
   }
 
   function detailOf(status, text) {
@@ -170,17 +81,48 @@
     return "the server answered " + status;
   }
 
-  /** Hash a File in slices, reporting bytes hashed; the whole file is never in memory. */
-  async function hashFile(file, onProgress) {
-    var sha = new Sha256();
-    for (var off = 0; off < file.size;) {
-      var end = Math.min(off + READ_BYTES, file.size);
-      sha.update(new Uint8Array(await file.slice(off, end).arrayBuffer()));
-      off = end;
-      onProgress(off);
-    }
-    return sha.hex();
+  // --- hashing in a worker -----------------------------------------------------------------
+
+  /** One Web Worker hashing files with WebAssembly SHA-256, one file at a time. */
+  function WorkerHasher() {
+    this.worker = new Worker(WORKER_URL);
+    this.nextId = 0;
+    this.jobs = {};
+    var self = this;
+    this.worker.onmessage = function (ev) {
+      var msg = ev.data, job = self.jobs[msg.id];
+      if (!job) return;
+      if (msg.type === "hashed") job.onProgress(msg.bytes);
+      else if (msg.type === "digest") { delete self.jobs[msg.id]; job.resolve(msg); }
+      else if (msg.type === "error") { delete self.jobs[msg.id]; job.reject(new Error("hashing failed: " + msg.message)); }
+    };
+    this.worker.onerror = function (ev) {
+      var message = "the hashing worker failed: " + (ev.message || "unknown error");
+      Object.keys(self.jobs).forEach(function (id) { self.jobs[id].reject(new Error(message)); });
+      self.jobs = {};
+    };
   }
+
+  /** Start hashing a file: push() its slices in order, then finish() answers the digest. */
+  WorkerHasher.prototype.begin = function (onProgress) {
+    var id = ++this.nextId, worker = this.worker, job = { onProgress: onProgress || function () {} };
+    var done = new Promise(function (resolve, reject) { job.resolve = resolve; job.reject = reject; });
+    this.jobs[id] = job;
+    worker.postMessage({ type: "begin", id: id });
+    return {
+      push: function (blob) { worker.postMessage({ type: "slice", id: id, blob: blob }); },
+      finish: function () { worker.postMessage({ type: "end", id: id }); return done; },
+      failed: done.then(function () { return null; }, function (err) { return err; })
+    };
+  };
+
+  /** The SHA-256 of a Blob, hashed in the worker (used by tests to check the hasher). */
+  WorkerHasher.prototype.hashBlob = function (blob, sliceBytes) {
+    var h = this.begin();
+    var step = sliceBytes || 8 * 1024 * 1024;
+    for (var off = 0; off < blob.size; off += step) h.push(blob.slice(off, off + step));
+    return h.finish();
+  };
 
   // --- the uploader ------------------------------------------------------------------------
 
@@ -190,25 +132,13 @@
     this.csrf = section.getAttribute("data-csrf-token");
     this.list = section.querySelector("#upload-list");
     this.manifest = section.querySelector("#manifest tbody");
+    this.hasher = null;
   }
 
-  /* This tab remembers each file's hash (until it is closed), so resuming after a reload
-   * does not read a large file twice. A file changed without a change of size or date would
-   * fail the server's check at completion; the remembered hash is then forgotten. */
-  Uploader.prototype.memoKey = function (file) {
-    return ["airlock-sha256", this.submissionId, file.name, file.size, file.lastModified].join(":");
+  Uploader.prototype.getHasher = function () {
+    if (!this.hasher) this.hasher = new WorkerHasher();
+    return this.hasher;
   };
-
-  function memoGet(key) {
-    try { return window.sessionStorage.getItem(key); } catch (e) { return null; }
-  }
-
-  function memoSet(key, value) {
-    try {
-      if (value === null) window.sessionStorage.removeItem(key);
-      else window.sessionStorage.setItem(key, value);
-    } catch (e) { /* storage unavailable: hash again next time */ }
-  }
 
   Uploader.prototype.api = async function (method, url, body) {
     var init = {
@@ -271,9 +201,12 @@
     bar.max = Math.max(file.size, 1);
     bar.value = 0;
     var bytes = el("span", "upload-bytes", "0 B of " + filesize(file.size) + " (0%)");
+    var speed = el("span", "upload-speed hint");
     var line = el("div", "upload-bar");
     line.appendChild(bar);
     line.appendChild(bytes);
+    line.appendChild(document.createTextNode(" "));
+    line.appendChild(speed);
     var note = el("p", "upload-note hint");
     var sha = el("p", "upload-sha hint");
     row.appendChild(head);
@@ -296,6 +229,7 @@
         row.setAttribute("data-percent", String(percent(done, size)));
       },
       note: function (text) { note.textContent = text; },
+      speed: function (text) { speed.textContent = text; },
       sha: function (hex) {
         sha.textContent = "SHA-256 ";
         sha.appendChild(el("code", "sha256", hex));
@@ -306,71 +240,105 @@
 
   Uploader.prototype.upload = async function (file, kind, row) {
     var self = this;
-    var memo = this.memoKey(file);
-    var sha = memoGet(memo);
-    if (sha) {
-      row.node.setAttribute("data-hash-source", "remembered");
-    } else {
-      row.state("hashing 0%");
-      sha = await hashFile(file, function (done) {
-        row.state("hashing " + percent(done, file.size) + "%");
-      });
-      memoSet(memo, sha);
-      row.node.setAttribute("data-hash-source", "computed");
-    }
-    row.sha(sha);
-    row.memo = memo;
     row.state("starting");
     var up = await this.api(
       "POST",
       "/api/v1/submissions/" + encodeURIComponent(this.submissionId) + "/uploads",
-      { name: file.name, kind: kind, size: file.size, sha256: sha }
+      { name: file.name, kind: kind, size: file.size }
     );
-    row.node.setAttribute("data-upload-id", up.id);
-    row.progress(up.next_offset);
+    var uploadId = up.id, chunk = up.chunk_bytes, total = up.chunks_total;
+    row.node.setAttribute("data-upload-id", uploadId);
+    var todo = [];
+    (up.missing || []).forEach(function (r) { for (var i = r[0]; i < r[1]; i++) todo.push(i); });
+    var sizeOf = function (i) { return Math.min(chunk, file.size - i * chunk); };
+    var already = file.size - todo.reduce(function (n, i) { return n + sizeOf(i); }, 0);
     if (up.chunks_received > 0) {
       row.note("resuming from " + percent(up.next_offset, file.size) + "% (" +
-        up.chunks_received + " of " + up.chunks_total + " chunks were already on the server)");
+        up.chunks_received + " of " + total + " chunks were already on the server)");
       row.node.setAttribute("data-resumed-from", String(up.next_offset));
     }
-    var failures = 0;
-    while (up.next_index !== null) {
-      var index = up.next_index;
-      var start = index * up.chunk_bytes;
-      var end = Math.min(start + up.chunk_bytes, file.size);
-      row.state("uploading");
-      try {
-        up = await this.putChunk(up.id, index, file.slice(start, end), function (loaded) {
-          row.progress(start + loaded);
-        });
-        failures = 0;
-        row.progress(up.next_offset);
-        if (up.next_index === null) row.progress(file.size);
-      } catch (err) {
-        if (!retryable(err) || failures >= RETRIES) throw err;
-        failures++;
-        var wait = Math.min(500 * Math.pow(2, failures - 1), MAX_WAIT_MS);
-        row.state("connection lost; retrying in " + Math.ceil(wait / 1000) + " s", "retrying");
-        row.note(err.message + ". The server keeps what it received: this upload continues " +
-          "from there, also after a reload if you select the same file again.");
-        await sleep(wait);
+
+    // The worker hashes every slice in order, the ones already on the server included.
+    var hashing = this.getHasher().begin(function (bytes) {
+      row.node.setAttribute("data-hashed", String(bytes));
+    });
+    for (var i = 0; i < total; i++) hashing.push(file.slice(i * chunk, i * chunk + sizeOf(i)));
+
+    var acked = already, loading = {}, started = performance.now(), stop = null;
+    function shown() {
+      var inChunk = 0;
+      Object.keys(loading).forEach(function (k) { inChunk += loading[k]; });
+      return acked + inChunk;
+    }
+    function report() {
+      var done = shown();
+      row.progress(done);
+      var seconds = (performance.now() - started) / 1000;
+      var rate = seconds > 0.2 ? (done - already) / seconds : 0;
+      if (rate > 0 && done < file.size) {
+        row.speed(filesize(rate) + "/s, about " + duration((file.size - done) / rate) + " left");
+      } else if (rate > 0) {
+        row.speed(filesize(rate) + "/s");
+      }
+    }
+    report();
+    row.state("uploading");
+    var inFlight = Number(this.section.getAttribute("data-in-flight")) || IN_FLIGHT;
+    row.node.setAttribute("data-in-flight", String(inFlight));
+
+    async function sendOne(index) {
+      var start = index * chunk, failures = 0;
+      for (;;) {
+        if (stop) throw stop;
         try {
-          var id = up.id;
-          up = await self.api("GET", "/api/v1/uploads/" + encodeURIComponent(id));
-          if (up.state !== "open") throw new Error("this upload session is " + up.state + "; select the file again to start over");
-          row.note("resuming from " + percent(up.next_offset, file.size) + "%");
-          row.progress(up.next_offset);
-        } catch (statusErr) {
-          if (!retryable(statusErr)) throw statusErr;
+          loading[index] = 0;
+          await self.putChunk(uploadId, index, file.slice(start, start + sizeOf(index)),
+            function (loaded) { loading[index] = loaded; report(); });
+          delete loading[index];
+          acked += sizeOf(index);
+          row.state("uploading", "");
+          report();
+          return;
+        } catch (err) {
+          delete loading[index];
+          if (!retryable(err) || failures >= RETRIES) throw err;
+          failures++;
+          var wait = Math.min(500 * Math.pow(2, failures - 1), MAX_WAIT_MS);
+          var why = err.network ? "connection lost" : "the server answered " + err.status;
+          row.state(why + "; retrying in " + Math.ceil(wait / 1000) + " s", "retrying");
+          row.note(err.message + ". The server keeps what it received: this upload continues " +
+            "from there, also after a reload if you select the same file again.");
+          await sleep(wait);
         }
       }
     }
+
+    var next = 0;
+    async function sender() {
+      while (next < todo.length && !stop) {
+        var index = todo[next++];
+        try {
+          await sendOne(index);
+        } catch (err) {
+          stop = stop || err;
+          throw err;
+        }
+      }
+    }
+    var senders = [];
+    for (var k = 0; k < Math.min(inFlight, Math.max(todo.length, 1)); k++) senders.push(sender());
+    var results = await Promise.allSettled(senders);
+    if (stop) throw stop;
+    results.forEach(function (r) { if (r.status === "rejected") throw r.reason; });
+
     row.state("verifying");
+    var digest = await hashing.finish();
+    row.sha(digest.hex);
+    row.node.setAttribute("data-hasher", digest.hasher);
     var art = await this.api(
-      "POST", "/api/v1/uploads/" + encodeURIComponent(up.id) + "/complete"
+      "POST", "/api/v1/uploads/" + encodeURIComponent(uploadId) + "/complete", { sha256: digest.hex }
     );
     row.progress(file.size);
-    memoSet(row.memo, null);
     row.state("stored", "done");
     row.node.setAttribute("data-artifact-id", art.id);
     this.addToManifest(art);
@@ -424,11 +392,12 @@
         await this.upload(file, kind, row);
       } catch (err) {
         var msg = err && err.message ? err.message : String(err);
-        if (row.memo && !(err instanceof ApiError && err.network)) memoSet(row.memo, null);
         row.state("stopped", "failed");
         row.note(err instanceof ApiError && err.network
           ? msg + ". Select the same file again to resume where it stopped."
-          : msg);
+          : err instanceof ApiError && err.status >= 500
+            ? "The server failed (" + err.status + "): " + msg
+            : msg);
       }
     }
   };
@@ -453,7 +422,16 @@
     });
   }
 
-  window.AirlockUpload = { Sha256: Sha256, guessKind: guessKind, filesize: filesize };
+  var shared = null;
+  window.AirlockUpload = {
+    guessKind: guessKind,
+    filesize: filesize,
+    /** The SHA-256 of a Blob from the page's hashing worker (for tests). */
+    hashBlob: function (blob, sliceBytes) {
+      shared = shared || new WorkerHasher();
+      return shared.hashBlob(blob, sliceBytes);
+    }
+  };
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {

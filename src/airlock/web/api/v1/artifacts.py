@@ -10,10 +10,18 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
+from airlock.core.errors import InvalidInput
 from airlock.scanning import service as scanning
 from airlock.vault import flows, service
 from airlock.vault.keys import master_key_for
-from airlock.vault.schemas import ArtifactOut, ManifestOut, UploadIn, UploadOut, upload_out
+from airlock.vault.schemas import (
+    ArtifactOut,
+    CompleteIn,
+    ManifestOut,
+    UploadIn,
+    UploadOut,
+    upload_out,
+)
 from airlock.web.deps import ActorDep, ContainerDep, UoWDep
 
 router = APIRouter(tags=["artifacts"])
@@ -50,8 +58,13 @@ def upload_status(upload_id: str, actor: ActorDep, uow: UoWDep) -> UploadOut:
 async def put_chunk(
     upload_id: str, index: int, request: Request, actor: ActorDep, container: ContainerDep
 ) -> UploadOut:
-    """Send chunk `index` (raw bytes); resending a chunk already received is harmless."""
-    data = await request.body()
+    """Send chunk `index` (raw bytes). Chunks may come in any order and several at once;
+    resending a chunk already received is harmless."""
+    expected = await run_in_threadpool(
+        partial(flows.chunk_size_of, actor=actor, upload_id=upload_id, index=index),
+        container.uow,
+    )
+    data = await _receive(request, expected, index)
     up = await run_in_threadpool(
         partial(flows.put_chunk, actor=actor, upload_id=upload_id, index=index, data=data),
         container.uow,
@@ -59,11 +72,31 @@ async def put_chunk(
     return upload_out(up)
 
 
+async def _receive(request: Request, expected: int, index: int) -> bytearray:
+    """The body, received into one buffer of the chunk's size (no list of pieces to join)."""
+    buf = bytearray(expected)
+    view = memoryview(buf)
+    got = 0
+    async for piece in request.stream():
+        end = got + len(piece)
+        if end > expected:
+            raise InvalidInput(f"chunk {index} must be {expected} bytes (got more)")
+        view[got:end] = piece
+        got = end
+    if got != expected:
+        raise InvalidInput(f"chunk {index} must be {expected} bytes (got {got})")
+    return buf
+
+
 @router.post("/uploads/{upload_id}/complete", response_model=ArtifactOut, status_code=201)
-async def complete_upload(upload_id: str, actor: ActorDep, container: ContainerDep) -> ArtifactOut:
+async def complete_upload(
+    upload_id: str, actor: ActorDep, container: ContainerDep, body: CompleteIn | None = None
+) -> ArtifactOut:
     """Check size and SHA-256 of everything received and store the artifact."""
+    sha256 = body.sha256 if body is not None else ""
     art = await run_in_threadpool(
-        partial(flows.complete_upload, actor=actor, upload_id=upload_id), container.uow
+        partial(flows.complete_upload, actor=actor, upload_id=upload_id, sha256=sha256),
+        container.uow,
     )
     return ArtifactOut.model_validate(art)
 

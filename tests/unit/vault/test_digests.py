@@ -1,0 +1,41 @@
+"""The file's SHA-256 as chunks arrive in any order, from several threads at once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import threading
+
+from airlock.vault.digests import RunningDigests
+
+
+def test_chunks_in_any_order_from_many_threads_hash_to_the_file() -> None:
+    chunks = [os.urandom(random.randint(1, 300_000)) for _ in range(64)]
+    order = list(range(64))
+    random.Random(16).shuffle(order)
+    running = RunningDigests()
+    threads = [threading.Thread(target=running.offer, args=("up", i, chunks[i])) for i in order]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    hashed, digest = running.take("up")
+    assert hashed == 64
+    assert digest.hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()
+    assert running.held_bytes == 0
+
+
+def test_over_the_budget_the_prefix_stops_where_a_chunk_was_let_go() -> None:
+    running = RunningDigests(budget_bytes=10)
+    running.offer("up", 2, b"c" * 8)  # kept
+    running.offer("up", 3, b"d" * 8)  # over the budget: read back at completion
+    running.offer("up", 2, b"c" * 8)  # a resend of a kept chunk changes nothing
+    running.offer("up", 0, b"a" * 8)  # the next one is always hashed
+    running.offer("up", 1, b"b" * 8)
+    running.offer("up", 0, b"x" * 8)  # already hashed: ignored
+    hashed, digest = running.take("up")
+    assert hashed == 3
+    assert digest.hexdigest() == hashlib.sha256(b"a" * 8 + b"b" * 8 + b"c" * 8).hexdigest()
+    assert running.held_bytes == 0
+    assert running.take("unknown")[0] == 0
