@@ -119,7 +119,8 @@ def test_a_reviewer_triages_from_the_pages_and_the_firm_responds_from_its_inbox(
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text
-    new_id = r.headers["location"].rsplit("/", 1)[-1]
+    # the new submission opens in its dossier editor: /portal/submissions/{id}/dossier/A
+    new_id = r.headers["location"].split("/portal/submissions/", 1)[1].split("/", 1)[0]
     got = client.get(f"/api/v1/submissions/{new_id}", headers=firm).json()
     assert got["fixes_submission_id"] == sid
 
