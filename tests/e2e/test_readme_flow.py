@@ -64,7 +64,7 @@ def test_the_readme_flow_word_for_word(server: Server, browser: Any, tmp_path: P
     ], step1
     assert "`admin@northwind.example`" in step1
     assert _bold(step2) == ["accept", "assign"] and "`reviewer@agency.example`" in step2
-    assert _bold(step3) == ["start the review"]
+    assert _bold(step3) == ["start the review", "Dossier"]
     assert _bold(step4) == ["Audit trail → Verify the hash chain"]
 
     shots = Path(ROOT / "var" / "screenshots" / "readme-flow")
@@ -123,6 +123,7 @@ def test_the_readme_flow_word_for_word(server: Server, browser: Any, tmp_path: P
         page.goto("/review")
         page.locator("#queue a", has_text=TITLE).click()
         page.click("#to-in_review")
+        page.locator("#submission-tabs").get_by_role("link", name="Dossier", exact=True).click()
         expect(page.locator("#confidential-banner")).to_be_visible()
         expect(page.locator("#dossier")).to_contain_text("security@northwind.example")
 
