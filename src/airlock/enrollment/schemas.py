@@ -38,7 +38,7 @@ class ScopesIn(In):
 
 
 class PublicNameIn(In):
-    consent: bool
+    consent: StrictBool  # a choice to be named publicly is a boolean, never "yes"
 
 
 class WithdrawIn(In):

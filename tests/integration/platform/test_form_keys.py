@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from airlock.accounts.models import ApiToken, Invitation
 from airlock.cases.models import Case, Extension, Message
+from airlock.publishing.advisories_models import Advisory
 from airlock.submissions.models import AIModel, Submission
 from tests.factories.cases import notified_pickle_finding
 from tests.factories.program import PASSWORD, make_program
@@ -139,6 +140,21 @@ def test_asking_for_more_time_twice_with_one_form_asks_once(client, container) -
     assert status == 303 and again.status_code == 303
     assert "already_done" in again.headers["location"]
     assert _count(container, Extension) == 1
+
+
+def test_drafting_an_advisory_twice_with_one_form_drafts_one(client, container) -> None:
+    _, case_id, _ = _case_page(client, container)
+    csrf = _sign_in(client, "coordinator@agency.test")
+    page = client.get(f"/cases/{case_id}").text
+    action = f"/cases/{case_id}/advisories"
+    # the draft form is the last one posting there (revisions of earlier drafts come first)
+    at = page.rindex(f'action="{action}"')
+    key = re.search(r'name="form_key" value="([^"]+)"', page[at : page.index("</form>", at)])[1]
+    data = {"csrf_token": csrf, "form_key": key, "title": "Unsafe pickle", "summary": "Once."}
+    status, again = _twice(client, action, data)
+    assert status == 303 and again.status_code == 303
+    assert "already_done" in again.headers["location"]
+    assert _count(container, Advisory) == 1
 
 
 def test_a_key_is_bound_to_its_user_and_form(client, container) -> None:
