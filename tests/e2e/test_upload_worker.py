@@ -88,6 +88,7 @@ def test_worker_hashes_a_large_file_while_sending_and_resumes_after_reload(
         page.goto("/portal")
         page.locator("#submissions a", has_text=DRAFT).click()
         expect(page.locator("#submission-state")).to_have_attribute("data-state", "draft")
+        page.click("#tab-artifacts")  # the uploader lives on the submission's Artifacts tab
         page.wait_for_function("() => window.AirlockUpload !== undefined")
 
         page.set_input_files("#artifact-files", str(big))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,9 @@ def test_keys_rotate_replaces_the_dev_key_and_downloads_still_work(client, conta
 
     result = CliRunner().invoke(app, ["keys", "rotate"])
     assert result.exit_code == 0, result.output
-    assert "rewrapped 1 organisation key(s)" in result.output
+    # every firm whose content was sealed has a key (submitting seals confidential fields)
+    rewrapped = re.search(r"rewrapped (\d+) organisation key\(s\)", result.output)
+    assert rewrapped and int(rewrapped[1]) >= 1
     assert key_file.read_text() != old and old.strip() not in result.output
 
     vault_keys._CACHE.clear()  # the server restarts with the new key
