@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -19,6 +18,7 @@ from typing import Any, Final, TypeGuard
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from airlock.core import safejson
 from airlock.core.errors import InvalidInput, NotFound
 from airlock.dossiers import versions
 
@@ -131,36 +131,6 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not a JSON number")
 
 
-_STRUCTURE = re.compile(r'[\[\]{}"\\]')
-
-
-def _nesting_exceeds(text: str, limit: int) -> bool:
-    """Tell whether brackets nest deeper than limit, in one linear pass that skips strings."""
-    # Checked before json.loads because the decoder recurses once per level.
-    depth = 0
-    in_string = False
-    skip_until = -1
-    for match in _STRUCTURE.finditer(text):
-        i = match.start()
-        if i < skip_until:
-            continue
-        char = match.group()
-        if in_string:
-            if char == "\\":
-                skip_until = i + 2
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
-
-
 def parse_dossier(raw: bytes | str, *, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
     """Decode and validate an untrusted dossier; raise InvalidInput naming every problem."""
     if isinstance(raw, str):
@@ -179,7 +149,7 @@ def parse_dossier(raw: bytes | str, *, max_bytes: int = MAX_BYTES) -> dict[str, 
     except UnicodeDecodeError as exc:
         detail = f"is not UTF-8 (byte {exc.start}: {exc.reason})"
         raise invalid_input([make_error([], "json", detail)]) from None
-    if _nesting_exceeds(text, MAX_DEPTH):
+    if safejson.nesting_exceeds(text, MAX_DEPTH):
         detail = f"nests deeper than the limit of {MAX_DEPTH} levels"
         raise invalid_input([make_error([], "max_depth", detail)])
     try:

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from airlock.core import safejson
 from airlock.core.errors import InvalidInput
 from airlock.dossiers import validation, versions
 
@@ -59,7 +60,7 @@ def load_json(raw: bytes, *, file: str, limit: int = MAX_FILE_BYTES) -> Any:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise import_error(top, "encoding", f"is not UTF-8 (byte {exc.start})") from None
-    if validation._nesting_exceeds(text, MAX_JSON_DEPTH):
+    if safejson.nesting_exceeds(text, MAX_JSON_DEPTH):
         raise import_error(top, "max_depth", f"nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         return json.loads(text, parse_constant=_refuse_constant)
