@@ -174,6 +174,12 @@ def test_gc_removes_expired_sessions_and_orphans_but_keeps_live_uploads(client, 
     assert f"artifacts/{prog.ids['org_a']}/deadbeef" in report.removed_objects
     assert any(k.startswith(f"uploads/{stale['id']}/") for k in report.removed_objects)
     remaining = list(store.keys())
-    assert f"artifacts/{prog.ids['org_a']}/{kept['id']}" in remaining
+    with container.uow() as uow:
+        stored = uow.session.get(Artifact, kept["id"])
+        assert stored is not None
+        kept_objects = list(stored.segments or [stored.storage_key])
+    # The stored artifact keeps every object it is made of: one object, or its sealed chunks.
+    assert kept_objects and all(key in remaining for key in kept_objects)
+    assert not any(key in report.removed_objects for key in kept_objects)
     assert any(k.startswith(f"uploads/{live['id']}/") for k in remaining)
     assert client.get(f"/api/v1/artifacts/{kept['id']}/content", headers=firm).content == data

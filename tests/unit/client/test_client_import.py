@@ -52,12 +52,9 @@ def test_client_imports_without_the_servers_libraries() -> None:
     )
     assert done.returncode == 0, done.stderr
     loaded = set(done.stdout.strip().split(","))
-    assert loaded == {
-        "airlock",
-        "airlock.client",
-        "airlock.client._client",
-        "airlock.client.models",
-    }
+    # Only the client package itself: no server stage, no core module.
+    assert {"airlock", "airlock.client", "airlock.client._client"} <= loaded
+    assert all(name == "airlock" or name.startswith("airlock.client") for name in loaded), loaded
 
 
 def test_the_probe_does_block_a_server_library() -> None:
