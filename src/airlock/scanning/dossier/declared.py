@@ -215,6 +215,11 @@ def _within(a: float, b: float, tolerance: float) -> bool:
     return abs(a - b) <= tolerance * max(abs(a), abs(b), 1)
 
 
+def _relative(declared: int, found: int) -> str:
+    # Weights that hold no parameters at all (empty tensors) have no relative difference.
+    return f" ({(declared - found) / found:+.1%})" if found else ""
+
+
 def check_declared(
     folder: Path, doc: Mapping[str, Any] | None, *, tolerance: float = DEFAULT_TOLERANCE
 ) -> CheckReport:
@@ -348,7 +353,7 @@ def _compare_dossier(
                 Severity.HIGH,
                 "Declared parameter count does not match the weights",
                 f"the dossier declares {total:,} parameters; {total_from} give "
-                f"{total_src:,} ({(total - total_src) / total_src:+.1%})",
+                f"{total_src:,}{_relative(total, total_src)}",
                 "sections.C.parameters_total",
                 "parameters_total",
                 declared=total,

@@ -248,3 +248,13 @@ def test_text_files_are_not_mistaken_for_weights(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text('12345678{"not": "a header"}\n')
     (tmp_path / "data.csv").write_text('a,b,c,d,{"x": 1}\n')
     assert declared.census(tmp_path) == ([], [])
+
+
+def test_weights_with_no_parameters_give_a_result_not_a_crash(tmp_path: Path) -> None:
+    # A safetensors file whose only tensor is empty: zero parameters found, some declared.
+    header = json.dumps({"w": {"dtype": "F32", "shape": [0, 4], "data_offsets": [0, 0]}}).encode()
+    (tmp_path / "model.safetensors").write_bytes(struct.pack("<Q", len(header)) + header)
+    doc = {"sections": {"C": {"parameters_total": _field(1000)}}}
+    report = declared.check_declared(tmp_path, doc)
+    result = next(r for r in report.results if r.rule_id == "DOS-DEC-001")
+    assert "declares 1,000 parameters" in result.message and "give 0" in result.message
