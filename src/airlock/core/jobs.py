@@ -17,10 +17,12 @@ import logging
 import os
 import socket
 import threading
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Integer, String, Text, and_, func, or_, select, update
@@ -235,7 +237,12 @@ def run_job(make_uow: Callable[[], UnitOfWork], job_id: str, *, lease_seconds: i
         return JobState.DONE
     except Exception as exc:
         log.warning(
-            "job %s (%s) failed on attempt %d: %s", job_id, name, attempts, type(exc).__name__
+            "job %s (%s) failed on attempt %d: %s at %s",
+            job_id,
+            name,
+            attempts,
+            type(exc).__name__,
+            failed_at(exc),
         )
         final = JobState.FAILED if attempts >= max_attempts else JobState.QUEUED
         with make_uow() as fail:
@@ -248,6 +255,17 @@ def run_job(make_uow: Callable[[], UnitOfWork], job_id: str, *, lease_seconds: i
         return final
     finally:
         stop.set()
+
+
+def failed_at(exc: BaseException) -> str:
+    """Where an exception was raised (file, line, function): code, never the data it held."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "unknown place"
+    last = frames[-1]
+    parts = Path(last.filename).parts
+    short = "/".join(parts[parts.index("airlock") :]) if "airlock" in parts else parts[-1]
+    return f"{short}:{last.lineno} in {last.name}"
 
 
 def _lease_ran_out(now: datetime) -> ColumnElement[bool]:
