@@ -9,9 +9,18 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from argon2 import PasswordHasher, profiles
+
 from airlock.bootstrap import Container, build
+from airlock.core import secrets
 from airlock.settings import Settings
 from tests.support import databases
+
+# Password hashes in tests use argon2id's cheapest parameters: the same code and format, a
+# thousandth of the cost (every test program creates nine accounts). Production and the
+# servers that tests start in a subprocess keep the library's recommended parameters.
+secrets._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+secrets._DUMMY = secrets._hasher.hash("timing-equaliser-not-a-password")
 
 REQUIRE_PG = os.environ.get("AIRLOCK_TEST_REQUIRE_POSTGRES") == "1"
 PG_OK = databases.postgres_available()

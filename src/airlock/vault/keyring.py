@@ -39,13 +39,36 @@ def key_destroyed(org_id: str) -> KeyDestroyed:
     )
 
 
+# Unwrapped organisation keys, remembered for one session: sealing a dossier seals dozens of
+# fields, and each would otherwise query the keys and read the key store again. The session's
+# info dies with the unit of work; shredding forgets the organisation's entries at once.
+_MEMO = "airlock.org_keys"
+
+
+def _memo(uow: UnitOfWork) -> dict[tuple[str, int | None, str], tuple[int, bytes]]:
+    memo: dict[tuple[str, int | None, str], tuple[int, bytes]]
+    memo = uow.session.info.setdefault(_MEMO, {})
+    return memo
+
+
+def _forget(uow: UnitOfWork, org_id: str) -> None:
+    memo = _memo(uow)
+    for entry in [e for e in memo if e[0] == org_id]:
+        del memo[entry]
+
+
 def active_org_key_for(uow: UnitOfWork, *, org_id: str, master: MasterKey) -> tuple[int, bytes]:
     """The organisation's current key (made on first use); KeyDestroyed after a withdrawal."""
+    remembered = _memo(uow).get((org_id, None, master.key_id))
+    if remembered is not None:
+        return remembered
     keys = _keys_of(uow, org_id)
     if any(k.state == KeyState.DESTROYED for k in keys):
         raise key_destroyed(org_id)
     if keys:
-        return keys[-1].version, _unwrap(uow, keys[-1], master)
+        found = keys[-1].version, _unwrap(uow, keys[-1], master)
+        _memo(uow)[(org_id, None, master.key_id)] = found
+        return found
     org_key = crypto.new_key()
     stored = wrap_org_key(master, org_key, org_id=org_id, version=1)
     ref = _store(uow).put(store_name(org_id, 1), stored.wrapped)
@@ -127,12 +150,17 @@ def _secure_delete(uow: UnitOfWork) -> None:
 
 def org_key_for(uow: UnitOfWork, *, org_id: str, version: int, master: MasterKey) -> bytes:
     """The organisation key of one version, unwrapped; KeyDestroyed after a withdrawal."""
+    remembered = _memo(uow).get((org_id, version, master.key_id))
+    if remembered is not None:
+        return remembered[1]
     row = uow.session.scalars(
         select(OrgKey).where(OrgKey.org_id == org_id, OrgKey.version == version)
     ).first()
     if row is None:
         raise key_destroyed(org_id)
-    return _unwrap(uow, row, master)
+    key = _unwrap(uow, row, master)
+    _memo(uow)[(org_id, version, master.key_id)] = (version, key)
+    return key
 
 
 def upload_aad(upload_id: str) -> str:
@@ -224,6 +252,7 @@ def shred_organisation(uow: UnitOfWork, *, org_id: str, actor: Actor | None) -> 
     if actor is not None:  # the withdrawal job runs as the system (None)
         authorize(actor, "participation.manage", org_id=org_id)
     _secure_delete(uow)
+    _forget(uow, org_id)
     now = utcnow()
     versions = []
     for row in _keys_of(uow, org_id):
