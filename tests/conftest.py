@@ -7,9 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-
 from argon2 import PasswordHasher, profiles
+from fastapi.testclient import TestClient
 
 from airlock.bootstrap import Container, build
 from airlock.core import secrets
