@@ -35,6 +35,7 @@ from airlock.publishing.report_rules import (
     parse_period,
     percentile,
     render_table,
+    shown_changes,
 )
 from airlock.publishing.suppression import (
     Figure,
@@ -351,12 +352,16 @@ def publish(uow: UnitOfWork, *, actor: Actor, snapshot_id: str, change: str = ""
         raise Conflict(
             "publication refused by the suppression audit: " + describe(result.failing[0])
         )
+    changes: list[dict[str, Any]] = []
+    if earlier:
+        previous = public_get(uow, period=row.period, version=earlier)
+        changes = shown_changes(previous.figures, row.figures)
     row.version = (earlier or 0) + 1
     row.state = SnapshotState.PUBLISHED
     row.change = change
     row.published_by = actor.user_id
     row.published_at = utcnow()
-    row.content = {**row.content, "version": row.version, "change": change}
+    row.content = {**row.content, "version": row.version, "change": change, "changes": changes}
     row.content_sha256 = content_hash(row.content)
     audit_trail.append(
         uow.session,

@@ -7,8 +7,13 @@ earlier reports are linear equations over the same atoms, a suppressed figure ma
 worked out from what is published. The audit computes, for each suppressed figure, the range
 of values it could take given every published equation (this release and all earlier ones)
 and non-negative atoms, and requires that range to cover the figure's protection range.
-Complementary suppression adds the fewest further suppressions the greedy rule finds until the
-audit passes.
+
+Releases can disagree about an atom: a correction recounts it, or data arrives late. Each
+release then keeps its own variable for that atom (its figures stay true of the data it saw),
+and releases are tied together only through atoms whose value did not change.
+
+Complementary suppression adds further suppressions by a greedy rule until the audit passes,
+then publishes again each one the audit can do without. docs/publication.md has the model.
 """
 
 from __future__ import annotations
@@ -357,9 +362,10 @@ def suppress(
     atom_values: Mapping[str, int] | None = None,
     label: str = "",
     max_rounds: int = 500,
+    prune: bool = True,
 ) -> Release:
     """Primary and complementary suppression: a release whose audit passes against history,
-    with no complementary suppression it could do without."""
+    with (unless prune is false) no complementary suppression it could do without."""
     primary = primary_suppression(figures, min_cell=min_cell)
     release = Release(list(figures), set(primary), atom_values, label)
     model = _Model((*history, release))
@@ -383,7 +389,8 @@ def suppress(
         release.suppressed.add(extra.key)
     else:
         raise SuppressionImpossible(f"suppression did not settle in {max_rounds} rounds")
-    _prune(model, release, primary, targets, min_cell=min_cell)
+    if prune:
+        _prune(model, release, primary, targets, min_cell=min_cell)
     return release
 
 

@@ -13,7 +13,7 @@ from airlock.bootstrap import Container
 from airlock.core.db import new_id
 from airlock.core.errors import Conflict
 from airlock.core.transitions import ObjectType, Transition
-from airlock.publishing import reports
+from airlock.publishing import public_site, reports
 from airlock.publishing.report_models import ReportSnapshot
 from airlock.publishing.suppression import audit as lp_audit
 from tests.factories.history import script_year
@@ -61,7 +61,7 @@ def _values(row: ReportSnapshot) -> dict[str, int]:
     return {f["key"]: f["value"] for f in row.figures}
 
 
-def test_a_correction_with_different_figures_is_audited_and_published(container, year):
+def test_a_correction_with_different_figures_is_audited_and_published(container, year, client):
     admin = year.actors["agency_admin"]
     first = _publish(container, admin, _build(container, admin, "2025Q1"))
     _late_submissions(container, count=2)
@@ -75,6 +75,22 @@ def test_a_correction_with_different_figures_is_audited_and_published(container,
         assert result.intervals and not result.failing
     second = _publish(container, admin, draft_id, change="Two submissions received in February.")
     assert second.version == 2
+    # The new version lists what readers see change, from published values only.
+    shown_before = {f["key"]: None if f["suppressed"] else f["value"] for f in first.figures}
+    for c in second.content["changes"]:
+        assert c["before"] == shown_before[c["figure"]] and c["before"] != c["after"]
+    with container.uow() as uow:
+        out = public_site.report_out(uow, reports.public_get(uow, period="2025Q1"))
+        assert out.version == 2 and len(out.changes) == len(second.content["changes"])
+    page = client.get("/reports/2025Q1")
+    assert page.status_code == 200 and "Two submissions received in February." in page.text
+    # Scripted: February's received count (3, withheld) becomes 5 and is published; the
+    # quarter's total then has to be withheld, so it is listed as changed too.
+    assert second.content["changes"] and 'id="changes"' in page.text
+    assert (
+        client.get("/api/v1/public/reports/2025Q1").json()["changes"]
+        == out.model_dump(mode="json")["changes"]
+    )
     # The yearly report after the correction is audited against both versions of Q1.
     _publish(container, admin, _build(container, admin, "2025"))
     with container.uow() as uow:
