@@ -10,7 +10,8 @@ and non-negative atoms, and requires that range to cover the figure's protection
 
 Releases can disagree about an atom: a correction recounts it, or data arrives late. Each
 release then keeps its own variable for that atom (its figures stay true of the data it saw),
-and releases are tied together only through atoms whose value did not change.
+and releases are tied together only through atoms whose value did not change (and the
+order of the values of those that did).
 
 Complementary suppression adds further suppressions by a greedy rule until the audit passes,
 then publishes again each one the audit can do without. docs/publication.md has the model.
@@ -18,6 +19,7 @@ then publishes again each one the audit can do without. docs/publication.md has 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,8 +91,9 @@ class _Model:
     A variable is an atom *as it stood in a release*: releases that saw an atom with the same
     value share one variable, a release that saw another value (a correction, or data that
     changed after an earlier report) gets its own. Old figures then stay true statements
-    about the old data, and tie to the new only through atoms that did not change. A release
-    kept without atom values is taken to agree with the newest known values.
+    about the old data, and tie to the new only through atoms that did not change and the
+    order of each atom's values. A release kept without atom values is taken to agree with
+    the newest known values.
     """
 
     def __init__(self, releases: Sequence[Release]) -> None:
@@ -110,9 +113,18 @@ class _Model:
         self.size = len(variables)
         # The true data: a feasible point of every system (NaN where no value was kept).
         self.truth = np.full(self.size, np.nan)
-        for (_, value), column in variables.items():
+        values_of: dict[str, list[tuple[int, int]]] = {}
+        for (atom, value), column in variables.items():
             if value is not None:
                 self.truth[column] = value
+                values_of.setdefault(atom, []).append((value, column))
+        # A reader may know which way a changed atom moved (late records only add): give the
+        # audit that order, the most it could know short of the size of the change.
+        self.order = [
+            (lower, higher)
+            for seen in values_of.values()
+            for (_, lower), (_, higher) in itertools.pairwise(sorted(seen))
+        ]
         # Per target, points showing it can reach the bottom and top of its protection
         # range; while they satisfy the published equations no linear program is needed.
         self.witnesses: dict[tuple[int, str], tuple[np.ndarray[Any, Any] | None, ...]] = {}
@@ -140,7 +152,7 @@ class _Model:
         rows = [
             (self.cols(i, f), f.value) for i, r in enumerate(self.releases) for f in r.published()
         ]
-        return _System(self.size, rows, self.truth)
+        return _System(self.size, rows, self.truth, self.order)
 
     def interval(self, index: int, figure: Figure, system: _System, *, min_cell: int) -> Interval:
         """The feasible range of one figure given the published equations."""
@@ -193,26 +205,28 @@ class _Model:
 
 
 class _System:
-    """Published equations (variables, value) over non-negative variables. The variables
-    split into groups no equation links; a figure's range depends on its group only, so each
-    linear program is solved over that group (much smaller than the whole)."""
+    """Published equations (variables, value) over non-negative variables, and the order of
+    each atom's values across releases (lower, higher: the first is at most the second).
 
-    def __init__(self, size: int, rows: list[tuple[list[int], int]], truth: Any) -> None:
-        from scipy.sparse import csr_array
+    The variables split into groups nothing links; a figure's range depends on its group
+    only, so each linear program is solved over that group (much smaller than the whole)."""
 
+    def __init__(
+        self,
+        size: int,
+        rows: list[tuple[list[int], int]],
+        truth: Any,
+        order: Sequence[tuple[int, int]] = (),
+    ) -> None:
         self.size = size
         self.rows = rows
         self.truth = truth
+        self.order = list(order)
         self._parent = list(range(size))
-        for cols, _ in rows:
+        for cols in [c for c, _ in rows] + [list(p) for p in self.order]:
             for c in cols[1:]:
                 self._parent[self.find(c)] = self.find(cols[0])
-        pairs = [(n, c) for n, (cols, _) in enumerate(rows) for c in cols]
-        self._a = csr_array(
-            (np.ones(len(pairs)), ([n for n, _ in pairs], [c for _, c in pairs])),
-            shape=(len(rows), size),
-        )
-        self._b = np.array([float(v) for _, v in rows])
+        self._a, self._b, self._ub = self._block(list(range(size)))
 
     def find(self, x: int) -> int:
         """The group of variable x."""
@@ -223,19 +237,20 @@ class _System:
         return x
 
     def group(self, cols: Iterable[int]) -> set[int]:
-        """Every variable an equation chain links to one of cols."""
+        """Every variable an equation or order chain links to one of cols."""
         roots = {self.find(c) for c in cols}
         return {c for c in range(self.size) if self.find(c) in roots}
 
     def satisfied_by(self, x: Any) -> bool:
-        """Whether a point meets every published equation."""
-        if not self.rows:
-            return True
-        residual = self._a @ np.nan_to_num(x, nan=-1e9) - self._b
-        return bool(np.all(np.abs(residual) < 1e-6))
+        """Whether a point meets every published equation and order."""
+        point = np.nan_to_num(x, nan=-1e9)
+        if self.rows and not np.all(np.abs(self._a @ point - self._b) < 1e-6):
+            return False
+        return not self.order or bool(np.all(self._ub @ point <= 1e-6))
 
-    def _block(self, group: list[int]) -> tuple[Any, np.ndarray[Any, Any]]:
-        """The equations over one group's variables, numbered as in group."""
+    def _block(self, group: list[int]) -> tuple[Any, np.ndarray[Any, Any], Any]:
+        """The equations (A, b) and orders (U, with U x <= 0) over one group's variables,
+        numbered as in group."""
         from scipy.sparse import csr_array
 
         where = {c: n for n, c in enumerate(group)}
@@ -245,29 +260,37 @@ class _System:
             (np.ones(len(pairs)), ([n for n, _ in pairs], [c for _, c in pairs])),
             shape=(len(rows), len(group)),
         )
-        return a, np.array([float(v) for _, v in rows])
+        order = [(where[lo], where[hi]) for lo, hi in self.order if lo in where]
+        u = csr_array(
+            (
+                np.tile([1.0, -1.0], len(order)),
+                ([n for n in range(len(order)) for _ in (0, 1)], [c for p in order for c in p]),
+            ),
+            shape=(len(order), len(group)),
+        )
+        return a, np.array([float(v) for _, v in rows]), u
 
     def all_reach(self, checks: Sequence[tuple[list[int], float, float]]) -> bool:
         """Whether, for every (target, low, high), some point meeting the equations puts the
         target's sum at or below low and another at or above high. One feasibility problem
         holds two copies of each target's group, so a whole audit is a single solve."""
         from scipy.optimize import linprog
-        from scipy.sparse import block_diag, csr_array
+        from scipy.sparse import block_diag, csr_array, vstack
 
         if not checks:
             return True
         eq_blocks, eq_values, ub_blocks, ub_values = [], [], [], []
         for target, low, high in checks:
             group = sorted(self.group(target))
-            a, b = self._block(group)
+            a, b, u = self._block(group)
             where = {c: n for n, c in enumerate(group)}
             row = np.zeros(len(group))
             row[[where[c] for c in target]] = 1.0
             for sign, bound in ((1.0, low), (-1.0, -high)):
                 eq_blocks.append(a)
                 eq_values.append(b)
-                ub_blocks.append(csr_array(sign * row[np.newaxis, :]))
-                ub_values.append(bound + 1e-6)
+                ub_blocks.append(vstack([u, csr_array(sign * row[np.newaxis, :])]))
+                ub_values.extend([0.0] * u.shape[0] + [bound + 1e-6])
         result = linprog(
             np.zeros(sum(b.shape[1] for b in ub_blocks)),
             A_eq=block_diag(eq_blocks, format="csr"),
@@ -286,27 +309,24 @@ class _System:
         reaching them (the true data outside target's group). With cap, the largest is
         sought only up to cap, so an unbounded figure still gets a point."""
         from scipy.optimize import linprog
-        from scipy.sparse import csr_array
+        from scipy.sparse import csr_array, vstack
 
         group = sorted(self.group(target))
         where = {c: n for n, c in enumerate(group)}
-        rows = [(cols, value) for cols, value in self.rows if cols and cols[0] in where]
+        a, b, u = self._block(group)
         cost = np.zeros(len(group))
         cost[[where[c] for c in target]] = 1.0
-        a_eq: csr_array | None = None
-        b_eq: np.ndarray[Any, Any] | None = None
-        if rows:
-            pairs = [(n, where[c]) for n, (cols, _) in enumerate(rows) for c in cols]
-            a_eq = csr_array(
-                (np.ones(len(pairs)), ([n for n, _ in pairs], [c for _, c in pairs])),
-                shape=(len(rows), len(group)),
-            )
-            b_eq = np.array([float(v) for _, v in rows])
-        ceiling = {} if cap is None else {"A_ub": cost[np.newaxis, :], "b_ub": np.array([cap])}
-        low = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        eq = {"A_eq": a, "b_eq": b} if a.shape[0] else {}
+        below = {"A_ub": u, "b_ub": np.zeros(u.shape[0])} if u.shape[0] else {}
+        low = linprog(cost, bounds=(0, None), method="highs", **eq, **below)
         if low.status != 0:
             raise SuppressionImpossible(f"the published figures are inconsistent ({low.message})")
-        high = linprog(-cost, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs", **ceiling)
+        if cap is not None:
+            below = {
+                "A_ub": vstack([u, csr_array(cost[np.newaxis, :])]),
+                "b_ub": np.append(np.zeros(u.shape[0]), cap),
+            }
+        high = linprog(-cost, bounds=(0, None), method="highs", **eq, **below)
         upper = float("inf") if high.status == 3 else -float(high.fun)
 
         def point(solution: Any) -> np.ndarray[Any, Any] | None:

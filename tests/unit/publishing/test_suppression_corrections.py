@@ -105,3 +105,19 @@ def test_a_release_kept_without_atom_values_is_tied_to_the_newest_values() -> No
     same = _release(V1, {"t[y]", "t[x]"}, label="2025Q1 v2")
     intervals = audit(same, history=[legacy], min_cell=K)
     assert intervals and all(i.protected for i in intervals)
+
+
+def test_the_direction_of_a_change_is_taken_as_known() -> None:
+    # v1 withholds y = 4 (x is its complement). The correction counts one late record: y is
+    # 5, no longer small, and published (x and the total withheld, so x stays open). A
+    # reader who knows late records only add learns the old y was at most 5, inside its
+    # protection range (1.5 to 6.5): refused, though the equations alone leave 0 to 24.
+    v1 = _release({"x": 20, "y": 4}, {"t[y]", "t[x]"}, label="2025Q1 v1")
+    new = {"x": 20, "y": 5}
+    weak = _release(new, {"t[x]", "t[total]"}, label="2025Q1 draft")
+    failing = [i for i in audit(weak, history=[v1], min_cell=K) if not i.protected]
+    assert [(i.key, i.release, i.high) for i in failing] == [("t[y]", "2025Q1 v1", 5)]
+    figures, atoms = _row(new)
+    fixed = suppress(figures, min_cell=K, history=[v1], atom_values=atoms)
+    assert "t[y]" in fixed.suppressed
+    assert all(i.protected for i in audit(fixed, history=[v1], min_cell=K))
