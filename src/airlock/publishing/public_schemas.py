@@ -38,6 +38,14 @@ class ReportSummaryOut(BaseModel):
     url: str
 
 
+class FigureChangeOut(BaseModel):
+    """A figure whose published value differs from the version before (null: withheld)."""
+
+    figure: str
+    before: int | None
+    after: int | None
+
+
 class ReportOut(BaseModel):
     """A published transparency report; figures counting fewer than min_cell, and those they
     could be worked out from, are null (withheld)."""
@@ -48,6 +56,10 @@ class ReportOut(BaseModel):
     end: str = Field(description="First day after the period.")
     published_at: datetime
     change: str = Field(description="What this version corrects; empty for the first one.")
+    changes: list[FigureChangeOut] = Field(
+        default_factory=list,
+        description="Figures whose published value differs from the previous version.",
+    )
     min_cell: int
     empty: bool
     tables: list[TableOut]

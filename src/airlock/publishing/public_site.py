@@ -56,6 +56,7 @@ def report_out(uow: UnitOfWork, snapshot: ReportSnapshot) -> ReportOut:
             "version": snapshot.version,
             "published_at": snapshot.published_at,
             "change": snapshot.change,
+            "changes": c.get("changes", []),
             "versions": [s.version for s in reports.versions_of(uow, period=snapshot.period)],
             "sha256": snapshot.content_sha256,
             "csv_url": f"/reports/{snapshot.period}/v{snapshot.version}.csv",

@@ -207,3 +207,20 @@ def render_table(table: Table, suppressed: set[str]) -> dict[str, Any]:
         "totals": totals,
         "row_totals": table.row_totals,
     }
+
+
+def shown_changes(
+    before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The figures whose published value differs between two versions of a report (None where
+    withheld), from the stored figures; only values readers of both versions already see."""
+
+    def shown(figures: Sequence[Mapping[str, Any]]) -> dict[str, int | None]:
+        return {f["key"]: None if f["suppressed"] else int(f["value"]) for f in figures}
+
+    old, new = shown(before), shown(after)
+    return [
+        {"figure": key, "before": old.get(key), "after": new.get(key)}
+        for key in sorted(old.keys() | new.keys())
+        if old.get(key) != new.get(key)
+    ]

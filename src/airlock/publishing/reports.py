@@ -35,6 +35,7 @@ from airlock.publishing.report_rules import (
     parse_period,
     percentile,
     render_table,
+    shown_changes,
 )
 from airlock.publishing.suppression import (
     Figure,
@@ -122,11 +123,16 @@ def build_tables(period: Period, facts: report_data.Facts) -> list[Table]:
     return [participation, submissions, findings, response, critical]
 
 
-def _figures_json(figures: list[Figure], suppressed: set[str]) -> list[dict[str, Any]]:
+def _figures_json(
+    figures: list[Figure], suppressed: set[str], atom_values: dict[str, int]
+) -> list[dict[str, Any]]:
+    # Each atom's value is kept beside the figure, so a later audit can tell which atoms a
+    # correction (or late data) changed and tie versions only through the unchanged ones.
     return [
         {
             "key": f.key,
             "atoms": sorted(f.atoms),
+            "atom_values": [atom_values[a] for a in sorted(f.atoms)],
             "value": f.value,
             "suppressed": f.key in suppressed,
         }
@@ -134,10 +140,26 @@ def _figures_json(figures: list[Figure], suppressed: set[str]) -> list[dict[str,
     ]
 
 
+def _label(snapshot: ReportSnapshot) -> str:
+    return f"{snapshot.period} " + (f"v{snapshot.version}" if snapshot.version else "draft")
+
+
 def release_of(snapshot: ReportSnapshot) -> Release:
     """A stored snapshot's figures as the suppression module reads them."""
     figures = [Figure(f["key"], frozenset(f["atoms"]), int(f["value"])) for f in snapshot.figures]
-    return Release(figures, {f["key"] for f in snapshot.figures if f["suppressed"]})
+    values = {
+        atom: int(value)
+        for f in snapshot.figures
+        for atom, value in zip(f["atoms"], f.get("atom_values") or [], strict=False)
+    }
+    # Snapshots built before atom values were kept have none: the audit then takes them to
+    # agree with the newest values, as it always did.
+    return Release(
+        figures,
+        {f["key"] for f in snapshot.figures if f["suppressed"]},
+        atom_values=values if any("atom_values" in f for f in snapshot.figures) else None,
+        label=_label(snapshot),
+    )
 
 
 def _stat(hours: list[float], shown: bool) -> dict[str, float | None]:
@@ -213,8 +235,15 @@ def build(
     tables = build_tables(parsed, facts)
     figures = [f for t in tables for f in t.figures()]
     history = [release_of(s) for s in published(uow)]
+    atom_values = {a: facts.atoms.get(a, 0) for f in figures for a in f.atoms}
     try:
-        release = suppress(figures, min_cell=min_cell, history=history)
+        release = suppress(
+            figures,
+            min_cell=min_cell,
+            history=history,
+            atom_values=atom_values,
+            label=f"{parsed.label} draft",
+        )
     except SuppressionImpossible as exc:
         raise Conflict(f"the {parsed.label} report cannot be suppressed safely: {exc}") from exc
     row = ReportSnapshot(
@@ -222,7 +251,7 @@ def build(
         state=SnapshotState.DRAFT,
         min_cell=min_cell,
         content=_content(parsed, tables, release, facts, min_cell=min_cell, now=moment),
-        figures=_figures_json(figures, release.suppressed),
+        figures=_figures_json(figures, release.suppressed, atom_values),
         created_by=actor.user_id,
         created_at=moment,
     )
@@ -287,8 +316,9 @@ def audit(uow: UnitOfWork, *, actor: Actor, snapshot_id: str) -> AuditResult:
 
 def describe(interval: Interval) -> str:
     """One failing interval in words."""
+    where = f" of {interval.release}" if interval.release else ""
     return (
-        f"{interval.key} (true value {interval.value}) can be narrowed to "
+        f"{interval.key}{where} (true value {interval.value}) can be narrowed to "
         f"{interval.low:g} to {interval.high:g}; it must stay open over at least "
         f"{interval.needed_low:g} to {interval.needed_high:g}"
     )
@@ -322,12 +352,16 @@ def publish(uow: UnitOfWork, *, actor: Actor, snapshot_id: str, change: str = ""
         raise Conflict(
             "publication refused by the suppression audit: " + describe(result.failing[0])
         )
+    changes: list[dict[str, Any]] = []
+    if earlier:
+        previous = public_get(uow, period=row.period, version=earlier)
+        changes = shown_changes(previous.figures, row.figures)
     row.version = (earlier or 0) + 1
     row.state = SnapshotState.PUBLISHED
     row.change = change
     row.published_by = actor.user_id
     row.published_at = utcnow()
-    row.content = {**row.content, "version": row.version, "change": change}
+    row.content = {**row.content, "version": row.version, "change": change, "changes": changes}
     row.content_sha256 = content_hash(row.content)
     audit_trail.append(
         uow.session,

@@ -138,7 +138,10 @@ def test_report_build_audit_publish_commands(container: Container, cli_env: None
     assert r.exit_code == 1 and "audit fails: " in r.output
     r = runner.invoke(app, ["report", "publish", sid, *admin])
     assert r.exit_code == 1 and "refused by the suppression audit" in r.output
-    assert re.search(r"\w+\[[^\]]+\]\[[^\]]+\] \(true value \d\)", r.output), r.output
+    # the figure, and the version it belongs to
+    assert re.search(r"\w+\[[^\]]+\]\[[^\]]+\] of 2025Q2 draft \(true value \d\)", r.output), (
+        r.output
+    )
     r = runner.invoke(app, ["report", "build", "--period", "2025Q2", *admin])
     sid = re.search(r"built draft ([0-9a-f]+)", r.output).group(1)  # type: ignore[union-attr]
     r = runner.invoke(app, ["report", "publish", sid, *admin])

@@ -72,3 +72,18 @@ def test_a_table_adds_its_atoms_and_renders_withheld_figures_as_none():
     shown = render_table(t, {"x[b][c]", "x[b][total]"})
     assert shown["rows"][1]["cells"] == [None] and shown["rows"][0]["cells"] == [7]
     assert shown["totals"] == [8, 8]
+
+
+def test_a_correction_lists_only_figures_whose_published_value_differs() -> None:
+    from airlock.publishing.report_rules import shown_changes
+
+    def fig(key: str, value: int, suppressed: bool = False) -> dict[str, object]:
+        return {"key": key, "atoms": [key], "value": value, "suppressed": suppressed}
+
+    before = [fig("a", 7), fig("b", 3, True), fig("c", 9), fig("t", 19), fig("old", 6)]
+    after = [fig("a", 7), fig("b", 4, True), fig("c", 8, True), fig("t", 19), fig("new", 5)]
+    assert shown_changes(before, after) == [
+        {"figure": "c", "before": 9, "after": None},
+        {"figure": "new", "before": None, "after": 5},
+        {"figure": "old", "before": 6, "after": None},
+    ]  # b changed while withheld in both: nothing readers see, so not listed
