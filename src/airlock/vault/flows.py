@@ -125,8 +125,9 @@ def put_chunk(
     """Store chunk `index` of an upload; chunks come in any order, several at once, and
     resending one already received is harmless.
 
-    The chunk is hashed, sealed and stored in one pass outside any transaction, then recorded
-    in one short transaction; a chunk the session no longer takes is deleted again.
+    The chunk is sealed and stored in one pass outside any transaction, then recorded in one
+    short transaction; a resend must carry the same bytes (compared with what is stored) and
+    its copy is deleted again. The file's hash takes the chunk in order (digests.py).
     """
     target = _target(uows, actor=actor, upload_id=upload_id)
     services = uows().services  # a unit of work opens nothing until it is entered
@@ -134,7 +135,7 @@ def put_chunk(
     part = service.seal_chunk(store, target, index, data)
     try:
         with uows() as uow:
-            up, surplus = service.record_chunk(
+            up, earlier = service.record_chunk(
                 uow,
                 actor=actor,
                 upload_id=upload_id,
@@ -149,8 +150,13 @@ def put_chunk(
             _TARGETS.drop(upload_id)
             digests.RUNNING.forget(upload_id)
         raise
-    if surplus:
-        store.delete(surplus)
+    if earlier is not None:
+        store.delete(part.key)
+        if not service.same_chunk(store, target, index, earlier, data):
+            raise Conflict(
+                f"chunk {index} was already received with different content; "
+                "resend the same bytes or start a new upload"
+            )
     digests.RUNNING.offer(upload_id, index, data)
     return up
 
