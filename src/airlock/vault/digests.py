@@ -37,6 +37,7 @@ class _Prefix:
     next_index: int = 0
     pending: dict[int, tuple[BytesLike, Release]] = field(default_factory=dict)
     draining: bool = False
+    gap: int | None = None  # the first chunk let go: the prefix stops there
     idle: threading.Condition = field(default_factory=threading.Condition)
 
 
@@ -78,9 +79,19 @@ class RunningDigests:
             if index < p.next_index or index in p.pending:
                 release()
                 return  # hashed already, or a resend of a kept chunk
-            if index != p.next_index and self._held + len(data) > self._budget:
+            if p.gap is not None and index > p.gap and index != p.next_index:
                 release()
-                return  # read back from the store at completion
+                return  # after a chunk let go: read back at completion with it
+            if index != p.next_index and self._held + len(data) > self._budget:
+                # The prefix cannot pass a chunk let go (completion reads it and all after it
+                # back from the store), so the chunks kept after it are let go too.
+                p.gap = index if p.gap is None else min(p.gap, index)
+                for later in [i for i in p.pending if i > p.gap]:
+                    block, done = p.pending.pop(later)
+                    self._held -= len(block)
+                    done()
+                release()
+                return
             p.pending[index] = (data, release)
             self._held += len(data)
             if p.draining:
@@ -97,6 +108,8 @@ class RunningDigests:
                 block, done = kept
                 self._held -= len(block)
                 p.next_index += 1
+                if p.gap is not None and p.next_index > p.gap:
+                    p.gap = None  # the chunk let go was sent again and hashed
             try:
                 p.hash.update(block)  # outside the lock; only the draining thread touches it
             finally:
