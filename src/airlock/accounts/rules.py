@@ -8,7 +8,7 @@ import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from airlock.core.roles import ROLES_BY_KIND, OrgKind, Role
@@ -26,6 +26,15 @@ def may_invite(inviter: Role, role: Role) -> bool:
 
 
 MIN_PASSWORD_LENGTH: Final = 12
+
+# A token's last use is kept to the minute: writing it on every request would make every API
+# call (each chunk of an upload among them) a write transaction.
+TOKEN_USE_PRECISION: Final = timedelta(minutes=1)
+
+
+def token_use_worth_recording(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether a use of a token at now moves its recorded last use (kept to the minute)."""
+    return last_used_at is None or now - last_used_at >= TOKEN_USE_PRECISION
 
 
 def password_problem(password: str) -> str | None:

@@ -273,7 +273,8 @@ class TokenGrant:
 
 
 def user_for_token(uow: UnitOfWork, *, secret: str) -> TokenGrant:
-    """The user and scopes behind a live API token; records when it was last used."""
+    """The user and scopes behind a live API token; records when it was last used (to the
+    minute, so most requests write nothing)."""
     tok = uow.session.scalars(
         select(ApiToken).where(ApiToken.token_hash == token_hash(secret))
     ).first()
@@ -284,7 +285,8 @@ def user_for_token(uow: UnitOfWork, *, secret: str) -> TokenGrant:
         raise Unauthenticated(
             f"the API token expired on {tok.expires_at:%Y-%m-%d %H:%M} UTC; create a new one"
         )
-    tok.last_used_at = now
+    if rules.token_use_worth_recording(tok.last_used_at, now):
+        tok.last_used_at = now
     return TokenGrant(user_id=tok.user_id, scopes=rules.parse_scopes(tok.scopes))
 
 

@@ -6,7 +6,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, Final
 
@@ -70,6 +70,21 @@ class _WriteBehind:
             os.close(self._fd)
 
 
+def _write_all(fd: int, chunks: Sequence[Chunk], *, fsync: bool) -> int:
+    try:
+        written = 0
+        for chunk in chunks:
+            view = memoryview(chunk)
+            written += len(view)
+            while view:
+                view = view[os.write(fd, view) :]
+        if fsync:
+            os.fsync(fd)
+        return written
+    finally:
+        os.close(fd)
+
+
 class LocalBlobStore:
     """Objects as files under root; a reader never sees a half-written object."""
 
@@ -95,11 +110,15 @@ class LocalBlobStore:
         written = 0
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with _WriteBehind(fd) as writer:
-                for chunk in chunks:
-                    writer.write(chunk)
-                    written += len(chunk)
-                writer.finish(fsync=self.fsync)
+            if isinstance(chunks, list | tuple):
+                # Already in memory: nothing to overlap with, so no writer thread.
+                written = _write_all(fd, chunks, fsync=self.fsync)
+            else:
+                with _WriteBehind(fd) as writer:
+                    for chunk in chunks:
+                        writer.write(chunk)
+                        written += len(chunk)
+                    writer.finish(fsync=self.fsync)
             os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 DEFAULT_PART_BYTES: Final = 8 * 1024 * 1024
 MIN_PART_BYTES: Final = 5 * 1024 * 1024
+MAX_SINGLE_PUT_BYTES: Final = 5 * 1024**3  # S3's limit for one PutObject
 READ_BYTES: Final = 1024 * 1024
 _MISSING: Final = frozenset({"404", "NoSuchKey", "NotFound"})
 # What a conditional write answers when the key is taken (or another such write is under way).
@@ -66,6 +67,12 @@ class S3BlobStore:
     def put(self, key: str, chunks: Iterable[Chunk]) -> int:
         """Store the chunks under key atomically (all or nothing); return the bytes written."""
         name = self._key(key)
+        if isinstance(chunks, list | tuple) and sum(map(len, chunks)) <= MAX_SINGLE_PUT_BYTES:
+            # Already in memory (a sealed upload chunk): one request, one copy into its body,
+            # instead of a multipart upload of a part and a few bytes.
+            body = b"".join(chunks)
+            self.client.put_object(Bucket=self.bucket, Key=name, Body=body)
+            return len(body)
         buf = bytearray()
         upload_id: str | None = None
         parts: list[dict[str, Any]] = []

@@ -14,38 +14,44 @@ with AirlockClient("https://airlock.example", token="...") as client:
             client.reply(thread, "We are on it.")
 """
 
-from airlock.client._client import ROUTES, AirlockAPIError, AirlockClient
-from airlock.client.models import (
-    Artifact,
-    ArtifactScan,
-    Assignee,
-    Case,
-    CaseFinding,
-    Cases,
-    CaseSummary,
-    Dossier,
-    DossierCheck,
-    DossierProblem,
-    Finding,
-    FindingDecision,
-    FindingDetail,
-    FindingEvidence,
-    Findings,
-    Manifest,
-    Me,
-    Message,
-    Messages,
-    Model,
-    QueueItem,
-    QueuePage,
-    ScanResult,
-    ScanResults,
-    Submission,
-    Thread,
-    Token,
-    Transition,
-    Upload,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airlock.client._client import ROUTES, AirlockAPIError, AirlockClient
+    from airlock.client.models import (
+        Artifact,
+        ArtifactScan,
+        Assignee,
+        Case,
+        CaseFinding,
+        Cases,
+        CaseSummary,
+        Dossier,
+        DossierCheck,
+        DossierProblem,
+        Finding,
+        FindingDecision,
+        FindingDetail,
+        FindingEvidence,
+        Findings,
+        Manifest,
+        Me,
+        Message,
+        Messages,
+        Model,
+        QueueItem,
+        QueuePage,
+        ScanResult,
+        ScanResults,
+        Submission,
+        Thread,
+        Token,
+        Transition,
+        Upload,
+    )
 
 __all__ = [
     "ROUTES",
@@ -81,3 +87,14 @@ __all__ = [
     "Transition",
     "Upload",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the client and its models on first use: `airlock submit` needs only the
+    transfer module, and the models take longer to import than a chunk takes to send."""
+    if name not in __all__:
+        raise AttributeError(f"module 'airlock.client' has no attribute {name!r}")
+    module = "_client" if name in ("ROUTES", "AirlockAPIError", "AirlockClient") else "models"
+    value = getattr(importlib.import_module(f"airlock.client.{module}"), name)
+    globals()[name] = value
+    return value

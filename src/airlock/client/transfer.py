@@ -20,11 +20,14 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 import httpx
 
 DEFAULT_IN_FLIGHT: Final = 4
+# A chunk is read, hashed and sent in pieces of this size: small enough to be reused by the
+# allocator (no page faults) and sent whole by one system call, large enough to be cheap.
+PIECE_BYTES: Final = 1024 * 1024
 RETRIES: Final = 6
 MAX_DELAY: Final = 8.0
 # Answers that a later attempt may not get: a proxy, a gateway, a server restarting.
@@ -98,6 +101,21 @@ def _missing(up: dict[str, Any]) -> set[int]:
     return set() if first is None else set(range(int(first), int(up["chunks_total"])))
 
 
+def _read_hashed(f: BinaryIO, length: int, digest: Any) -> list[bytes]:
+    """Read length bytes in pieces of PIECE_BYTES, hashing each (fewer if the file ends)."""
+    pieces: list[bytes] = []
+    left = length
+    while left:
+        piece = f.read(min(PIECE_BYTES, left))
+        if not piece:
+            break
+        # hashlib releases the GIL: hashing overlaps with the chunks being sent.
+        digest.update(piece)
+        pieces.append(piece)
+        left -= len(piece)
+    return pieces
+
+
 def send_file(
     http: httpx.Client,
     *,
@@ -129,19 +147,21 @@ def send_file(
     slots = threading.BoundedSemaphore(in_flight)
     failed = threading.Event()
 
-    def put(index: int, data: bytes) -> None:
+    def put(index: int, pieces: list[bytes], length: int) -> None:
         try:
             if failed.is_set():
                 return
             url = f"{api}/uploads/{upload_id}/chunks/{index}"
+            # The chunk goes as the pieces it was read in, with its length declared (so not
+            # chunked encoding): one bytes object of the whole chunk would be copied again by
+            # every partial send (httpcore sends `buffer[n:]`), and held several times over.
+            headers = {"Content-Type": "application/octet-stream", "Content-Length": str(length)}
             call(
-                lambda: http.put(
-                    url, content=data, headers={"Content-Type": "application/octet-stream"}
-                ),
+                lambda: http.put(url, content=pieces, headers=headers),
                 what=f"chunk {index} of {name}",
                 notice=notice,
             )
-            advance(len(data))
+            advance(length)
         except BaseException:
             failed.set()
             raise
@@ -154,17 +174,19 @@ def send_file(
         path.open("rb", buffering=0) as f,
     ):
         for index in range(total):
-            data = f.read(chunk)
-            # hashlib releases the GIL: hashing overlaps with the chunks being sent.
-            digest.update(data)
+            length = min(chunk, size - index * chunk)
+            pieces = _read_hashed(f, length, digest)
+            if sum(map(len, pieces)) != length:
+                failed.set()
+                raise TransferError(0, f"{name} shrank while it was being sent; send it again")
             if index not in missing:
-                advance(len(data))
+                advance(length)
                 continue
             slots.acquire()
             if failed.is_set():
                 slots.release()
                 break
-            futures.append(pool.submit(put, index, data))
+            futures.append(pool.submit(put, index, pieces, length))
         if not failed.is_set() and f.read(1):
             failed.set()
             raise TransferError(0, f"{name} grew while it was being sent; send it again")

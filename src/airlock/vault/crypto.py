@@ -112,6 +112,45 @@ def encrypted_size(plaintext_size: int, chunk_size: int = DEFAULT_CHUNK_BYTES) -
     return HEADER.size + plaintext_size + chunks * TAG_BYTES
 
 
+def seal_into(
+    data_key: bytes,
+    plaintext: BytesLike,
+    out: bytearray,
+    *,
+    artifact_id: str,
+    nonce_prefix: bytes | None = None,
+) -> memoryview:
+    """Encrypt a plaintext held in memory into out as one stored object; return its view.
+
+    The same format as StreamEncryptor (1 MiB chunks, then a last one of the rest) in one pass
+    with no thread and no copy: each chunk is sealed straight into its place in out, which must
+    hold encrypted_size(len(plaintext)) bytes (a caller may reuse it once the view is written).
+    """
+    _check_key(data_key, "data key")
+    src = memoryview(plaintext).cast("B")
+    size = DEFAULT_CHUNK_BYTES
+    need = encrypted_size(len(src), size)
+    if len(out) < need:
+        raise ValueError(f"the output buffer holds {len(out)} bytes; sealing needs {need}")
+    prefix = nonce_prefix or os.urandom(NONCE_PREFIX_BYTES)
+    if len(prefix) != NONCE_PREFIX_BYTES:
+        raise ValueError(f"nonce prefix must be {NONCE_PREFIX_BYTES} bytes")
+    aes = AESGCM(data_key)
+    head = _aad_head(artifact_id)
+    dst = memoryview(out)[:need]
+    HEADER.pack_into(dst, 0, MAGIC, size, prefix)
+    full = len(src) // size
+    pos = HEADER.size
+    for index in range(full + 1):
+        piece = src[index * size : (index + 1) * size] if index < full else src[full * size :]
+        nonce = prefix + index.to_bytes(4, "big")
+        aad = head + _CHUNK_AAD_TAIL.pack(index, 1 if index == full else 0)
+        end = pos + len(piece) + TAG_BYTES
+        aes.encrypt_into(nonce, piece, aad, dst[pos:end])
+        pos = end
+    return dst
+
+
 class _Hasher:
     """SHA-256 of one block at a time on a helper thread, overlapping with encryption.
 

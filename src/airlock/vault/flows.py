@@ -120,21 +120,45 @@ def chunk_size_of(uows: UnitsOfWork, *, actor: Actor, upload_id: str, index: int
 
 
 def put_chunk(
-    uows: UnitsOfWork, *, actor: Actor, upload_id: str, index: int, data: BytesLike
+    uows: UnitsOfWork,
+    *,
+    actor: Actor,
+    upload_id: str,
+    index: int,
+    data: BytesLike,
+    release: digests.Release | None = None,
 ) -> UploadSession:
     """Store chunk `index` of an upload; chunks come in any order, several at once, and
     resending one already received is harmless.
 
-    The chunk is hashed, sealed and stored in one pass outside any transaction, then recorded
-    in one short transaction; a chunk the session no longer takes is deleted again.
+    The chunk is sealed and stored in one pass outside any transaction, then recorded in one
+    short transaction; a resend must carry the same bytes (compared with what is stored) and
+    its copy is deleted again. The file's hash takes the chunk in order (digests.py).
+    `release` is called once data is no longer needed (so its buffer may be reused).
     """
+    try:
+        up = _put_chunk(uows, actor=actor, upload_id=upload_id, index=index, data=data)
+    except BaseException:
+        if release is not None:
+            release()
+        raise
+    if release is None:
+        digests.RUNNING.offer(upload_id, index, data)
+    else:
+        digests.RUNNING.offer(upload_id, index, data, release)
+    return up
+
+
+def _put_chunk(
+    uows: UnitsOfWork, *, actor: Actor, upload_id: str, index: int, data: BytesLike
+) -> UploadSession:
     target = _target(uows, actor=actor, upload_id=upload_id)
     services = uows().services  # a unit of work opens nothing until it is entered
     store = services.blob_store
     part = service.seal_chunk(store, target, index, data)
     try:
         with uows() as uow:
-            up, surplus = service.record_chunk(
+            up, earlier = service.record_chunk(
                 uow,
                 actor=actor,
                 upload_id=upload_id,
@@ -149,9 +173,13 @@ def put_chunk(
             _TARGETS.drop(upload_id)
             digests.RUNNING.forget(upload_id)
         raise
-    if surplus:
-        store.delete(surplus)
-    digests.RUNNING.offer(upload_id, index, data)
+    if earlier is not None:
+        store.delete(part.key)
+        if not service.same_chunk(store, target, index, earlier, data):
+            raise Conflict(
+                f"chunk {index} was already received with different content; "
+                "resend the same bytes or start a new upload"
+            )
     return up
 
 

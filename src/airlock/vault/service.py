@@ -26,6 +26,7 @@ from airlock.submissions import service as submissions
 from airlock.submissions.models import Submission
 from airlock.submissions.rules import SubmissionState as SS
 from airlock.vault import crypto, rules
+from airlock.vault.buffers import BufferPool
 from airlock.vault.crypto import BytesLike
 from airlock.vault.ingest import Stored
 from airlock.vault.keyring import (
@@ -226,9 +227,11 @@ class Part:
     """A chunk sealed into the blob store."""
 
     key: str
-    sha256: str
     size: int
-    written: bool
+
+
+# Sealed chunks are built here before they are stored: about one per chunk in flight.
+_SEALING = BufferPool(keep=4)
 
 
 def chunk_target(
@@ -248,40 +251,58 @@ def check_chunk_actor(actor: Actor, target: ChunkTarget) -> None:
         raise NotFound("upload session not found")
 
 
+def chunk_binding(upload_id: str, index: int) -> str:
+    """What the staging object of chunk index of an upload is bound to."""
+    return segment_binding(upload_aad(upload_id), index)
+
+
 def seal_chunk(store: BlobStore, target: ChunkTarget, index: int, data: BytesLike) -> Part:
-    """Hash, seal and store one chunk under a fresh staging key, in one pass over its bytes.
+    """Seal and store one chunk under a fresh staging key, in one pass over its bytes.
 
     Each write has a fresh nonce prefix, so a resend never reuses a (key, nonce) pair. The
     staging object is a whole vault object bound to the upload and the index: the artifact is
-    these objects in order, so completion copies nothing.
+    these objects in order, so completion copies nothing. The chunk is not hashed here: the
+    file's hash covers it (digests.py), and a resend is compared byte for byte (same_chunk).
     """
     expected = target.expected_size(index)
     if len(data) != expected:
         raise InvalidInput(f"chunk {index} must be {expected} bytes (got {len(data)})")
     key = f"uploads/{target.upload_id}/{index:08d}-{new_id()[:8]}"
-    aad_id = f"{upload_aad(target.upload_id)}:{index}"
-    enc = crypto.StreamEncryptor(target.session_key, artifact_id=aad_id)
-    store.put(key, enc.encrypt([data], reuse_after=store.max_held_chunks))
-    return Part(key, enc.sha256, len(data), written=True)
+    bound_to = chunk_binding(target.upload_id, index)
+    with _SEALING.borrowed(crypto.encrypted_size(len(data))) as out:
+        sealed = crypto.seal_into(target.session_key, data, out, artifact_id=bound_to)
+        store.put(key, [sealed])  # written (or copied) before put returns: out is free again
+    return Part(key, len(data))
+
+
+def same_chunk(
+    store: BlobStore, target: ChunkTarget, index: int, key: str, data: BytesLike
+) -> bool:
+    """Whether the chunk stored under key holds exactly data (a resend must not change it)."""
+    view = memoryview(data).cast("B")
+    at = 0
+    bound_to = chunk_binding(target.upload_id, index)
+    for block in crypto.decrypt_stream(target.session_key, store.open(key), artifact_id=bound_to):
+        if view[at : at + len(block)].tobytes() != block:
+            return False
+        at += len(block)
+    return at == len(view)
 
 
 def record_chunk(
     uow: UnitOfWork, *, actor: Actor, upload_id: str, index: int, part: Part, session_hours: int
 ) -> tuple[UploadSession, str | None]:
-    """Record a stored chunk (any order); returns the session and a staging key now unneeded."""
+    """Record a stored chunk (any order). Returns the session and, if the chunk was recorded
+    before (a resend, or a concurrent send won), the key it was stored under; the caller then
+    checks the bytes are the same and deletes its own copy."""
     up = _upload(uow, actor=actor, upload_id=upload_id, lock=True)
     _require_open(up)
     rules.expected_chunk_size(up.size, up.chunk_bytes, index)
     parts = up.parts or []
     earlier = parts[index] if index < len(parts) else None
     if earlier is not None:
-        if earlier["sha256"] != part.sha256:
-            raise Conflict(
-                f"chunk {index} was already received with different content; "
-                "resend the same bytes or start a new upload"
-            )
-        return up, part.key or None  # a resend, or a concurrent one won: ours is surplus
-    entry = {"key": part.key, "sha256": part.sha256, "size": part.size}
+        return up, str(earlier["key"])
+    entry = {"key": part.key, "size": part.size}
     up.parts = rules.with_part(parts, index, entry)
     up.updated_at = utcnow()
     up.expires_at = max(up.expires_at, up.updated_at + timedelta(hours=session_hours))

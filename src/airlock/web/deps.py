@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from airlock.accounts import mfa
@@ -88,6 +89,36 @@ def _enrolment_gate(request: Request, uow: UnitOfWork, actor: Actor, method: str
         )
 
 
+def _token_holder(container: Container, secret: str) -> tuple[accounts.TokenGrant, Actor, str]:
+    """The grant, actor and organisation name behind an API token (its use recorded)."""
+    with container.uow() as uow:
+        grant = accounts.user_for_token(uow, secret=secret)
+        actor = accounts.actor_for(uow, user_id=grant.user_id)
+        org_name = accounts.organisation_name(uow, org_id=actor.org_id)
+        uow.commit()  # last_used_at, even when the scope check refuses
+    return grant, actor, org_name
+
+
+def _session_holder(
+    request: Request, container: Container, cookie: str
+) -> tuple[Actor, str, str, int] | None:
+    """The actor, CSRF token, organisation name and unread count of a browser session (None:
+    no live session, for a request that only reads)."""
+    with container.uow() as uow:
+        try:
+            ws = accounts.session_for_cookie(uow, cookie=cookie)
+            actor = accounts.actor_for(uow, user_id=ws.user_id)
+        except Unauthenticated:
+            if request.method not in SAFE_METHODS:
+                raise
+            return None
+        _enrolment_gate(request, uow, actor, ws.auth_method)
+        # for page headers, read here so pages need no second unit of work; the header's
+        # unread badge, read with the session it belongs to
+        org_name = accounts.organisation_name(uow, org_id=actor.org_id)
+        return actor, ws.csrf_token, org_name, notify.unread_count(uow, user_id=ws.user_id)
+
+
 async def optional_actor(request: Request, container: ContainerDep) -> Actor | None:
     """The actor behind a bearer token or a session cookie, or None when anonymous.
 
@@ -104,35 +135,24 @@ async def optional_actor(request: Request, container: ContainerDep) -> Actor | N
         scheme, _, secret = auth.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthenticated("Authorization header must be 'Bearer <token>'")
-        with container.uow() as uow:
-            grant = accounts.user_for_token(uow, secret=secret.strip())
-            actor = accounts.actor_for(uow, user_id=grant.user_id)
-            request.state.token_scopes = grant.scopes
-            request.state.org_name = accounts.organisation_name(uow, org_id=actor.org_id)
-            uow.commit()  # last_used_at, even when the scope check below refuses
-        accounts.require_scope(grant, method=request.method, actor=actor)
+        # Database work runs in a worker thread (here and for cookies below): it must not
+        # stall the event loop, which receives every other request's body meanwhile.
+        grant, holder, org_name = await run_in_threadpool(_token_holder, container, secret.strip())
+        request.state.token_scopes = grant.scopes
+        request.state.org_name = org_name
+        actor = holder
+        accounts.require_scope(grant, method=request.method, actor=holder)
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
-            with container.uow() as uow:
-                try:
-                    ws = accounts.session_for_cookie(uow, cookie=cookie)
-                    actor = accounts.actor_for(uow, user_id=ws.user_id)
-                except Unauthenticated:
-                    if request.method not in SAFE_METHODS:
-                        raise
-                    actor = None
-                else:
-                    _enrolment_gate(request, uow, actor, ws.auth_method)
-                    request.state.csrf_token = ws.csrf_token
-                    # for page headers, read here so pages need no second unit of work
-                    request.state.org_name = accounts.organisation_name(uow, org_id=actor.org_id)
-                    # the header's unread badge, read with the session it belongs to
-                    request.state.unread = notify.unread_count(uow, user_id=ws.user_id)
-                    if request.method not in SAFE_METHODS:
-                        sent = await _csrf_from_request(request)
-                        if not sent or not same(sent, ws.csrf_token):
-                            raise Forbidden("missing or wrong CSRF token; reload the page")
+            held = await run_in_threadpool(_session_holder, request, container, cookie)
+            if held is not None:
+                actor, csrf_token, request.state.org_name, request.state.unread = held
+                request.state.csrf_token = csrf_token
+                if request.method not in SAFE_METHODS:
+                    sent = await _csrf_from_request(request)
+                    if not sent or not same(sent, csrf_token):
+                        raise Forbidden("missing or wrong CSRF token; reload the page")
     request.state.actor = actor
     return actor
 

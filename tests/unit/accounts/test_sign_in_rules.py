@@ -89,3 +89,9 @@ def test_recovery_codes_are_random_and_typed_loosely():
     assert len(code) == 19 and code.count("-") == 3
     assert rules.normalise_code(f" {code.upper()} ") == code.replace("-", "")
     assert rules.looks_like_totp("123 456") and not rules.looks_like_totp(code)
+
+
+def test_a_tokens_last_use_is_written_at_first_use_then_once_a_minute() -> None:
+    assert rules.token_use_worth_recording(None, NOW)
+    assert not rules.token_use_worth_recording(NOW - timedelta(seconds=59), NOW)
+    assert rules.token_use_worth_recording(NOW - timedelta(minutes=1), NOW)

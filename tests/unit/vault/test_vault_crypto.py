@@ -15,6 +15,7 @@ from airlock.vault.crypto import (
     decrypt_stream,
     encrypted_size,
     new_key,
+    seal_into,
     unwrap_data_key,
     wrap_data_key,
 )
@@ -210,3 +211,32 @@ def test_the_local_store_holds_no_more_chunks_than_it_declares(tmp_path) -> None
     stored = encrypt_into_store(store, "obj", [data], data_key=key, artifact_id="local")
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     assert b"".join(decrypt_stream(key, store.open("obj"), artifact_id="local")) == data
+
+
+MiB = 1024 * 1024
+
+
+@pytest.mark.parametrize("size", [0, 1, MiB - 1, MiB, MiB + 1, 3 * MiB + 17])
+def test_sealing_a_buffer_in_place_reads_back_like_a_stream(size: int) -> None:
+    key = new_key()
+    data = os.urandom(size)
+    out = bytearray(encrypted_size(size) + 5)  # a reused buffer may be larger
+    view = seal_into(key, memoryview(bytearray(data)), out, artifact_id="buf-1")
+    assert len(view) == encrypted_size(size)
+    stream = StreamEncryptor(key, artifact_id="buf-1", nonce_prefix=bytes(view[8:16]))
+    assert bytes(view) == b"".join(stream.encrypt([data]))
+    assert decrypt(bytes(view), key, artifact_id="buf-1") == data
+    with pytest.raises(VaultIntegrityError):
+        decrypt(bytes(view), key, artifact_id="buf-2")
+
+
+def test_sealing_into_a_buffer_too_small_is_refused() -> None:
+    with pytest.raises(ValueError, match="sealing needs"):
+        seal_into(new_key(), b"x" * 10, bytearray(20), artifact_id="small")
+
+
+def test_sealing_the_same_buffer_twice_uses_fresh_nonces() -> None:
+    key, data = new_key(), os.urandom(MiB + 3)
+    out = bytearray(encrypted_size(len(data)))
+    first = bytes(seal_into(key, data, out, artifact_id="again"))
+    assert bytes(seal_into(key, data, out, artifact_id="again")) != first
