@@ -36,9 +36,13 @@ run: $(RUN_STAMP) $(if $(SCALED_OUT),$(SCALE_STAMP))
 	AIRLOCK_AGENCY_NAME="$${AIRLOCK_AGENCY_NAME:-National AI Security Agency}" \
 	$(BIN)/airlock serve --host 127.0.0.1 --port 8000
 
+# One test process per core (CI has two); work stealing evens out the long browser tests.
+# `make test PYTEST_JOBS=0` runs in one process.
+PYTEST_JOBS ?= auto
+
 test: $(STAMP)
 	bash scripts/ensure-chromium || true
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_JOBS) --dist worksteal
 
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench

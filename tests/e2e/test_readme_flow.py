@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ROOT, Server
-from tests.e2e.test_accessibility import Audit
+from tests.e2e.test_accessibility import Audit, shots_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -67,10 +67,7 @@ def test_the_readme_flow_word_for_word(server: Server, browser: Any, tmp_path: P
     assert _bold(step3) == ["start the review", "Dossier"]
     assert _bold(step4) == ["Audit trail → Verify the hash chain"]
 
-    shots = Path(ROOT / "var" / "screenshots" / "readme-flow")
-    shots.mkdir(parents=True, exist_ok=True)
-    for old in shots.glob("*.png"):
-        old.unlink()
+    shots = shots_dir("readme-flow")
     audit = Audit(shots)
     context = browser.new_context(base_url=server.base, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
@@ -144,10 +141,7 @@ def test_the_dossier_editor_pages_pass_axe_and_are_screenshotted(
 ) -> None:
     from playwright.sync_api import expect
 
-    shots = Path(ROOT / "var" / "screenshots" / "dossier-editor")
-    shots.mkdir(parents=True, exist_ok=True)
-    for old in shots.glob("*.png"):
-        old.unlink()
+    shots = shots_dir("dossier-editor")
     audit = Audit(shots)
     context = browser.new_context(base_url=server.base, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)

@@ -64,15 +64,24 @@ def drop_pg_database(url: str) -> None:
 
 
 def empty_pg_database(url: str) -> None:
-    """Remove every row (keeping the schema and alembic's version)."""
+    """Remove every row (keeping the schema and alembic's version) and restart the sequences.
+
+    DELETE with foreign-key triggers off, not TRUNCATE: a test leaves a few rows, and TRUNCATE
+    makes new files for every table and index (about 0.25 s a test against 0.01 s)."""
     eng = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in composition.load().sorted_tables)
+    tables = [t.name for t in reversed(composition.load().sorted_tables)]
     try:
         for attempt in range(5):
             try:
                 with eng.begin() as conn:
-                    conn.execute(text("SET lock_timeout = '5s'"))
-                    conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                    conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+                    conn.execute(text("SET LOCAL session_replication_role = replica"))
+                    conn.execute(text(";".join(f'DELETE FROM "{name}"' for name in tables)))
+                    sequences = conn.execute(
+                        text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+                    ).scalars()
+                    for name in list(sequences):
+                        conn.execute(text(f'ALTER SEQUENCE "{name}" RESTART'))
                 return
             except Exception:
                 # a previous test's worker thread may still hold a lock for a moment
