@@ -9,13 +9,18 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from airlock.bootstrap import Container
+from airlock.core.access import Actor
 from airlock.core.roles import OrgKind
 from airlock.core.transitions import ObjectType, Transition
 from airlock.enrollment import service as enrollment
 from airlock.enrollment.models import Participation
 from airlock.findings.models import Finding, FindingDecision
+from airlock.publishing import reports
+from airlock.publishing.report_models import ReportSnapshot
+from airlock.publishing.suppression import audit as lp_audit
 from airlock.submissions.models import AIModel, Submission
 
 CATEGORIES = ["LLM01:2025", "LLM03:2025", "LLM05:2025", ""]
@@ -143,3 +148,35 @@ def _finding(s, rnd, move, sub: Submission, user_id: str, received: datetime, f:
             "fix_verified",
             fixed + timedelta(days=2),
         )
+
+
+def weaken_suppression(container: Container, *, actor: Actor, snapshot_id: str) -> tuple[str, Any]:
+    """Publish one complementary suppression of a draft that the audit needs (a weakened
+    suppression); the figure's key and the first interval that then fails."""
+    with container.uow() as uow:
+        draft = reports.get(uow, actor=actor, snapshot_id=snapshot_id)
+        history = [reports.release_of(s) for s in reports.published(uow)]
+        release = reports.release_of(draft)
+        min_cell = draft.min_cell
+    complements = sorted(
+        f.key for f in release.figures if f.key in release.suppressed and not 0 < f.value < min_cell
+    )
+    needed = None
+    for key in complements:
+        release.suppressed.discard(key)
+        failing = [
+            i for i in lp_audit(release, history=history, min_cell=min_cell) if not i.protected
+        ]
+        release.suppressed.add(key)
+        if failing:
+            needed = (key, failing[0])
+            break
+    assert needed is not None, "no complementary suppression was needed"
+    with container.uow() as uow:
+        row = uow.session.get(ReportSnapshot, snapshot_id)
+        assert row is not None
+        row.figures = [
+            {**f, "suppressed": False} if f["key"] == needed[0] else f for f in row.figures
+        ]
+        uow.commit()
+    return needed

@@ -16,7 +16,7 @@ from airlock.core.transitions import ObjectType, Transition
 from airlock.publishing import public_site, reports
 from airlock.publishing.report_models import ReportSnapshot
 from airlock.publishing.suppression import audit as lp_audit
-from tests.factories.history import script_year
+from tests.factories.history import script_year, weaken_suppression
 from tests.factories.program import make_program
 
 
@@ -108,33 +108,9 @@ def test_a_correction_that_gives_a_withheld_cell_away_is_refused_naming_it(conta
     _publish(container, admin, _build(container, admin, "2025Q1"))
     _late_submissions(container, count=1)
     draft_id = _build(container, admin, "2025Q1")
-    with container.uow() as uow:
-        draft = reports.get(uow, actor=admin, snapshot_id=draft_id)
-        history = [reports.release_of(s) for s in reports.published(uow)]
-        release = reports.release_of(draft)
-        min_cell = draft.min_cell
     # Publish one of the correction's complementary suppressions: pruning left only needed
     # ones, so some withheld cell of the old or new version becomes exact.
-    complements = sorted(
-        f.key for f in release.figures if f.key in release.suppressed and not 0 < f.value < min_cell
-    )
-    needed = None
-    for key in complements:
-        release.suppressed.discard(key)
-        failing = [
-            i for i in lp_audit(release, history=history, min_cell=min_cell) if not i.protected
-        ]
-        release.suppressed.add(key)
-        if failing:
-            needed = (key, failing[0])
-            break
-    assert needed is not None, "no complementary suppression of the correction was needed"
-    with container.uow() as uow:
-        row = uow.session.get(ReportSnapshot, draft_id)
-        row.figures = [
-            {**f, "suppressed": False} if f["key"] == needed[0] else f for f in row.figures
-        ]
-        uow.commit()
+    needed = weaken_suppression(container, actor=admin, snapshot_id=draft_id)
     with container.uow() as uow, pytest.raises(Conflict) as refused:
         reports.publish(uow, actor=admin, snapshot_id=draft_id, change="One late submission.")
     message = str(refused.value)

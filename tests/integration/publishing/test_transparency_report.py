@@ -13,7 +13,7 @@ from airlock.core.errors import Conflict, Forbidden, InvalidInput
 from airlock.publishing import reports
 from airlock.publishing.report_models import ReportSnapshot
 from airlock.publishing.suppression import audit as lp_audit
-from tests.factories.history import script_year
+from tests.factories.history import script_year, weaken_suppression
 from tests.factories.program import make_program
 
 
@@ -85,30 +85,9 @@ def test_a_weakened_suppression_fails_the_audit_and_publication_names_the_cell(c
         draft = reports.build(uow, actor=admin, period="2025")
         uow.commit()
         draft_id = draft.id
-        history = [reports.release_of(s) for s in reports.published(uow)]
-        release = reports.release_of(draft)
-        min_cell = draft.min_cell
-    # Find a complementary suppression that is needed: publishing it gives a small cell away.
-    complements = [
-        f.key for f in release.figures if f.key in release.suppressed and not 0 < f.value < min_cell
-    ]
-    needed = None
-    for key in complements:
-        release.suppressed.discard(key)
-        failing = [
-            i for i in lp_audit(release, history=history, min_cell=min_cell) if not i.protected
-        ]
-        release.suppressed.add(key)
-        if failing:
-            needed = (key, failing[0].key)
-            break
-    assert needed is not None, "no complementary suppression was needed"
-    with container.uow() as uow:
-        row = uow.session.get(ReportSnapshot, draft_id)
-        row.figures = [
-            {**f, "suppressed": False} if f["key"] == needed[0] else f for f in row.figures
-        ]
-        uow.commit()
+    # Publish a complementary suppression that is needed: it gives a small cell away.
+    key, failing = weaken_suppression(container, actor=admin, snapshot_id=draft_id)
+    needed = (key, failing.key)
     with container.uow() as uow:
         result = reports.audit(uow, actor=admin, snapshot_id=draft_id)
         assert result.failing and result.failing[0].key == needed[1]
