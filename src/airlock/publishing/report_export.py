@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,21 @@ def _vocabulary(table: str, axis: str) -> str:
     if table == "findings" and axis == "column":
         return "severity"
     return "report"
+
+
+_FIGURE_KEY = re.compile(r"^(\w+)\[([^\]]*)\]\[([^\]]*)\]$")
+
+
+def figure_words(content: dict[str, Any], key: str, label: Label) -> str:
+    """A figure's key (`table[row][column]`) in words: its table's title, row and column."""
+    m = _FIGURE_KEY.match(key)
+    if m is None:
+        return label(key, "report")
+    name, row, column = m.groups()
+    title = next((t["title"] for t in content["tables"] if t["name"] == name), name)
+    row_words = "Total" if row == "total" else _row(name, row, label)
+    column_words = "Total" if column == "total" else label(column, _vocabulary(name, "column"))
+    return f"{title}: {row_words}, {column_words}"
 
 
 def rows(content: dict[str, Any], label: Label) -> list[list[str]]:

@@ -87,6 +87,8 @@ def test_a_correction_with_different_figures_is_audited_and_published(container,
     # Scripted: February's received count (3, withheld) becomes 5 and is published; the
     # quarter's total then has to be withheld, so it is listed as changed too.
     assert second.content["changes"] and 'id="changes"' in page.text
+    changes_table = page.text.split('id="changes"', 1)[1].split("</table>", 1)[0]
+    assert "[" not in changes_table and "Submissions received" in changes_table  # in words
     assert (
         client.get("/api/v1/public/reports/2025Q1").json()["changes"]
         == out.model_dump(mode="json")["changes"]

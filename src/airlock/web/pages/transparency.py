@@ -56,8 +56,17 @@ def report(request: Request, period: str, uow: UoWDep, version: int | None = Non
         snapshot = reports.public_get(uow, period=_period(period), version=version)
         data = public_site.report_out(uow, snapshot)
     content = {**data.model_dump(mode="json")}
+    changes = [
+        {**c.model_dump(), "words": report_export.figure_words(content, c.figure, labels.label)}
+        for c in data.changes
+    ]
     return page(
-        request, "public/report.html", report=data, content=content, **report_context(content)
+        request,
+        "public/report.html",
+        report=data,
+        content=content,
+        changes=changes,
+        **report_context(content),
     )
 
 
