@@ -36,9 +36,10 @@ run: $(RUN_STAMP) $(if $(SCALED_OUT),$(SCALE_STAMP))
 	AIRLOCK_AGENCY_NAME="$${AIRLOCK_AGENCY_NAME:-National AI Security Agency}" \
 	$(BIN)/airlock serve --host 127.0.0.1 --port 8000
 
-# One test process per core (CI has two); work stealing evens out the long browser tests.
-# `make test PYTEST_JOBS=0` runs in one process.
-PYTEST_JOBS ?= auto
+# One test process per core and one more (CI has two cores): many tests wait on a browser, a
+# server or a worker they started, so a third process fills that time; work stealing evens
+# out the long browser tests. `make test PYTEST_JOBS=0` runs in one process.
+PYTEST_JOBS ?= $(shell $(PY) -c "import os; print(len(os.sched_getaffinity(0)) + 1)")
 
 test: $(STAMP)
 	bash scripts/ensure-chromium || true

@@ -16,7 +16,6 @@ with AirlockClient("https://airlock.example", token="...") as client:
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -94,7 +93,10 @@ def __getattr__(name: str) -> Any:
     transfer module, and the models take longer to import than a chunk takes to send."""
     if name not in __all__:
         raise AttributeError(f"module 'airlock.client' has no attribute {name!r}")
-    module = "_client" if name in ("ROUTES", "AirlockAPIError", "AirlockClient") else "models"
-    value = getattr(importlib.import_module(f"airlock.client.{module}"), name)
+    if name in ("ROUTES", "AirlockAPIError", "AirlockClient"):
+        from airlock.client import _client as source
+    else:
+        from airlock.client import models as source  # type: ignore[no-redef]
+    value = getattr(source, name)
     globals()[name] = value
     return value
